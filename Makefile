@@ -1,0 +1,47 @@
+# The project's vocabulary: install, test, lint, synth, sandbox, bench.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: install test lint typecheck pytest synth sandbox bench clean
+
+# Idempotent: rebuilds .venv or node_modules only when their pinned files change.
+install: $(VENV)/.install-stamp node_modules/.install-stamp
+
+$(VENV)/.install-stamp: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.install-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest -n 2
+
+test: lint typecheck pytest
+
+synth: install
+	rm -rf cdk.out
+	npx cdk synth --quiet
+
+sandbox: install
+	$(BIN)/greenlight sandbox
+
+bench: install
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Code shared by every Greenlight Lambda function (packaged with each of them)."""

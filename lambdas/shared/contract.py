@@ -1,0 +1,98 @@
+"""Names that the stacks, the Lambda functions, the sandbox and the CLI must agree on.
+
+The CDK code writes these names into the templates; the runtime code reads them back.
+Keeping them in one module means a rename cannot leave one side behind.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- CodePipeline -------------------------------------------------------------------
+
+#: Pipeline variables. ``ModelPackageArn`` is the exact version a reviewer approved
+#: (DESIGN rule 1); it travels from the trigger to every action through
+#: ``#{variables.ModelPackageArn}``.
+VAR_MODEL_PACKAGE_ARN: Final = "ModelPackageArn"
+VAR_MODEL_PACKAGE_VERSION: Final = "ModelPackageVersion"
+#: Why the execution started: one of TRIGGER_REASONS.
+VAR_TRIGGER_REASON: Final = "TriggerReason"
+#: The EventBridge event id (or CLI request id) that started the execution.
+VAR_REQUEST_ID: Final = "RequestId"
+
+PIPELINE_VARIABLES: Final = (
+    VAR_MODEL_PACKAGE_ARN,
+    VAR_MODEL_PACKAGE_VERSION,
+    VAR_TRIGGER_REASON,
+    VAR_REQUEST_ID,
+)
+
+REASON_APPROVAL: Final = "approval"
+REASON_REDEPLOY: Final = "redeploy"
+REASON_REJECTION_ROLLBACK: Final = "rejection-rollback"
+REASON_MANUAL_ROLLBACK: Final = "manual-rollback"
+TRIGGER_REASONS: Final = (
+    REASON_APPROVAL,
+    REASON_REDEPLOY,
+    REASON_REJECTION_ROLLBACK,
+    REASON_MANUAL_ROLLBACK,
+)
+
+SOURCE_STAGE: Final = "Source"
+SOURCE_ACTION: Final = "Bundle"
+SOURCE_ARTIFACT: Final = "Bundle"
+#: The file inside the source bundle zip that holds every stage's settings.
+BUNDLE_FILE: Final = "greenlight-bundle.json"
+
+ACTION_DEPLOY: Final = "Deploy"
+ACTION_SMOKE_TEST: Final = "SmokeTest"
+ACTION_BAKE: Final = "Bake"
+ACTION_APPROVE: Final = "Approve"
+STAGE_ACTIONS: Final = (ACTION_DEPLOY, ACTION_SMOKE_TEST, ACTION_BAKE)
+
+#: Deploy action output variables.
+OUT_MODEL_NAME: Final = "ModelName"
+OUT_ENDPOINT_CONFIG_NAME: Final = "EndpointConfigName"
+OUT_ENDPOINT_NAME: Final = "EndpointName"
+OUT_MODEL_PACKAGE_ARN: Final = "ModelPackageArn"
+
+VARIANT_NAME: Final = "AllTraffic"
+
+
+def pipeline_name(group: str) -> str:
+    """The CodePipeline that deploys one model package group."""
+    return f"greenlight-{group}"
+
+
+def approval_stage_name(stage: str) -> str:
+    """The pipeline stage holding the manual approval that comes before ``stage``."""
+    return f"approve-{stage}"
+
+
+def alarm_name(group: str, stage: str, metric: str) -> str:
+    """CloudWatch alarm names; ``metric`` is one of ``5xx``, ``4xx``, ``latency``."""
+    return f"greenlight-{group}-{stage}-{metric}"
+
+
+# --- SageMaker event ----------------------------------------------------------------
+
+EVENT_SOURCE: Final = "aws.sagemaker"
+EVENT_DETAIL_TYPE: Final = "SageMaker Model Package State Change"
+
+# --- Lambda environment -------------------------------------------------------------
+
+ENV_LEDGER_TABLE: Final = "GREENLIGHT_LEDGER_TABLE"
+ENV_TOPIC_ARN: Final = "GREENLIGHT_TOPIC_ARN"
+ENV_GROUP_NAME: Final = "GREENLIGHT_GROUP_NAME"
+ENV_PIPELINE_NAME: Final = "GREENLIGHT_PIPELINE_NAME"
+#: JSON: the ordered list of deployment stage names of the group.
+ENV_STAGES: Final = "GREENLIGHT_STAGES"
+#: JSON: {"requiredReports": [...], "separationOfDuties": bool}
+ENV_GATES: Final = "GREENLIGHT_GATES"
+#: JSON: the endpoint names the cleanup custom resource deletes.
+ENV_ENDPOINTS: Final = "GREENLIGHT_ENDPOINTS"
+
+# --- Ledger (DynamoDB) --------------------------------------------------------------
+
+LEDGER_PARTITION_KEY: Final = "pk"
+LEDGER_SORT_KEY: Final = "sk"

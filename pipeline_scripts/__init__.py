@@ -1,0 +1,1 @@
+"""The ``greenlight`` command and what people run around the pipeline."""
