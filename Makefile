@@ -6,10 +6,15 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: install test lint typecheck pytest synth sandbox bench clean
+.PHONY: install browser test lint typecheck pytest synth sandbox bench clean
 
 # Idempotent: rebuilds .venv or node_modules only when their pinned files change.
-install: $(VENV)/.install-stamp node_modules/.install-stamp
+install: $(VENV)/.install-stamp node_modules/.install-stamp browser
+
+# Headless Chromium renders the HTML history in the browser tests; installed from
+# Debian's packages where missing (the tests skip, saying why, where it cannot be).
+browser:
+	@bash scripts/install-chromium.sh
 
 $(VENV)/.install-stamp: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +34,7 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck pytest
 

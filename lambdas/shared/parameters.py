@@ -62,7 +62,7 @@ class DeployParameters:
             instance_type=_require(raw, "Deploy", "instanceType", str),
             instance_count=_require(raw, "Deploy", "instanceCount", int),
             rollout=Rollout(
-                type=_require(rollout, "Deploy", "rollout.type", str),  # type: ignore[arg-type]
+                type=_require(rollout, "Deploy", "rollout.type", str),
                 percent=rollout.get("percent", 0),
                 wait_seconds=rollout.get("waitSeconds", 0),
                 termination_wait_seconds=rollout.get("terminationWaitSeconds", 0),
