@@ -24,3 +24,19 @@ class SystemClock:
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+
+_installed: Clock = SystemClock()
+
+
+def current_clock() -> Clock:
+    """The clock a function uses when none is injected: the system clock in Lambda; the
+    sandbox installs its virtual clock here so waits inside the real handlers pass in
+    virtual time."""
+    return _installed
+
+
+def install_clock(clock: Clock | None) -> None:
+    """Make ``clock`` the process's default (``None`` restores the system clock)."""
+    global _installed  # noqa: PLW0603 - one process-wide default, set by the sandbox only
+    _installed = clock or SystemClock()

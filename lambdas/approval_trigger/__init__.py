@@ -1,0 +1,1 @@
+"""The approval trigger Lambda function: SageMaker approval events to pipeline executions."""

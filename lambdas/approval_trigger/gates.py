@@ -1,0 +1,114 @@
+"""Governance gates checked before an approval starts a deployment.
+
+- Required reports: each named report is present in the package's ``ModelMetrics``
+  (at least one of its metrics sources carries an ``S3Uri``).
+- Separation of duties: the approver (``LastModifiedBy``) is not the registrant
+  (``CreatedBy``). SageMaker fills these ``UserContext`` values with the IAM identity
+  (``IamIdentity.Arn``) and, from Studio, the user profile (``DomainId`` and
+  ``UserProfileName``). Two contexts are the same person when either the IAM ARN or the
+  Studio profile matches; an approver or registrant that cannot be identified, or two
+  contexts with nothing in common to compare, is refused: the gate cannot show the
+  duties were separated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+#: Report name (as configured) -> the ModelMetrics section and its metrics sources.
+REPORT_SOURCES: Final[Mapping[str, tuple[str, ...]]] = {
+    "ModelQuality": ("Statistics", "Constraints"),
+    "ModelDataQuality": ("Statistics", "Constraints"),
+    "Bias": ("Report", "PreTrainingReport", "PostTrainingReport"),
+    "Explainability": ("Report",),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gates:
+    required_reports: tuple[str, ...] = ()
+    separation_of_duties: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = [name for name in self.required_reports if name not in REPORT_SOURCES]
+        if unknown:
+            raise ValueError(
+                f"gates.requiredReports: unknown report(s) {', '.join(unknown)}; "
+                f"expected some of {', '.join(REPORT_SOURCES)}"
+            )
+
+
+@dataclass(frozen=True)
+class Identity:
+    iam_arn: str | None
+    profile: str | None
+
+    @property
+    def known(self) -> bool:
+        return bool(self.iam_arn or self.profile)
+
+    def describe(self) -> str:
+        return self.iam_arn or self.profile or "unknown"
+
+
+def identity(context: object) -> Identity:
+    """The comparable parts of a SageMaker ``UserContext``."""
+    if not isinstance(context, Mapping):
+        return Identity(None, None)
+    iam = context.get("IamIdentity")
+    iam_arn = iam.get("Arn") if isinstance(iam, Mapping) else None
+    name, domain = context.get("UserProfileName"), context.get("DomainId")
+    profile = f"{domain or '-'}/{name}" if name else None
+    return Identity(str(iam_arn) if iam_arn else None, profile)
+
+
+def missing_reports(package: Mapping[str, Any], required: tuple[str, ...]) -> list[str]:
+    metrics = package.get("ModelMetrics") or {}
+    missing = []
+    for name in required:
+        section = metrics.get(name) or {}
+        if not any(
+            isinstance(section.get(source), Mapping) and section[source].get("S3Uri")
+            for source in REPORT_SOURCES[name]
+        ):
+            missing.append(name)
+    return missing
+
+
+def separation_problem(package: Mapping[str, Any]) -> str | None:
+    approver = identity(package.get("LastModifiedBy"))
+    registrant = identity(package.get("CreatedBy"))
+    if not approver.known:
+        return "separation of duties: the approver is unknown (no LastModifiedBy)"
+    if not registrant.known:
+        return "separation of duties: the registrant is unknown (no CreatedBy)"
+    same_iam = approver.iam_arn is not None and approver.iam_arn == registrant.iam_arn
+    same_profile = approver.profile is not None and approver.profile == registrant.profile
+    if same_iam or same_profile:
+        return (
+            f"separation of duties: {approver.describe()} both registered and approved this version"
+        )
+    comparable = (approver.iam_arn and registrant.iam_arn) or (
+        approver.profile and registrant.profile
+    )
+    if not comparable:
+        return (
+            f"separation of duties: cannot compare approver {approver.describe()} "
+            f"with registrant {registrant.describe()}"
+        )
+    return None
+
+
+def check_gates(package: Mapping[str, Any], gates: Gates) -> str | None:
+    """The reason the gates refuse ``package`` (a DescribeModelPackage response), or None."""
+    problems = []
+    missing = missing_reports(package, gates.required_reports)
+    if missing:
+        problems.append(f"required report(s) missing from ModelMetrics: {', '.join(missing)}")
+    if gates.separation_of_duties:
+        problem = separation_problem(package)
+        if problem:
+            problems.append(problem)
+    return "; ".join(problems) or None

@@ -1,0 +1,647 @@
+"""The approval trigger: a registry change becomes at most one deployment (or a rollback).
+
+DESIGN rules 1-4 and 7-9. The event is a hint: the package is read again from the
+registry and its status *now* decides what happens. Every event ends in exactly one
+ledger outcome; an unexpected error is recorded as ``failed`` and raised again so that
+Lambda retries the event and, in the end, sends it to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+import boto3
+from botocore.exceptions import ClientError
+
+from approval_trigger.gates import Gates, check_gates, identity
+from shared import contract
+from shared.clock import Clock, current_clock
+from shared.events import (
+    MalformedEvent,
+    event_id_of,
+    parse_state_change,
+)
+from shared.ledger import (
+    ACT_APPROVAL,
+    ACT_GATE_REFUSED,
+    ACT_REDEPLOY,
+    ACT_REJECTION,
+    APPROVAL_ACTS,
+    OUTCOME_FAILED,
+    OUTCOME_GATE_REJECTED,
+    OUTCOME_RECORDED,
+    OUTCOME_ROLLBACK_NONE,
+    OUTCOME_ROLLBACK_STARTED,
+    OUTCOME_SKIPPED_DUPLICATE,
+    OUTCOME_SKIPPED_INVALID,
+    OUTCOME_SKIPPED_MALFORMED,
+    OUTCOME_SKIPPED_MISSING,
+    OUTCOME_SKIPPED_NOT_APPROVED,
+    OUTCOME_SKIPPED_OTHER_GROUP,
+    OUTCOME_SKIPPED_STALE,
+    OUTCOME_STARTED,
+    OUTCOME_STOPPED,
+    Act,
+    GroupApproval,
+    Ledger,
+    Outcome,
+)
+from shared.notify import publish
+
+if TYPE_CHECKING:
+    from mypy_boto3_codepipeline import CodePipelineClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sns import SNSClient
+
+logger = logging.getLogger(__name__)
+
+APPROVED: Final = "Approved"
+REJECTED: Final = "Rejected"
+#: The CustomerMetadataProperties key where a gate refusal is written back.
+GATE_METADATA_KEY: Final = "greenlight:gate"
+_CLAIM_ATTEMPTS: Final = 5
+
+
+class ConfigError(ValueError):
+    """An environment variable of the trigger is missing or holds a bad value."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"environment {name}: {problem}")
+        self.name = name
+
+
+class ClaimContended(RuntimeError):
+    """Concurrent handlers kept claiming the same act; the event is retried."""
+
+    def __init__(self, arn: str) -> None:
+        super().__init__(f"could not claim the next act for {arn} after {_CLAIM_ATTEMPTS} tries")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TriggerConfig:
+    ledger_table: str
+    topic_arn: str
+    group: str
+    pipeline_name: str
+    stages: tuple[str, ...]
+    gates: Gates = field(default_factory=Gates)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> TriggerConfig:
+        def required(name: str) -> str:
+            value = environ.get(name, "").strip()
+            if not value:
+                raise ConfigError(name, "missing")
+            return value
+
+        stages_raw = _json(required(contract.ENV_STAGES), contract.ENV_STAGES)
+        if (
+            not isinstance(stages_raw, list)
+            or not stages_raw
+            or not all(isinstance(s, str) and s for s in stages_raw)
+        ):
+            raise ConfigError(
+                contract.ENV_STAGES, f"expected a non-empty JSON list of names, got {stages_raw!r}"
+            )
+        gates_raw = _json(environ.get(contract.ENV_GATES) or "{}", contract.ENV_GATES)
+        if not isinstance(gates_raw, dict):
+            raise ConfigError(contract.ENV_GATES, f"expected a JSON object, got {gates_raw!r}")
+        unknown = set(gates_raw) - {"requiredReports", "separationOfDuties"}
+        if unknown:
+            raise ConfigError(contract.ENV_GATES, f"unknown key(s) {', '.join(sorted(unknown))}")
+        reports = gates_raw.get("requiredReports", [])
+        separation = gates_raw.get("separationOfDuties", False)
+        if not isinstance(reports, list) or not all(isinstance(r, str) for r in reports):
+            raise ConfigError(contract.ENV_GATES, "requiredReports: expected a list of names")
+        if not isinstance(separation, bool):
+            raise ConfigError(contract.ENV_GATES, "separationOfDuties: expected true or false")
+        try:
+            gates = Gates(required_reports=tuple(reports), separation_of_duties=separation)
+        except ValueError as error:
+            raise ConfigError(contract.ENV_GATES, str(error)) from None
+        return cls(
+            ledger_table=required(contract.ENV_LEDGER_TABLE),
+            topic_arn=required(contract.ENV_TOPIC_ARN),
+            group=required(contract.ENV_GROUP_NAME),
+            pipeline_name=required(contract.ENV_PIPELINE_NAME),
+            stages=tuple(stages_raw),
+            gates=gates,
+        )
+
+
+def request_token(arn: str, sequence: int) -> str:
+    """The StartPipelineExecution clientRequestToken of the ``sequence``-th act on ``arn``:
+    the same for every retry of that act, different for the next one."""
+    digest = hashlib.sha256(arn.encode()).hexdigest()[:40]
+    version = arn.rsplit("/", 1)[-1]
+    return f"greenlight-{version}-{sequence}-{digest}"
+
+
+@dataclass
+class _History:
+    """CodePipeline's own history of one pipeline, read lazily and cached."""
+
+    codepipeline: CodePipelineClient
+    pipeline_name: str
+    _summaries: list[dict[str, Any]] | None = None
+    _actions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _variables: dict[str, dict[str, str]] = field(default_factory=dict)
+    _declared: dict[str, tuple[str, ...]] | None = None
+
+    def summaries(self) -> list[dict[str, Any]]:
+        if self._summaries is None:
+            paginator = self.codepipeline.get_paginator("list_pipeline_executions")
+            self._summaries = [
+                dict(summary)
+                for page in paginator.paginate(pipelineName=self.pipeline_name)
+                for summary in page["pipelineExecutionSummaries"]
+            ]
+        return self._summaries
+
+    def declared_actions(self, stage: str) -> tuple[str, ...]:
+        if self._declared is None:
+            pipeline = self.codepipeline.get_pipeline(name=self.pipeline_name)["pipeline"]
+            self._declared = {
+                s["name"]: tuple(a["name"] for a in s["actions"]) for s in pipeline["stages"]
+            }
+        return self._declared.get(stage, ())
+
+    def actions(self, execution_id: str) -> list[dict[str, Any]]:
+        if execution_id not in self._actions:
+            paginator = self.codepipeline.get_paginator("list_action_executions")
+            self._actions[execution_id] = [
+                dict(detail)
+                for page in paginator.paginate(
+                    pipelineName=self.pipeline_name,
+                    filter={"pipelineExecutionId": execution_id},
+                )
+                for detail in page["actionExecutionDetails"]
+            ]
+        return self._actions[execution_id]
+
+    def variables(self, execution_id: str) -> dict[str, str]:
+        if execution_id not in self._variables:
+            execution = self.codepipeline.get_pipeline_execution(
+                pipelineName=self.pipeline_name, pipelineExecutionId=execution_id
+            )["pipelineExecution"]
+            self._variables[execution_id] = {
+                v["name"]: v["resolvedValue"] for v in execution.get("variables", [])
+            }
+        return self._variables[execution_id]
+
+    def succeeded_in(self, execution_id: str, stage: str) -> bool:
+        """Every action declared in ``stage`` has a Succeeded execution in this run."""
+        declared = self.declared_actions(stage)
+        succeeded = {
+            a["actionName"]
+            for a in self.actions(execution_id)
+            if a["stageName"] == stage and a["status"] == "Succeeded"
+        }
+        return bool(declared) and set(declared) <= succeeded
+
+    def touched(self, execution_id: str, stage: str) -> bool:
+        return any(a["stageName"] == stage for a in self.actions(execution_id))
+
+    def successes(self, stage: str) -> Iterator[dict[str, Any]]:
+        """Executions that succeeded in ``stage``, newest first (rollbacks included)."""
+        for summary in self.summaries():
+            if self.succeeded_in(summary["pipelineExecutionId"], stage):
+                yield summary
+
+
+class ApprovalTrigger:
+    def __init__(
+        self,
+        config: TriggerConfig,
+        *,
+        sagemaker: SageMakerClient | None = None,
+        codepipeline: CodePipelineClient | None = None,
+        sns: SNSClient | None = None,
+        dynamodb: DynamoDBClient | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config
+        self._sagemaker = sagemaker
+        self._codepipeline = codepipeline
+        self._sns = sns
+        self.ledger = Ledger(config.ledger_table, client=dynamodb)
+        self.clock: Clock = clock or current_clock()
+
+    @property
+    def sagemaker(self) -> SageMakerClient:
+        if self._sagemaker is None:
+            self._sagemaker = boto3.client("sagemaker")
+        return self._sagemaker
+
+    @property
+    def codepipeline(self) -> CodePipelineClient:
+        if self._codepipeline is None:
+            self._codepipeline = boto3.client("codepipeline")
+        return self._codepipeline
+
+    @property
+    def sns(self) -> SNSClient:
+        if self._sns is None:
+            self._sns = boto3.client("sns")
+        return self._sns
+
+    # --- entry points -------------------------------------------------------------
+
+    def handle(self, event: object) -> Outcome:
+        """Handle one EventBridge event; returns its one recorded outcome."""
+        event_id = event_id_of(event)
+        return self._once(event_id, lambda base: self._decide(event, base))
+
+    def start_deployment(
+        self, arn: str, *, request_id: str, reason: str = contract.REASON_REDEPLOY
+    ) -> Outcome:
+        """Deploy an Approved version again on request (``greenlight redeploy``): the
+        duplicate and stale guards do not apply, the gates do."""
+        if reason not in contract.TRIGGER_REASONS:
+            raise ValueError(f"reason: expected one of {contract.TRIGGER_REASONS}, got {reason!r}")
+
+        def decide(base: Outcome) -> Outcome:
+            package = self._describe(arn)
+            if package is None:
+                return replace(
+                    base, outcome=OUTCOME_SKIPPED_MISSING, reason=f"{arn} is not in the registry"
+                )
+            base = self._with_package(base, package)
+            if package.get("ModelPackageGroupName") != self.config.group:
+                return self._other_group(base, str(package.get("ModelPackageGroupName")))
+            if package.get("ModelApprovalStatus") != APPROVED:
+                return replace(
+                    base,
+                    outcome=OUTCOME_SKIPPED_NOT_APPROVED,
+                    reason=f"{arn} is {package.get('ModelApprovalStatus')}, not Approved",
+                )
+            return self._approved(base, package, trigger_reason=reason)
+
+        return self._once(request_id, decide)
+
+    # --- the one-outcome frame ------------------------------------------------------
+
+    def _once(self, event_id: str, decide: Callable[[Outcome], Outcome]) -> Outcome:
+        existing = self.ledger.get_outcome(self.config.group, event_id)
+        if existing is not None and existing.outcome != OUTCOME_FAILED:
+            logger.info("event %s already has outcome %s", event_id, existing.outcome)
+            return existing
+        base = Outcome(
+            group=self.config.group,
+            event_id=event_id,
+            outcome=OUTCOME_FAILED,
+            reason="",
+            recorded_at=self.clock.now(),
+            attempts=1 if existing is None else existing.attempts + 1,
+        )
+        try:
+            outcome = decide(base)
+        except Exception as error:
+            failed = replace(base, reason=f"{type(error).__name__}: {error}"[:2000])
+            try:
+                self.ledger.put_outcome(failed)
+            except Exception:
+                logger.exception("could not record the failure of event %s", event_id)
+            raise
+        recorded = self.ledger.put_outcome(replace(outcome, recorded_at=self.clock.now()))
+        logger.info("event %s: %s (%s)", event_id, recorded.outcome, recorded.reason or "no reason")
+        return recorded
+
+    # --- deciding -------------------------------------------------------------------
+
+    def _decide(self, event: object, base: Outcome) -> Outcome:
+        try:
+            change = parse_state_change(event)
+        except MalformedEvent as error:
+            return replace(base, outcome=OUTCOME_SKIPPED_MALFORMED, reason=str(error))
+        base = replace(
+            base,
+            model_package_arn=change.arn,
+            model_package_version=change.version,
+            approval_status=change.approval_status,
+        )
+        if change.group != self.config.group:
+            return self._other_group(base, change.group)
+        package = self._describe(change.arn)
+        if package is None:
+            return replace(
+                base,
+                outcome=OUTCOME_SKIPPED_MISSING,
+                reason=f"{change.arn} is not in the registry (DescribeModelPackage)",
+            )
+        base = self._with_package(base, package)
+        if package.get("ModelPackageGroupName") != self.config.group:
+            return self._other_group(base, str(package.get("ModelPackageGroupName")))
+        status = package.get("ModelApprovalStatus")
+        if status == APPROVED:
+            return self._approved(base, package, trigger_reason=contract.REASON_APPROVAL)
+        if status == REJECTED:
+            return self._rejected(base, package)
+        return replace(
+            base,
+            outcome=OUTCOME_SKIPPED_NOT_APPROVED,
+            reason=(
+                f"{change.arn} is {status} in the registry "
+                f"(the event said {change.approval_status})"
+            ),
+        )
+
+    def _other_group(self, base: Outcome, group: str) -> Outcome:
+        return replace(
+            base,
+            outcome=OUTCOME_SKIPPED_OTHER_GROUP,
+            reason=f"the package belongs to group {group}; this trigger serves {self.config.group}",
+        )
+
+    def _describe(self, arn: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.sagemaker.describe_model_package(ModelPackageName=arn))
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            message = str(details.get("Message", "")).lower()
+            if details.get("Code") == "ValidationException" and (
+                "not found" in message or "does not exist" in message
+            ):
+                return None
+            raise
+
+    def _with_package(self, base: Outcome, package: Mapping[str, Any]) -> Outcome:
+        return replace(
+            base,
+            model_package_arn=str(package["ModelPackageArn"]),
+            model_package_version=int(package.get("ModelPackageVersion") or 0) or None,
+            approval_status=package.get("ModelApprovalStatus"),
+            approved_by=identity(package.get("LastModifiedBy")).describe(),
+            registered_by=identity(package.get("CreatedBy")).describe(),
+        )
+
+    # --- approval -------------------------------------------------------------------
+
+    def _approved(
+        self, base: Outcome, package: Mapping[str, Any], *, trigger_reason: str
+    ) -> Outcome:
+        arn = str(package["ModelPackageArn"])
+        base = replace(base, trigger_reason=trigger_reason)
+        containers = (package.get("InferenceSpecification") or {}).get("Containers")
+        if not containers:
+            return replace(
+                base,
+                outcome=OUTCOME_SKIPPED_INVALID,
+                reason=f"{arn} has no InferenceSpecification (no containers to deploy)",
+            )
+        forced = trigger_reason != contract.REASON_APPROVAL
+        approved_at: datetime = package.get("LastModifiedTime") or package["CreationTime"]
+        act: Act | None = None
+        for _ in range(_CLAIM_ATTEMPTS):
+            latest = self.ledger.latest_act(arn)
+            if latest is not None and latest.event_id == base.event_id:
+                act = latest  # a retry of this very event: finish what it claimed
+                break
+            if not forced and latest is not None and latest.kind in APPROVAL_ACTS:
+                return replace(
+                    base,
+                    outcome=OUTCOME_SKIPPED_DUPLICATE,
+                    reason=(
+                        f"this approval of {arn} was already acted on "
+                        f"({latest.kind}, event {latest.event_id})"
+                    ),
+                )
+            if not forced:
+                newest = self.ledger.latest_group_approval(self.config.group)
+                if newest is not None and newest.arn != arn and approved_at < newest.approved_at:
+                    return replace(
+                        base,
+                        outcome=OUTCOME_SKIPPED_STALE,
+                        reason=(
+                            f"approved at {approved_at.isoformat()}, before version "
+                            f"{newest.version} (approved {newest.approved_at.isoformat()}) "
+                            "which was already acted on"
+                        ),
+                    )
+            refusal = check_gates(package, self.config.gates)
+            sequence = 1 if latest is None else latest.sequence + 1
+            kind = ACT_GATE_REFUSED if refusal else (ACT_REDEPLOY if forced else ACT_APPROVAL)
+            candidate = Act(
+                arn=arn,
+                sequence=sequence,
+                kind=kind,
+                event_id=base.event_id,
+                recorded_at=self.clock.now(),
+                client_request_token=request_token(arn, sequence),
+            )
+            approval = None
+            if not refusal:
+                approval = GroupApproval(
+                    group=self.config.group,
+                    approved_at=self.clock.now() if forced else approved_at,
+                    arn=arn,
+                    version=int(package["ModelPackageVersion"]),
+                    event_id=base.event_id,
+                )
+            if self.ledger.claim(candidate, approval=approval):
+                act = candidate
+                break
+        if act is None:
+            raise ClaimContended(arn)
+        if act.kind == ACT_GATE_REFUSED:
+            reason = check_gates(package, self.config.gates) or "refused by the gates"
+            return self._refuse(base, package, reason)
+        token = act.client_request_token or request_token(arn, act.sequence)
+        response = self.codepipeline.start_pipeline_execution(
+            name=self.config.pipeline_name,
+            variables=[
+                {"name": contract.VAR_MODEL_PACKAGE_ARN, "value": arn},
+                {
+                    "name": contract.VAR_MODEL_PACKAGE_VERSION,
+                    "value": str(package["ModelPackageVersion"]),
+                },
+                {"name": contract.VAR_TRIGGER_REASON, "value": trigger_reason},
+                {"name": contract.VAR_REQUEST_ID, "value": base.event_id},
+            ],
+            clientRequestToken=token,
+        )
+        return replace(
+            base,
+            outcome=OUTCOME_STARTED,
+            reason=f"started {self.config.pipeline_name} for {arn}",
+            pipeline_execution_id=response["pipelineExecutionId"],
+            client_request_token=token,
+        )
+
+    def _refuse(self, base: Outcome, package: Mapping[str, Any], reason: str) -> Outcome:
+        arn = str(package["ModelPackageArn"])
+        publish(
+            self.sns,
+            topic_arn=self.config.topic_arn,
+            subject=f"Greenlight: {self.config.group} version "
+            f"{package.get('ModelPackageVersion')} refused by the gates",
+            body=(
+                f"The approval of {arn} did not start a deployment.\n\n"
+                f"Reason: {reason}\n"
+                f"Approved by: {base.approved_by}\nRegistered by: {base.registered_by}\n"
+                f"Event: {base.event_id}\n"
+            ),
+            attributes={"group": self.config.group, "outcome": OUTCOME_GATE_REJECTED},
+        )
+        self.sagemaker.update_model_package(
+            ModelPackageArn=arn, CustomerMetadataProperties={GATE_METADATA_KEY: reason[:256]}
+        )
+        return replace(base, outcome=OUTCOME_GATE_REJECTED, reason=reason)
+
+    # --- rejection ------------------------------------------------------------------
+
+    def _rejected(self, base: Outcome, package: Mapping[str, Any]) -> Outcome:
+        arn = str(package["ModelPackageArn"])
+        base = replace(base, trigger_reason=contract.REASON_REJECTION_ROLLBACK)
+        for _ in range(_CLAIM_ATTEMPTS):
+            latest = self.ledger.latest_act(arn)
+            if latest is not None and latest.event_id == base.event_id:
+                break
+            if latest is not None and latest.kind == ACT_REJECTION:
+                return replace(
+                    base,
+                    outcome=OUTCOME_SKIPPED_DUPLICATE,
+                    reason=(
+                        f"this rejection of {arn} was already acted on (event {latest.event_id})"
+                    ),
+                )
+            act = Act(
+                arn=arn,
+                sequence=1 if latest is None else latest.sequence + 1,
+                kind=ACT_REJECTION,
+                event_id=base.event_id,
+                recorded_at=self.clock.now(),
+            )
+            if self.ledger.claim(act):
+                break
+        else:
+            raise ClaimContended(arn)
+        return self._roll_back(base, arn, package)
+
+    def _stop_and_find_affected(
+        self, history: _History, arn: str, event_id: str
+    ) -> tuple[dict[str, str], list[str]]:
+        """Stages where ``arn`` is live or was in flight (stage -> why), and the
+        executions of ``arn`` that were stopped."""
+        affected: dict[str, str] = {}
+        for stage in self.config.stages:
+            live = next(history.successes(stage), None)
+            if live is None:
+                continue
+            live_arn = history.variables(live["pipelineExecutionId"]).get(
+                contract.VAR_MODEL_PACKAGE_ARN
+            )
+            if live_arn == arn:
+                affected[stage] = "live"
+        stopped: list[str] = []
+        for summary in history.summaries():
+            execution_id = summary["pipelineExecutionId"]
+            if summary["status"] != "InProgress":
+                continue
+            if history.variables(execution_id).get(contract.VAR_MODEL_PACKAGE_ARN) != arn:
+                continue
+            self.codepipeline.stop_pipeline_execution(
+                pipelineName=self.config.pipeline_name,
+                pipelineExecutionId=execution_id,
+                abandon=True,
+                reason=f"Greenlight: {arn} was rejected (event {event_id})",
+            )
+            stopped.append(execution_id)
+            for stage in self.config.stages:
+                if stage not in affected and history.touched(execution_id, stage):
+                    affected[stage] = "in flight"
+        return affected, stopped
+
+    def _roll_back(self, base: Outcome, arn: str, package: Mapping[str, Any]) -> Outcome:
+        history = _History(self.codepipeline, self.config.pipeline_name)
+        affected, stopped = self._stop_and_find_affected(history, arn, base.event_id)
+        results: dict[str, str] = {}
+        rolled_back = False
+        for stage, why in affected.items():
+            target = self._rollback_target(history, stage, arn)
+            if target is None:
+                results[stage] = (
+                    f"{why}; no earlier execution with a still-Approved version: "
+                    "endpoint left alone"
+                )
+                continue
+            target_id, target_arn = target
+            rollback_id = self._start_rollback(history, stage, target_id)
+            rolled_back = True
+            results[stage] = (
+                f"{why}; rolled back to {target_arn} (execution {target_id}) in {rollback_id}"
+            )
+        base = replace(base, stages=results, stopped_executions=tuple(stopped))
+        if rolled_back:
+            outcome, summary_text = OUTCOME_ROLLBACK_STARTED, "rolled back"
+        elif affected:
+            outcome, summary_text = OUTCOME_ROLLBACK_NONE, "NOT rolled back (nothing to go back to)"
+        elif stopped:
+            outcome, summary_text = OUTCOME_STOPPED, "stopped in flight"
+        else:
+            return replace(
+                base,
+                outcome=OUTCOME_RECORDED,
+                reason=f"{arn} was rejected; it is neither live nor in flight in any stage",
+            )
+        reason = f"{arn} was rejected; " + "; ".join(
+            [f"{stage}: {text}" for stage, text in results.items()]
+            + [f"stopped execution {e}" for e in stopped]
+        )
+        publish(
+            self.sns,
+            topic_arn=self.config.topic_arn,
+            subject=f"Greenlight: {self.config.group} version "
+            f"{package.get('ModelPackageVersion')} rejected, {summary_text}",
+            body=reason.replace("; ", "\n") + f"\n\nEvent: {base.event_id}\n",
+            attributes={"group": self.config.group, "outcome": outcome},
+        )
+        return replace(base, outcome=outcome, reason=reason)
+
+    def _rollback_target(
+        self, history: _History, stage: str, rejected_arn: str
+    ) -> tuple[str, str] | None:
+        status_of: dict[str, str | None] = {}
+        for summary in history.successes(stage):
+            execution_id = summary["pipelineExecutionId"]
+            candidate = history.variables(execution_id).get(contract.VAR_MODEL_PACKAGE_ARN)
+            if not candidate or candidate == rejected_arn:
+                continue
+            if candidate not in status_of:
+                package = self._describe(candidate)
+                status_of[candidate] = (
+                    None if package is None else package.get("ModelApprovalStatus")
+                )
+            if status_of[candidate] == APPROVED:
+                return execution_id, candidate
+        return None
+
+    def _start_rollback(self, history: _History, stage: str, target_id: str) -> str:
+        for summary in history.summaries():
+            metadata = summary.get("rollbackMetadata") or {}
+            if (
+                summary["status"] == "InProgress"
+                and summary.get("executionType") == "ROLLBACK"
+                and metadata.get("rollbackTargetPipelineExecutionId") == target_id
+            ):
+                return str(summary["pipelineExecutionId"])  # started by an earlier attempt
+        response = self.codepipeline.rollback_stage(
+            pipelineName=self.config.pipeline_name,
+            stageName=stage,
+            targetPipelineExecutionId=target_id,
+        )
+        return response["pipelineExecutionId"]
+
+
+def _json(text: str, name: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(name, f"not valid JSON ({error.msg})") from None

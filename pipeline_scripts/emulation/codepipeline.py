@@ -1,0 +1,744 @@
+"""An in-memory CodePipeline V2 with the calls Greenlight uses and moto lacks.
+
+What real CodePipeline does
+---------------------------
+- ``StartPipelineExecution`` creates an execution (``executionType`` STANDARD, trigger
+  StartPipelineExecution) with the given pipeline variables, each variable falling back
+  to its declared default; an undeclared or missing variable is a ValidationException.
+  A ``clientRequestToken`` used again returns the execution it started the first time.
+- Executions are ``InProgress``, then ``Succeeded``, ``Failed``, ``Stopped`` (after
+  ``Stopping``), ``Superseded`` or ``Cancelled``. Each stage runs its actions by
+  ``runOrder``; a stage succeeds when all its actions succeed.
+- ``GetPipelineExecution`` returns variables, trigger, executionMode, executionType and,
+  for a rollback, ``rollbackMetadata.rollbackTargetPipelineExecutionId``.
+  ``ListPipelineExecutions`` returns summaries newest first, without variables, paged
+  with ``nextToken``. ``ListActionExecutions`` returns action executions (newest first,
+  filterable by ``pipelineExecutionId``) with their status, summary and output variables.
+- ``StopPipelineExecution`` works on an InProgress execution only
+  (PipelineExecutionNotStoppableException otherwise; DuplicatedStopRequestException when
+  it is already Stopping). ``abandon=True`` abandons running actions at once; without it
+  the execution is ``Stopping`` until the running actions finish.
+- ``RollbackStage`` (and a stage's ``OnFailure: ROLLBACK``) starts a new execution of
+  ``executionType`` ROLLBACK that runs only that stage, with the variables and artifacts
+  of the target execution, which must have succeeded in that stage
+  (UnableToRollbackStageException otherwise). The first (source) stage cannot roll back.
+  While the stage is running, RollbackStage is a ConflictException.
+
+What is emulated here
+---------------------
+The state model and the read APIs above, with the real error codes. Nothing runs by
+itself: test setup (and the sandbox engine) moves executions forward with
+``begin_action`` / ``finish_action`` / ``finish_execution`` (and the ``succeed_stage``
+shortcut); statuses of stages and executions follow from the actions as in CodePipeline.
+Timestamps come from an injected clock. Not emulated: artifacts, transitions, retries
+of stages, structure versions (every execution is on version 1 of its declaration),
+execution modes other than recording the declared one.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from botocore.exceptions import ClientError
+
+from shared.clock import Clock, current_clock
+
+SUCCEEDED: Final = "Succeeded"
+FAILED: Final = "Failed"
+IN_PROGRESS: Final = "InProgress"
+STOPPING: Final = "Stopping"
+STOPPED: Final = "Stopped"
+SUPERSEDED: Final = "Superseded"
+CANCELLED: Final = "Cancelled"
+ABANDONED: Final = "Abandoned"
+
+ACTION_DONE: Final = (SUCCEEDED, FAILED, ABANDONED)
+EXECUTION_DONE: Final = (SUCCEEDED, FAILED, STOPPED, SUPERSEDED, CANCELLED)
+
+
+def client_error(operation: str, code: str, message: str) -> ClientError:
+    """A ClientError shaped like the one botocore raises for a service error."""
+    return ClientError({"Error": {"Code": code, "Message": message}}, operation)
+
+
+@dataclass
+class ActionExecution:
+    action_execution_id: str
+    pipeline_execution_id: str
+    stage_name: str
+    action_name: str
+    status: str
+    start_time: datetime
+    last_update_time: datetime
+    action_type_id: dict[str, str]
+    configuration: dict[str, str]
+    summary: str | None = None
+    external_execution_id: str | None = None
+    output_variables: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StageExecution:
+    stage_name: str
+    status: str
+    start_time: datetime
+    last_update_time: datetime
+    actions: dict[str, ActionExecution] = field(default_factory=dict)
+
+
+@dataclass
+class PipelineExecution:
+    pipeline_execution_id: str
+    pipeline_name: str
+    pipeline_version: int
+    status: str
+    start_time: datetime
+    last_update_time: datetime
+    variables: dict[str, str]
+    trigger_type: str
+    trigger_detail: str
+    execution_mode: str
+    execution_type: str = "STANDARD"
+    rollback_target: str | None = None
+    #: The one stage a ROLLBACK execution runs.
+    rollback_stage: str | None = None
+    status_summary: str | None = None
+    stop_reason: str | None = None
+    client_request_token: str | None = None
+    stages: dict[str, StageExecution] = field(default_factory=dict)
+
+
+@dataclass
+class Pipeline:
+    declaration: dict[str, Any]
+    created: datetime
+    updated: datetime
+    executions: list[PipelineExecution] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.declaration["name"])
+
+    @property
+    def stage_names(self) -> list[str]:
+        return [str(stage["name"]) for stage in self.declaration["stages"]]
+
+    def stage(self, name: str) -> dict[str, Any] | None:
+        for stage in self.declaration["stages"]:
+            if stage["name"] == name:
+                return dict(stage)
+        return None
+
+    def action(self, stage: str, action: str) -> dict[str, Any] | None:
+        declared = self.stage(stage)
+        if declared is None:
+            return None
+        for candidate in declared["actions"]:
+            if candidate["name"] == action:
+                return dict(candidate)
+        return None
+
+
+class Paginator:
+    """``client.get_paginator(name).paginate(**kwargs)`` over a nextToken list call."""
+
+    def __init__(self, call: Callable[..., dict[str, Any]]) -> None:
+        self._call = call
+
+    def paginate(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        token: str | None = None
+        while True:
+            page = self._call(**kwargs, **({"nextToken": token} if token else {}))
+            yield page
+            token = page.get("nextToken")
+            if not token:
+                return
+
+
+class EmulatedCodePipeline:
+    """The CodePipeline client calls Greenlight makes, with the boto3 names and shapes."""
+
+    def __init__(self, *, clock: Clock | None = None, execution_ids: Iterator[str] | None = None):
+        self.clock: Clock = clock or current_clock()
+        self._ids = execution_ids
+        self._pipelines: dict[str, Pipeline] = {}
+
+    # --- setup --------------------------------------------------------------------
+
+    def register_pipeline(self, declaration: Mapping[str, Any]) -> None:
+        """Register a pipeline from the ``pipeline`` dict of a GetPipeline response."""
+        pipeline = copy.deepcopy(dict(declaration))
+        for key in ("name", "stages"):
+            if key not in pipeline:
+                raise ValueError(f"pipeline declaration: missing {key!r}")
+        pipeline.setdefault("version", 1)
+        pipeline.setdefault("pipelineType", "V2")
+        pipeline.setdefault("executionMode", "SUPERSEDED")
+        pipeline.setdefault("variables", [])
+        now = self.clock.now()
+        self._pipelines[pipeline["name"]] = Pipeline(declaration=pipeline, created=now, updated=now)
+
+    # --- read APIs ----------------------------------------------------------------
+
+    def get_pipeline(self, *, name: str, version: int | None = None) -> dict[str, Any]:
+        pipeline = self._pipeline("GetPipeline", name)
+        return {
+            "pipeline": copy.deepcopy(pipeline.declaration),
+            "metadata": {
+                "pipelineArn": f"arn:aws:codepipeline:us-east-1:123456789012:{name}",
+                "created": pipeline.created,
+                "updated": pipeline.updated,
+            },
+        }
+
+    def get_pipeline_execution(
+        self, *, pipelineName: str, pipelineExecutionId: str
+    ) -> dict[str, Any]:
+        execution = self._execution("GetPipelineExecution", pipelineName, pipelineExecutionId)
+        body: dict[str, Any] = {
+            "pipelineName": execution.pipeline_name,
+            "pipelineVersion": execution.pipeline_version,
+            "pipelineExecutionId": execution.pipeline_execution_id,
+            "status": execution.status,
+            "artifactRevisions": [],
+            "variables": [
+                {"name": name, "resolvedValue": value}
+                for name, value in execution.variables.items()
+            ],
+            "trigger": {
+                "triggerType": execution.trigger_type,
+                "triggerDetail": execution.trigger_detail,
+            },
+            "executionMode": execution.execution_mode,
+            "executionType": execution.execution_type,
+        }
+        if execution.status_summary:
+            body["statusSummary"] = execution.status_summary
+        if execution.rollback_target:
+            body["rollbackMetadata"] = {
+                "rollbackTargetPipelineExecutionId": execution.rollback_target
+            }
+        return {"pipelineExecution": body}
+
+    def list_pipeline_executions(
+        self,
+        *,
+        pipelineName: str,
+        maxResults: int = 100,
+        nextToken: str | None = None,
+        filter: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        pipeline = self._pipeline("ListPipelineExecutions", pipelineName)
+        executions = list(reversed(pipeline.executions))
+        stage_filter = (filter or {}).get("succeededInStage", {}).get("stageName")
+        if stage_filter:
+            executions = [e for e in executions if _stage_status(e, stage_filter) == SUCCEEDED]
+        page, token = _page("ListPipelineExecutions", executions, maxResults, nextToken)
+        return {"pipelineExecutionSummaries": [_summary(e) for e in page], **token}
+
+    def list_action_executions(
+        self,
+        *,
+        pipelineName: str,
+        filter: Mapping[str, Any] | None = None,
+        maxResults: int = 100,
+        nextToken: str | None = None,
+    ) -> dict[str, Any]:
+        pipeline = self._pipeline("ListActionExecutions", pipelineName)
+        wanted = (filter or {}).get("pipelineExecutionId")
+        executions = pipeline.executions
+        if wanted is not None:
+            executions = [self._execution("ListActionExecutions", pipelineName, wanted)]
+        actions = [
+            action
+            for execution in executions
+            for stage in execution.stages.values()
+            for action in stage.actions.values()
+        ]
+        actions.sort(key=lambda a: (a.start_time, a.action_execution_id), reverse=True)
+        page, token = _page("ListActionExecutions", actions, maxResults, nextToken)
+        return {"actionExecutionDetails": [_action_detail(pipeline, a) for a in page], **token}
+
+    def get_pipeline_state(self, *, name: str) -> dict[str, Any]:
+        pipeline = self._pipeline("GetPipelineState", name)
+        states = []
+        for stage in pipeline.declaration["stages"]:
+            latest = next(
+                (e for e in reversed(pipeline.executions) if stage["name"] in e.stages), None
+            )
+            state: dict[str, Any] = {"stageName": stage["name"], "actionStates": []}
+            if latest is not None:
+                stage_execution = latest.stages[stage["name"]]
+                state["latestExecution"] = {
+                    "pipelineExecutionId": latest.pipeline_execution_id,
+                    "status": stage_execution.status,
+                    "type": latest.execution_type,
+                }
+            for action in stage["actions"]:
+                action_state: dict[str, Any] = {"actionName": action["name"]}
+                ran = None if latest is None else latest.stages[stage["name"]].actions
+                if ran and action["name"] in ran:
+                    record = ran[action["name"]]
+                    action_state["latestExecution"] = {
+                        "actionExecutionId": record.action_execution_id,
+                        "status": record.status,
+                        "lastStatusChange": record.last_update_time,
+                        **({"summary": record.summary} if record.summary else {}),
+                    }
+                state["actionStates"].append(action_state)
+            states.append(state)
+        return {
+            "pipelineName": name,
+            "pipelineVersion": pipeline.declaration["version"],
+            "stageStates": states,
+            "created": pipeline.created,
+            "updated": pipeline.updated,
+        }
+
+    def get_paginator(self, operation_name: str) -> Paginator:
+        calls: dict[str, Callable[..., dict[str, Any]]] = {
+            "list_pipeline_executions": self.list_pipeline_executions,
+            "list_action_executions": self.list_action_executions,
+        }
+        if operation_name not in calls:
+            raise ValueError(f"no paginator for {operation_name!r} in the emulated CodePipeline")
+        return Paginator(calls[operation_name])
+
+    # --- write APIs -----------------------------------------------------------------
+
+    def start_pipeline_execution(
+        self,
+        *,
+        name: str,
+        variables: list[Mapping[str, str]] | None = None,
+        clientRequestToken: str | None = None,
+        sourceRevisions: list[Mapping[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        operation = "StartPipelineExecution"
+        pipeline = self._pipeline(operation, name)
+        if clientRequestToken is not None and clientRequestToken in pipeline.tokens:
+            return {"pipelineExecutionId": pipeline.tokens[clientRequestToken]}
+        resolved = _resolve_variables(operation, pipeline, variables or [])
+        execution = self._new_execution(
+            pipeline,
+            variables=resolved,
+            trigger_type="StartPipelineExecution",
+            trigger_detail="greenlight",
+        )
+        execution.client_request_token = clientRequestToken
+        if clientRequestToken is not None:
+            pipeline.tokens[clientRequestToken] = execution.pipeline_execution_id
+        return {"pipelineExecutionId": execution.pipeline_execution_id}
+
+    def stop_pipeline_execution(
+        self,
+        *,
+        pipelineName: str,
+        pipelineExecutionId: str,
+        abandon: bool = False,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        operation = "StopPipelineExecution"
+        execution = self._execution(operation, pipelineName, pipelineExecutionId)
+        if execution.status == STOPPING:
+            raise client_error(
+                operation,
+                "DuplicatedStopRequestException",
+                f"Execution {pipelineExecutionId} is already being stopped",
+            )
+        if execution.status != IN_PROGRESS:
+            raise client_error(
+                operation,
+                "PipelineExecutionNotStoppableException",
+                f"Execution {pipelineExecutionId} is {execution.status} and cannot be stopped",
+            )
+        now = self.clock.now()
+        execution.stop_reason = reason
+        running = [
+            action
+            for stage in execution.stages.values()
+            for action in stage.actions.values()
+            if action.status == IN_PROGRESS
+        ]
+        if abandon or not running:
+            for action in running:
+                action.status = ABANDONED
+                action.last_update_time = now
+            for stage in execution.stages.values():
+                if stage.status == IN_PROGRESS:
+                    stage.status = STOPPED
+                    stage.last_update_time = now
+            execution.status = STOPPED
+        else:
+            execution.status = STOPPING
+        execution.last_update_time = now
+        return {"pipelineExecutionId": pipelineExecutionId}
+
+    def rollback_stage(
+        self, *, pipelineName: str, stageName: str, targetPipelineExecutionId: str
+    ) -> dict[str, Any]:
+        operation = "RollbackStage"
+        pipeline = self._pipeline(operation, pipelineName)
+        if pipeline.stage(stageName) is None:
+            raise client_error(
+                operation,
+                "StageNotFoundException",
+                f"Stage {stageName} not found in pipeline {pipelineName}",
+            )
+        target = self._execution(operation, pipelineName, targetPipelineExecutionId)
+        if stageName == pipeline.stage_names[0]:
+            raise client_error(
+                operation,
+                "UnableToRollbackStageException",
+                f"Stage {stageName} is the first stage and cannot be rolled back",
+            )
+        if _stage_status(target, stageName) != SUCCEEDED:
+            raise client_error(
+                operation,
+                "UnableToRollbackStageException",
+                f"Execution {targetPipelineExecutionId} did not succeed in stage {stageName}",
+            )
+        for other in pipeline.executions:
+            if _stage_status(other, stageName) == IN_PROGRESS:
+                raise client_error(
+                    operation,
+                    "ConflictException",
+                    f"Stage {stageName} is running execution {other.pipeline_execution_id}",
+                )
+        execution = self._new_execution(
+            pipeline,
+            variables=dict(target.variables),
+            trigger_type="ManualRollback",
+            trigger_detail=f"RollbackStage {stageName}",
+            execution_type="ROLLBACK",
+            rollback_target=targetPipelineExecutionId,
+            rollback_stage=stageName,
+        )
+        return {"pipelineExecutionId": execution.pipeline_execution_id}
+
+    def start_automated_rollback(self, *, pipeline_name: str, stage_name: str) -> str | None:
+        """What ``OnFailure: ROLLBACK`` does when a stage fails: roll the stage back to the
+        last execution that succeeded in it. Returns the new execution id, or None when
+        no execution ever succeeded there."""
+        pipeline = self._pipeline("RollbackStage", pipeline_name)
+        target = next(
+            (e for e in reversed(pipeline.executions) if _stage_status(e, stage_name) == SUCCEEDED),
+            None,
+        )
+        if target is None:
+            return None
+        execution = self._new_execution(
+            pipeline,
+            variables=dict(target.variables),
+            trigger_type="AutomatedRollback",
+            trigger_detail=f"OnFailure ROLLBACK of {stage_name}",
+            execution_type="ROLLBACK",
+            rollback_target=target.pipeline_execution_id,
+            rollback_stage=stage_name,
+        )
+        return execution.pipeline_execution_id
+
+    # --- moving executions forward (test setup and the sandbox engine) ---------------
+
+    def begin_action(
+        self,
+        execution_id: str,
+        stage: str,
+        action: str,
+        *,
+        configuration: Mapping[str, str] | None = None,
+    ) -> str:
+        """Start ``action`` of ``stage`` in the execution; returns the action execution id."""
+        execution, pipeline = self._running(execution_id)
+        declared = pipeline.action(stage, action)
+        if declared is None:
+            raise ValueError(f"pipeline {pipeline.name} has no action {stage}.{action}")
+        now = self.clock.now()
+        stage_execution = execution.stages.get(stage)
+        if stage_execution is None:
+            stage_execution = StageExecution(
+                stage_name=stage, status=IN_PROGRESS, start_time=now, last_update_time=now
+            )
+            execution.stages[stage] = stage_execution
+        if action in stage_execution.actions:
+            raise ValueError(f"{stage}.{action} already ran in execution {execution_id}")
+        stage_execution.status = IN_PROGRESS
+        record = ActionExecution(
+            action_execution_id=str(uuid.uuid4()),
+            pipeline_execution_id=execution_id,
+            stage_name=stage,
+            action_name=action,
+            status=IN_PROGRESS,
+            start_time=now,
+            last_update_time=now,
+            action_type_id=dict(declared.get("actionTypeId", {})),
+            configuration=dict(configuration or declared.get("configuration", {})),
+        )
+        stage_execution.actions[action] = record
+        execution.last_update_time = now
+        return record.action_execution_id
+
+    def finish_action(
+        self,
+        execution_id: str,
+        stage: str,
+        action: str,
+        status: str,
+        *,
+        summary: str | None = None,
+        output_variables: Mapping[str, str] | None = None,
+    ) -> None:
+        """End a running action with Succeeded or Failed; the stage and the execution
+        follow (a failed action fails its stage and the execution; a Stopping execution
+        becomes Stopped once nothing runs)."""
+        if status not in (SUCCEEDED, FAILED):
+            raise ValueError(f"an action finishes Succeeded or Failed, not {status!r}")
+        execution = self._find(execution_id)
+        record = execution.stages.get(stage, None)
+        action_record = None if record is None else record.actions.get(action)
+        if record is None or action_record is None or action_record.status != IN_PROGRESS:
+            raise ValueError(f"{stage}.{action} is not running in execution {execution_id}")
+        now = self.clock.now()
+        action_record.status = status
+        action_record.summary = summary
+        action_record.output_variables = dict(output_variables or {})
+        action_record.last_update_time = now
+        record.last_update_time = now
+        execution.last_update_time = now
+        pipeline = self._pipelines[execution.pipeline_name]
+        declared = pipeline.stage(stage) or {"actions": []}
+        if status == FAILED:
+            record.status = FAILED
+            if execution.status == IN_PROGRESS:
+                execution.status = FAILED
+                execution.status_summary = summary
+        elif all(
+            a["name"] in record.actions and record.actions[a["name"]].status == SUCCEEDED
+            for a in declared["actions"]
+        ):
+            record.status = SUCCEEDED
+        if execution.status == STOPPING and not any(
+            a.status == IN_PROGRESS for s in execution.stages.values() for a in s.actions.values()
+        ):
+            execution.status = STOPPED
+            for stage_execution in execution.stages.values():
+                if stage_execution.status == IN_PROGRESS:
+                    stage_execution.status = STOPPED
+
+    def succeed_stage(self, execution_id: str, stage: str) -> None:
+        """Run every action of ``stage`` to Succeeded, in declaration order."""
+        _, pipeline = self._running(execution_id)
+        declared = pipeline.stage(stage)
+        if declared is None:
+            raise ValueError(f"pipeline {pipeline.name} has no stage {stage}")
+        for action in declared["actions"]:
+            self.begin_action(execution_id, stage, action["name"])
+            self.finish_action(execution_id, stage, action["name"], SUCCEEDED)
+
+    def finish_execution(
+        self, execution_id: str, status: str = SUCCEEDED, summary: str | None = None
+    ) -> None:
+        """End an InProgress execution; Succeeded only when every stage it ran succeeded."""
+        if status not in EXECUTION_DONE:
+            raise ValueError(f"an execution finishes as one of {EXECUTION_DONE}, not {status!r}")
+        execution, _ = self._running(execution_id)
+        if status == SUCCEEDED and any(s.status != SUCCEEDED for s in execution.stages.values()):
+            raise ValueError(f"execution {execution_id} has stages that did not succeed")
+        now = self.clock.now()
+        for stage in execution.stages.values():
+            for action in stage.actions.values():
+                if action.status == IN_PROGRESS:
+                    action.status = ABANDONED
+                    action.last_update_time = now
+            if stage.status == IN_PROGRESS:
+                stage.status = status if status != SUCCEEDED else stage.status
+                stage.last_update_time = now
+        execution.status = status
+        execution.status_summary = summary
+        execution.last_update_time = now
+
+    def run_to_success(self, execution_id: str) -> None:
+        """Run every stage the execution covers to Succeeded, then the execution."""
+        execution, pipeline = self._running(execution_id)
+        if execution.rollback_stage is not None:
+            stages = [execution.rollback_stage]
+        else:
+            stages = pipeline.stage_names
+        for stage in stages:
+            if _stage_status(execution, stage) != SUCCEEDED:
+                self.succeed_stage(execution_id, stage)
+        self.finish_execution(execution_id, SUCCEEDED)
+
+    # --- internals ------------------------------------------------------------------
+
+    def _pipeline(self, operation: str, name: str) -> Pipeline:
+        pipeline = self._pipelines.get(name)
+        if pipeline is None:
+            raise client_error(
+                operation,
+                "PipelineNotFoundException",
+                f"Account '123456789012' does not have a pipeline with name '{name}'",
+            )
+        return pipeline
+
+    def _execution(
+        self, operation: str, pipeline_name: str, execution_id: str
+    ) -> PipelineExecution:
+        pipeline = self._pipeline(operation, pipeline_name)
+        for execution in pipeline.executions:
+            if execution.pipeline_execution_id == execution_id:
+                return execution
+        raise client_error(
+            operation,
+            "PipelineExecutionNotFoundException",
+            f"Pipeline execution {execution_id} not found in pipeline {pipeline_name}",
+        )
+
+    def _find(self, execution_id: str) -> PipelineExecution:
+        for pipeline in self._pipelines.values():
+            for execution in pipeline.executions:
+                if execution.pipeline_execution_id == execution_id:
+                    return execution
+        raise ValueError(f"no pipeline execution {execution_id}")
+
+    def _running(self, execution_id: str) -> tuple[PipelineExecution, Pipeline]:
+        execution = self._find(execution_id)
+        if execution.status != IN_PROGRESS:
+            raise ValueError(f"execution {execution_id} is {execution.status}, not InProgress")
+        return execution, self._pipelines[execution.pipeline_name]
+
+    def _new_execution(
+        self,
+        pipeline: Pipeline,
+        *,
+        variables: dict[str, str],
+        trigger_type: str,
+        trigger_detail: str,
+        execution_type: str = "STANDARD",
+        rollback_target: str | None = None,
+        rollback_stage: str | None = None,
+    ) -> PipelineExecution:
+        now = self.clock.now()
+        execution_id = next(self._ids) if self._ids is not None else str(uuid.uuid4())
+        execution = PipelineExecution(
+            pipeline_execution_id=execution_id,
+            pipeline_name=pipeline.name,
+            pipeline_version=int(pipeline.declaration["version"]),
+            status=IN_PROGRESS,
+            start_time=now,
+            last_update_time=now,
+            variables=variables,
+            trigger_type=trigger_type,
+            trigger_detail=trigger_detail,
+            execution_mode=str(pipeline.declaration["executionMode"]),
+            execution_type=execution_type,
+            rollback_target=rollback_target,
+            rollback_stage=rollback_stage,
+        )
+        pipeline.executions.append(execution)
+        return execution
+
+
+def _stage_status(execution: PipelineExecution, stage: str) -> str | None:
+    record = execution.stages.get(stage)
+    return None if record is None else record.status
+
+
+def _resolve_variables(
+    operation: str, pipeline: Pipeline, given: list[Mapping[str, str]]
+) -> dict[str, str]:
+    declared = {str(v["name"]): v for v in pipeline.declaration["variables"]}
+    resolved: dict[str, str] = {}
+    for variable in given:
+        name, value = variable.get("name"), variable.get("value")
+        if name not in declared:
+            raise client_error(
+                operation,
+                "ValidationException",
+                f"Variable {name} is not declared in pipeline {pipeline.name}",
+            )
+        if value is None or len(value) > 1000:
+            raise client_error(
+                operation,
+                "ValidationException",
+                f"Variable {name} needs a value of 1000 characters or fewer",
+            )
+        resolved[name] = value
+    for name, variable in declared.items():
+        if name not in resolved:
+            if "defaultValue" not in variable:
+                raise client_error(
+                    operation,
+                    "ValidationException",
+                    f"Variable {name} has no default value and was not given",
+                )
+            resolved[name] = str(variable["defaultValue"])
+    return resolved
+
+
+def _page(
+    operation: str, items: list[Any], max_results: int, next_token: str | None
+) -> tuple[list[Any], dict[str, str]]:
+    if not 1 <= max_results <= 100:
+        raise client_error(operation, "ValidationException", "maxResults must be 1..100")
+    start = 0
+    if next_token is not None:
+        if not next_token.startswith("offset-") or not next_token[7:].isdigit():
+            raise client_error(operation, "InvalidNextTokenException", "Invalid next token")
+        start = int(next_token[7:])
+    page = items[start : start + max_results]
+    end = start + max_results
+    return page, ({"nextToken": f"offset-{end}"} if end < len(items) else {})
+
+
+def _summary(execution: PipelineExecution) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "pipelineExecutionId": execution.pipeline_execution_id,
+        "status": execution.status,
+        "startTime": execution.start_time,
+        "lastUpdateTime": execution.last_update_time,
+        "sourceRevisions": [],
+        "trigger": {
+            "triggerType": execution.trigger_type,
+            "triggerDetail": execution.trigger_detail,
+        },
+        "executionMode": execution.execution_mode,
+        "executionType": execution.execution_type,
+    }
+    if execution.status_summary:
+        summary["statusSummary"] = execution.status_summary
+    if execution.stop_reason is not None:
+        summary["stopTrigger"] = {"reason": execution.stop_reason}
+    if execution.rollback_target:
+        summary["rollbackMetadata"] = {
+            "rollbackTargetPipelineExecutionId": execution.rollback_target
+        }
+    return summary
+
+
+def _action_detail(pipeline: Pipeline, action: ActionExecution) -> dict[str, Any]:
+    detail: dict[str, Any] = {
+        "pipelineExecutionId": action.pipeline_execution_id,
+        "actionExecutionId": action.action_execution_id,
+        "pipelineVersion": pipeline.declaration["version"],
+        "stageName": action.stage_name,
+        "actionName": action.action_name,
+        "startTime": action.start_time,
+        "lastUpdateTime": action.last_update_time,
+        "status": action.status,
+        "input": {
+            "actionTypeId": dict(action.action_type_id),
+            "configuration": dict(action.configuration),
+            "resolvedConfiguration": dict(action.configuration),
+        },
+        "output": {"outputVariables": dict(action.output_variables)},
+    }
+    if action.summary is not None:
+        detail["output"]["executionResult"] = {"externalExecutionSummary": action.summary}
+    return detail

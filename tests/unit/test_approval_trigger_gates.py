@@ -1,0 +1,133 @@
+"""The approval trigger's governance gates and its environment, as pure functions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from approval_trigger.gates import Gates, check_gates
+from approval_trigger.logic import ConfigError, TriggerConfig, request_token
+from shared import contract
+
+ALICE = {"IamIdentity": {"Arn": "arn:aws:sts::123456789012:assumed-role/DataScientist/alice"}}
+BOB = {"IamIdentity": {"Arn": "arn:aws:sts::123456789012:assumed-role/Reviewer/bob"}}
+REPORTS = {
+    "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://r/q"}},
+    "Bias": {"PostTrainingReport": {"ContentType": "application/json", "S3Uri": "s3://r/b"}},
+}
+ALL_GATES = Gates(required_reports=("ModelQuality", "Bias"), separation_of_duties=True)
+
+
+def _package(**fields: Any) -> dict[str, Any]:
+    return {"ModelMetrics": REPORTS, "CreatedBy": ALICE, "LastModifiedBy": BOB, **fields}
+
+
+def test_a_package_with_its_reports_and_two_people_passes_every_gate() -> None:
+    assert check_gates(_package(), ALL_GATES) is None
+
+
+def test_a_report_section_without_an_s3_uri_counts_as_missing() -> None:
+    metrics = {**REPORTS, "Bias": {"Report": {"ContentType": "application/json"}}}
+    assert check_gates(_package(ModelMetrics=metrics), ALL_GATES) == (
+        "required report(s) missing from ModelMetrics: Bias"
+    )
+
+
+def test_the_same_iam_identity_registering_and_approving_is_refused() -> None:
+    assert check_gates(_package(LastModifiedBy=ALICE), ALL_GATES) == (
+        "separation of duties: arn:aws:sts::123456789012:assumed-role/DataScientist/alice "
+        "both registered and approved this version"
+    )
+
+
+def test_the_same_studio_profile_is_refused_even_with_different_iam_sessions() -> None:
+    registrant = {**ALICE, "DomainId": "d-1", "UserProfileName": "alice"}
+    approver = {**BOB, "DomainId": "d-1", "UserProfileName": "alice"}
+    reason = check_gates(_package(CreatedBy=registrant, LastModifiedBy=approver), ALL_GATES)
+    assert reason is not None
+    assert "both registered and approved" in reason
+
+
+def test_an_unknown_approver_is_refused() -> None:
+    assert check_gates(_package(LastModifiedBy={}), ALL_GATES) == (
+        "separation of duties: the approver is unknown (no LastModifiedBy)"
+    )
+
+
+def test_identities_with_nothing_to_compare_are_refused() -> None:
+    profile_only = {"DomainId": "d-1", "UserProfileName": "bob"}
+    reason = check_gates(_package(LastModifiedBy=profile_only), ALL_GATES)
+    assert reason == (
+        "separation of duties: cannot compare approver d-1/bob with registrant "
+        "arn:aws:sts::123456789012:assumed-role/DataScientist/alice"
+    )
+
+
+def test_gates_off_pass_a_package_without_reports_or_identities() -> None:
+    assert check_gates({}, Gates()) is None
+
+
+def test_an_unknown_report_name_is_refused_when_the_gates_are_built() -> None:
+    with pytest.raises(ValueError, match=r"unknown report\(s\) Fairness"):
+        Gates(required_reports=("Fairness",))
+
+
+def _environ(**overrides: str) -> dict[str, str]:
+    return {
+        contract.ENV_LEDGER_TABLE: "ledger",
+        contract.ENV_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:greenlight",
+        contract.ENV_GROUP_NAME: "house-price-linear-learner",
+        contract.ENV_PIPELINE_NAME: "greenlight-house-price-linear-learner",
+        contract.ENV_STAGES: json.dumps(["staging", "production"]),
+        contract.ENV_GATES: json.dumps({"requiredReports": ["Bias"], "separationOfDuties": True}),
+        **overrides,
+    }
+
+
+def test_the_environment_is_read_into_a_typed_config() -> None:
+    config = TriggerConfig.from_env(_environ())
+    assert config.stages == ("staging", "production")
+    assert config.gates == Gates(required_reports=("Bias",), separation_of_duties=True)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({contract.ENV_GROUP_NAME: ""}, f"environment {contract.ENV_GROUP_NAME}: missing"),
+        (
+            {contract.ENV_STAGES: "[]"},
+            f"environment {contract.ENV_STAGES}: expected a non-empty JSON list of names, got []",
+        ),
+        (
+            {contract.ENV_GATES: "{oops"},
+            f"environment {contract.ENV_GATES}: not valid JSON "
+            "(Expecting property name enclosed in double quotes)",
+        ),
+        (
+            {contract.ENV_GATES: '{"separationOfDuty": true}'},
+            f"environment {contract.ENV_GATES}: unknown key(s) separationOfDuty",
+        ),
+        (
+            {contract.ENV_GATES: '{"separationOfDuties": "yes"}'},
+            f"environment {contract.ENV_GATES}: separationOfDuties: expected true or false",
+        ),
+    ],
+)
+def test_a_bad_environment_is_refused_naming_the_variable(
+    overrides: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        TriggerConfig.from_env(_environ(**overrides))
+    assert str(raised.value) == message
+
+
+def test_the_request_token_is_stable_per_act_and_valid_for_codepipeline() -> None:
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:model-package/house-price-linear-learner/4"
+    token = request_token(arn, 2)
+    assert token == request_token(arn, 2)
+    assert token != request_token(arn, 3)
+    assert token.startswith("greenlight-4-2-")
+    assert len(token) <= 128
+    assert all(ch.isalnum() or ch == "-" for ch in token)
