@@ -1,0 +1,106 @@
+"""Bake: watch the stage's alarms for the configured minutes after the rollout.
+
+Each invocation polls the alarms a few times (sleeping on the injected clock between
+polls) and then returns in progress with a continuation token holding the bake's start
+time. The first alarm found in ALARM fails the action, named with its StateReason; when
+the minutes are up with every alarm OK or INSUFFICIENT_DATA, the action succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from shared import contract
+from shared.alarms import alarm_states
+from shared.clock import Clock, SystemClock
+from shared.jobs import Failed, InProgress, JobResult, PipelineJob, Succeeded, run_job
+from shared.parameters import BakeParameters
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_codepipeline import CodePipelineClient
+
+logger = logging.getLogger(__name__)
+
+ACTION: Final = contract.ACTION_BAKE
+
+
+class BakeTokenError(ValueError):
+    """The continuation token is not one Bake wrote."""
+
+
+def run(
+    event: Mapping[str, Any],
+    *,
+    codepipeline: CodePipelineClient | None = None,
+    cloudwatch: CloudWatchClient | None = None,
+    clock: Clock | None = None,
+    polls_per_invocation: int = 5,
+) -> dict[str, str]:
+    """Handle one Bake invocation and report its result to CodePipeline."""
+    clock = clock or SystemClock()
+
+    def action(job: PipelineJob) -> JobResult:
+        return bake(
+            job,
+            cloudwatch=cloudwatch or _cloudwatch(),
+            clock=clock,
+            polls_per_invocation=polls_per_invocation,
+        )
+
+    return run_job(event, action, action_name=ACTION, codepipeline=codepipeline, clock=clock)
+
+
+def bake(
+    job: PipelineJob,
+    *,
+    cloudwatch: CloudWatchClient,
+    clock: Clock,
+    polls_per_invocation: int = 5,
+) -> JobResult:
+    params = BakeParameters.from_json(job.user_parameters)
+    started = _started(job.continuation_token) if job.continuation_token else clock.now()
+    ends = started + timedelta(minutes=params.bake_minutes)
+    label = f"bake of {params.endpoint_name} ({params.stage})"
+    for poll in range(max(polls_per_invocation, 1)):
+        if poll:
+            clock.sleep(min(params.poll_seconds, max((ends - clock.now()).total_seconds(), 0)))
+        for alarm in alarm_states(cloudwatch, params.alarm_names):
+            if alarm.state == "ALARM":
+                return Failed(
+                    message=f"{label} failed after {_minutes(clock.now() - started)}: "
+                    f"alarm {alarm.describe()} is in ALARM"
+                )
+        if clock.now() >= ends:
+            return Succeeded(
+                summary=f"{label}: {len(params.alarm_names)} alarm(s) stayed out of ALARM "
+                f"for {params.bake_minutes} minute(s)"
+            )
+    elapsed = clock.now() - started
+    total = timedelta(minutes=params.bake_minutes)
+    return InProgress(
+        continuation_token=json.dumps({"started": started.isoformat()}),
+        summary=f"{label}: {_minutes(elapsed)} of {params.bake_minutes} minute(s), no alarm",
+        percent_complete=int(100 * elapsed / total) if total else 100,
+    )
+
+
+def _started(token: str) -> datetime:
+    try:
+        return datetime.fromisoformat(json.loads(token)["started"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise BakeTokenError(f"continuation token is not a Bake token ({error})") from None
+
+
+def _minutes(span: timedelta) -> str:
+    return f"{span.total_seconds() / 60:.1f} minute(s)"
+
+
+def _cloudwatch() -> CloudWatchClient:
+    import boto3  # noqa: PLC0415 - created on first use, never at import
+
+    return boto3.client("cloudwatch")

@@ -1,0 +1,1 @@
+"""The Deploy pipeline action: the approved version onto the stage's endpoint."""

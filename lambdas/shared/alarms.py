@@ -1,0 +1,80 @@
+"""Reading a stage's CloudWatch alarms: Deploy names them after a guardrail rollback,
+Bake watches them for the configured minutes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+
+#: DescribeAlarms accepts at most 100 names per call.
+_NAMES_PER_CALL = 100
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmState:
+    name: str
+    state: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.reason})" if self.reason else self.name
+
+
+class UnknownAlarms(LookupError):
+    """Alarms the stage names do not exist."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__(f"alarm(s) not found: {', '.join(names)}")
+        self.names = tuple(names)
+
+
+def alarm_states(cloudwatch: CloudWatchClient, names: Sequence[str]) -> list[AlarmState]:
+    """The state of each alarm in ``names``, in that order; UnknownAlarms if any is missing."""
+    found: dict[str, AlarmState] = {}
+    for start in range(0, len(names), _NAMES_PER_CALL):
+        batch = list(names[start : start + _NAMES_PER_CALL])
+        token: str | None = None
+        while True:
+            page = (
+                cloudwatch.describe_alarms(AlarmNames=batch, NextToken=token)
+                if token
+                else cloudwatch.describe_alarms(AlarmNames=batch)
+            )
+            for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
+                found[alarm["AlarmName"]] = AlarmState(
+                    name=alarm["AlarmName"],
+                    state=alarm.get("StateValue", "INSUFFICIENT_DATA"),
+                    reason=alarm.get("StateReason", ""),
+                )
+            token = page.get("NextToken")
+            if not token:
+                break
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise UnknownAlarms(missing)
+    return [found[name] for name in names]
+
+
+def alarms_firing(cloudwatch: CloudWatchClient, names: Sequence[str]) -> list[AlarmState]:
+    """The alarms of ``names`` that are in ALARM now (missing ones are ignored)."""
+    if not names:
+        return []
+    firing: list[AlarmState] = []
+    for start in range(0, len(names), _NAMES_PER_CALL):
+        page = cloudwatch.describe_alarms(
+            AlarmNames=list(names[start : start + _NAMES_PER_CALL]), StateValue="ALARM"
+        )
+        firing.extend(
+            AlarmState(
+                name=alarm["AlarmName"],
+                state=alarm.get("StateValue", "ALARM"),
+                reason=alarm.get("StateReason", ""),
+            )
+            for alarm in page.get("MetricAlarms", [])
+            if alarm.get("StateValue") == "ALARM"
+        )
+    return firing

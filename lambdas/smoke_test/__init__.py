@@ -1,0 +1,1 @@
+"""The SmokeTest pipeline action: one request to the endpoint, checked."""

@@ -1,0 +1,94 @@
+"""The Bake action: the stage's alarms watched for the configured minutes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from action_fixtures import ALARM_LATENCY, ALL_AT_ONCE, ActionWorld, action_world
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def world() -> Iterator[ActionWorld]:
+    with action_world() as built:
+        yield built
+
+
+def test_bake_succeeds_after_the_minutes_with_alarms_quiet(world: ActionWorld) -> None:
+    # GIVEN a healthy live version
+    arn = world.register()
+    world.deploy(arn)
+    started = world.clock.now()
+
+    # WHEN Bake runs for 15 minutes
+    run = world.bake(arn, minutes=15)
+
+    # THEN it succeeded after at least 15 virtual minutes, through continuation tokens
+    assert run.status == "Succeeded"
+    assert (world.clock.now() - started).total_seconds() >= 15 * 60
+    assert run.invocations > 1
+    assert all(a.status == "InProgress" for a in run.answers[:-1])
+
+
+def test_bake_fails_when_a_bad_version_trips_its_alarm_naming_it(world: ActionWorld) -> None:
+    # GIVEN a version that passes the rollout (no baking wait) but raises 5XX once live
+    arn = world.register()
+    world.emulator.declare_behaviour(arn, healthy=False)
+    assert world.deploy(arn, rollout=ALL_AT_ONCE).status == "Succeeded"
+
+    # WHEN Bake watches the stage's alarms
+    run = world.bake(arn, minutes=15)
+
+    # THEN it fails naming the 5XX alarm and its reason, before the minutes are up
+    assert run.status == "Failed"
+    assert run.message is not None
+    assert "alarm greenlight-house-price-linear-learner-production-5xx (Threshold Crossed" in (
+        run.message
+    )
+
+
+def test_bake_fails_on_the_first_alarm_set_between_invocations(world: ActionWorld) -> None:
+    # GIVEN a healthy live version, and the latency alarm tripping during the bake
+    arn = world.register()
+    world.deploy(arn)
+    calls = {"n": 0}
+
+    def trip_latency_on_third_invocation() -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            world.cloudwatch.set_alarm_state(
+                AlarmName=ALARM_LATENCY,
+                StateValue="ALARM",
+                StateReason="Threshold Crossed: ModelLatency p99 above 500000",
+            )
+
+    # WHEN Bake runs
+    run = world.bake(arn, minutes=30, between=trip_latency_on_third_invocation)
+
+    # THEN it failed on the invocation that first saw the alarm, naming it and its reason
+    assert run.status == "Failed"
+    assert run.invocations == 3
+    assert run.message is not None
+    assert run.message.endswith(
+        "alarm greenlight-house-price-linear-learner-production-latency "
+        "(Threshold Crossed: ModelLatency p99 above 500000) is in ALARM"
+    )
+
+
+def test_bake_fails_naming_an_alarm_that_does_not_exist(world: ActionWorld) -> None:
+    # GIVEN the stage's latency alarm was deleted
+    arn = world.register()
+    world.deploy(arn)
+    world.cloudwatch.delete_alarms(AlarmNames=[ALARM_LATENCY])
+
+    # WHEN Bake runs
+    run = world.bake(arn)
+
+    # THEN it fails naming the missing alarm
+    assert run.status == "Failed"
+    assert run.message == (
+        "Bake raised UnknownAlarms: alarm(s) not found: "
+        "greenlight-house-price-linear-learner-production-latency"
+    )
