@@ -96,3 +96,12 @@ ENV_ENDPOINTS: Final = "GREENLIGHT_ENDPOINTS"
 
 LEDGER_PARTITION_KEY: Final = "pk"
 LEDGER_SORT_KEY: Final = "sk"
+
+# --- Endpoint cleanup custom resource ------------------------------------------------
+
+#: ResourceProperties of the custom resource that deletes a group's endpoints when the
+#: stack is deleted: the endpoint names (list of strings), whether to keep them
+#: ("true"/"false": CloudFormation passes every property as a string), and the group.
+PROP_ENDPOINT_NAMES: Final = "EndpointNames"
+PROP_RETAIN_ENDPOINTS: Final = "RetainEndpoints"
+PROP_GROUP_NAME: Final = "GroupName"

@@ -1,0 +1,84 @@
+"""One row of the audit history: an approval, the execution it started, a stage's outcome.
+
+``greenlight history`` joins the registry (who registered, who approved and why), the
+ledger (what happened) and CodePipeline (execution variables and trigger) into these
+rows; the table, JSON, CSV and HTML renderers only read them.
+
+A decision that started no execution (a gate refusal, a skipped duplicate) is a row too,
+with ``execution_id`` and ``stage`` left empty, so that nothing an auditor asks about is
+missing from the history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Literal, get_args
+
+Trigger = Literal[
+    "approval",
+    "redeploy",
+    "rejection-rollback",
+    "manual-rollback",
+    "automated-rollback",
+]
+Result = Literal[
+    "deployed",
+    "failed",
+    "rolled-back",
+    "superseded",
+    "stopped",
+    "in-progress",
+    "skipped",
+    "gate-rejected",
+]
+TRIGGERS: Final[tuple[str, ...]] = get_args(Trigger)
+RESULTS: Final[tuple[str, ...]] = get_args(Result)
+#: Triggers of executions that put an earlier version back.
+ROLLBACK_TRIGGERS: Final = frozenset(
+    {"rejection-rollback", "manual-rollback", "automated-rollback"}
+)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    group: str
+    version: int
+    model_package_arn: str
+    #: ``CreatedBy`` of the package (user profile name or IAM identity), if known.
+    registrant: str | None
+    #: ``LastModifiedBy`` when the approval was made, if known.
+    approver: str | None
+    approval_description: str | None
+    approval_time: datetime | None
+    #: None when the decision started no execution (gate-rejected, skipped).
+    execution_id: str | None
+    trigger: Trigger
+    #: The deployment stage (e.g. ``staging``); None when no stage was reached.
+    stage: str | None
+    result: Result
+    #: Why: the failing action and its message, the alarm, the gate, the newer version.
+    reason: str | None
+    #: For a rolled-back row: what was put back, e.g. ``"v1 (execution 3b1f…)"``.
+    rollback_target: str | None
+    started: datetime | None
+    ended: datetime | None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
+            raise ValueError(
+                f"HistoryRow.version must be a whole number >= 1, got {self.version!r}"
+            )
+        if self.trigger not in TRIGGERS:
+            raise ValueError(
+                f"HistoryRow.trigger must be one of {', '.join(TRIGGERS)}, got {self.trigger!r}"
+            )
+        if self.result not in RESULTS:
+            raise ValueError(
+                f"HistoryRow.result must be one of {', '.join(RESULTS)}, got {self.result!r}"
+            )
+        if self.started and self.ended and self.ended < self.started:
+            raise ValueError(
+                f"HistoryRow for {self.group} v{self.version} ends ({self.ended.isoformat()}) "
+                f"before it starts ({self.started.isoformat()})"
+            )
