@@ -17,7 +17,10 @@ from botocore.exceptions import NoCredentialsError
 from pipeline_scripts.errors import EXIT_NO_CREDENTIALS, GreenlightError
 
 #: Modules that contribute subcommands, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "pipeline_scripts.review",
+    "pipeline_scripts.register",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
