@@ -1,0 +1,128 @@
+"""The role SageMaker assumes to run a group's models."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from stacks.config import ModelGroupConfig
+from stacks.nag import acknowledge_wildcard_resource
+
+
+class ModelExecutionRole(Construct):
+    """Exposes ``role``: either created here or the configured ARN."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: ModelGroupConfig) -> None:
+        super().__init__(scope, construct_id)
+        if config.model_execution_role_arn is not None:
+            self.role: iam.IRole = iam.Role.from_role_arn(
+                self, "Configured", config.model_execution_role_arn, mutable=False
+            )
+            return
+        stack = Stack.of(self)
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"Runs the models of the {config.name} model package group",
+        )
+        ecr_repositories = stack.format_arn(
+            service="ecr", account="*", resource="repository", resource_name="*"
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PullInferenceImages",
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                resources=[ecr_repositories],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]
+            )
+        )
+        log_groups = [
+            stack.format_arn(
+                service="logs",
+                resource="log-group",
+                resource_name=f"/aws/sagemaker/Endpoints/{endpoint}",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for endpoint in config.endpoint_names
+        ]
+        log_streams = [f"{log_group}:log-stream:*" for log_group in log_groups]
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="EndpointLogs",
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
+                resources=log_groups + log_streams,
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="EndpointMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}},
+            )
+        )
+        if config.model_data_buckets:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="ReadModelArtifacts",
+                    actions=["s3:GetObject"],
+                    resources=[
+                        f"arn:{stack.partition}:s3:::{bucket}/*"
+                        for bucket in config.model_data_buckets
+                    ],
+                )
+            )
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="ListModelArtifacts",
+                    actions=["s3:ListBucket"],
+                    resources=[
+                        f"arn:{stack.partition}:s3:::{bucket}"
+                        for bucket in config.model_data_buckets
+                    ],
+                )
+            )
+        self.role = role
+        acknowledge_wildcard_resource(
+            role,
+            ecr_repositories,
+            "Each registered version names its own inference image, in any repository and "
+            "often in an AWS-owned account (e.g. the built-in linear-learner image); only "
+            "image pull actions are granted.",
+        )
+        acknowledge_wildcard_resource(
+            role,
+            "*",
+            "ecr:GetAuthorizationToken has no resource-level permissions, and "
+            "cloudwatch:PutMetricData is held to the /aws/sagemaker/Endpoints namespace by "
+            "its condition.",
+        )
+        for stream in log_streams:
+            acknowledge_wildcard_resource(
+                role,
+                stream,
+                "SageMaker names the log streams of this endpoint's log group after the "
+                "instances it starts, at run time.",
+            )
+        for bucket in config.model_data_buckets:
+            acknowledge_wildcard_resource(
+                role,
+                f"arn:{stack.partition}:s3:::{bucket}/*",
+                f"Model artifacts live under version-specific keys of {bucket}, a bucket the "
+                "configuration names as holding this group's model data; read only.",
+            )

@@ -1,0 +1,90 @@
+"""One helper for the defaults every Greenlight Lambda function shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.nag import acknowledge
+
+#: The one Lambda asset: the whole lambdas/ folder, handlers are "<function>.handler.handler".
+LAMBDAS_DIR: Final = Path(__file__).resolve().parent.parent / "lambdas"
+ASSET_EXCLUDE: Final = ["**/__pycache__", "**/*.pyc", "**/.mypy_cache", "**/.pytest_cache"]
+
+RUNTIME: Final = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE: Final = lambda_.Architecture.ARM_64
+LOG_RETENTION: Final = logs.RetentionDays.THREE_MONTHS
+DEFAULT_TIMEOUT: Final = Duration.seconds(60)
+
+
+class GreenlightFunction(Construct):
+    """A Python 3.12 ARM function with its own role and its own encrypted log group.
+
+    The role starts empty: the caller grants exactly what the function needs.
+    Exposes ``function``, ``role`` and ``log_group``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        handler_module: str,
+        description: str,
+        environment: dict[str, str],
+        key: kms.IKey,
+        timeout: Duration = DEFAULT_TIMEOUT,
+        memory_size: int = 256,
+        reserved_concurrent_executions: int | None = None,
+        dead_letter_queue_enabled: bool = False,
+        **function_props: object,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Greenlight {description}",
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=LOG_RETENTION,
+            encryption_key=key,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            code=lambda_.Code.from_asset(str(LAMBDAS_DIR), exclude=ASSET_EXCLUDE),
+            handler=f"{handler_module}.handler.handler",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            description=description,
+            role=self.role,
+            environment=environment,
+            environment_encryption=key,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            timeout=timeout,
+            memory_size=memory_size,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            **function_props,  # type: ignore[arg-type]
+        )
+        # The function writes its logs through the log group's own grant; no
+        # AWSLambdaBasicExecutionRole managed policy.
+        self.log_group.grant_write(self.role)
+        acknowledge(
+            self.function,
+            "AwsSolutions-L1",
+            f"{handler_module} is written and tested for Python 3.12; the runtime is pinned "
+            "in RUNTIME so every Greenlight function moves to a newer one together, after "
+            "the suites pass on it.",
+        )

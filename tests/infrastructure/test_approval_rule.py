@@ -1,0 +1,184 @@
+"""The approval rule, evaluated as synthesized, and how failed deliveries are kept."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import boto3
+import pytest
+from aws_cdk.assertions import Capture, Match
+from moto import mock_aws
+
+from tests.infrastructure.conftest import Synthesized, load_event
+
+pytestmark = pytest.mark.infrastructure
+
+GROUP = "house-price-linear-learner"
+
+
+def _rule_pattern(synth: Synthesized, group: str) -> dict[str, Any]:
+    patterns = [
+        rule["Properties"]["EventPattern"]
+        for rule in synth.resources("AWS::Events::Rule").values()
+        if group in rule["Properties"]["EventPattern"]["detail"]["ModelPackageGroupName"]
+    ]
+    assert len(patterns) == 1, f"expected one rule for {group}, found {len(patterns)}"
+    pattern: dict[str, Any] = patterns[0]
+    return pattern
+
+
+def _delivered(pattern: dict[str, Any], event: dict[str, Any]) -> list[dict[str, Any]]:
+    """Put ``event`` on a moto bus whose rule has ``pattern`` and an SQS target."""
+    events = boto3.client("events", region_name="us-east-1")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue_url = sqs.create_queue(QueueName="rule-target")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    events.put_rule(Name="approval-rule", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="approval-rule", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    result = events.put_events(
+        Entries=[
+            {
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+                "Resources": event.get("resources", []),
+            }
+        ]
+    )
+    assert result["FailedEntryCount"] == 0
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(message["Body"]) for message in messages]
+
+
+@pytest.mark.parametrize(
+    "event_file", ["model_package_approved.json", "model_package_rejected.json"]
+)
+def test_synthesized_rule_pattern_matches_an_approval_change_of_its_group(
+    example: Synthesized, aws_credentials: None, event_file: str
+) -> None:
+    # GIVEN the rule's pattern as synthesized and a recorded event of this group
+    pattern = _rule_pattern(example, GROUP)
+    event = load_event(event_file)
+
+    # WHEN the event is put on a bus with that rule
+    with mock_aws():
+        delivered = _delivered(pattern, event)
+
+    # THEN it reaches the target, detail intact
+    assert len(delivered) == 1
+    assert delivered[0]["detail"]["ModelPackageArn"] == event["detail"]["ModelPackageArn"]
+
+
+def test_synthesized_rule_pattern_ignores_another_groups_approval(
+    example: Synthesized, aws_credentials: None
+) -> None:
+    # GIVEN an Approved event of another model package group
+    event = copy.deepcopy(load_event("model_package_approved.json"))
+    event["detail"]["ModelPackageGroupName"] = "some-other-group"
+
+    # WHEN it is put on the bus THEN nothing is delivered
+    with mock_aws():
+        assert _delivered(_rule_pattern(example, GROUP), event) == []
+
+
+def test_synthesized_rule_pattern_ignores_a_non_sagemaker_event_with_the_same_detail(
+    example: Synthesized, aws_credentials: None
+) -> None:
+    # GIVEN an event with this group's approved detail but another source
+    event = copy.deepcopy(load_event("model_package_approved.json"))
+    event["source"] = "com.example.registry"
+
+    # WHEN it is put on the bus THEN nothing is delivered
+    with mock_aws():
+        assert _delivered(_rule_pattern(example, GROUP), event) == []
+
+
+def test_synthesized_rule_pattern_ignores_the_pending_event_sent_on_registration(
+    example: Synthesized, aws_credentials: None
+) -> None:
+    # GIVEN the event SageMaker sends when a version is registered (PendingManualApproval)
+    event = load_event("model_package_created_pending.json")
+
+    # WHEN it is put on the bus THEN nothing is delivered
+    with mock_aws():
+        assert _delivered(_rule_pattern(example, GROUP), event) == []
+
+
+def test_each_group_has_its_own_rule(gated: Synthesized) -> None:
+    # GIVEN the two-group app THEN there is one rule per group, each naming only its group
+    for group in ("fraud-detector", "churn-predictor"):
+        assert _rule_pattern(gated, group)["detail"]["ModelPackageGroupName"] == [group]
+
+
+def test_rule_target_has_a_retry_policy_and_an_encrypted_ssl_only_dead_letter_queue(
+    synthesized: Synthesized,
+) -> None:
+    # GIVEN the synthesized rules
+    queue = Capture()
+    synthesized.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "Targets": [
+                Match.object_like(
+                    {
+                        "RetryPolicy": {
+                            "MaximumRetryAttempts": 20,
+                            "MaximumEventAgeInSeconds": 6 * 3600,
+                        },
+                        "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue, "Arn"]}},
+                    }
+                )
+            ]
+        },
+    )
+    # THEN the dead-letter queue is encrypted and refuses non-TLS access
+    queue_id = queue.as_string()
+    dlq = synthesized.template_json["Resources"][queue_id]
+    assert dlq["Type"] == "AWS::SQS::Queue"
+    assert dlq["Properties"]["SqsManagedSseEnabled"] is True
+    synthesized.template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "Queues": [{"Ref": queue_id}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_trigger_function_keeps_failed_asynchronous_invocations_in_an_encrypted_queue(
+    synthesized: Synthesized,
+) -> None:
+    # GIVEN the trigger function (its handler is approval_trigger.handler.handler)
+    queue = Capture()
+    synthesized.template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "approval_trigger.handler.handler",
+            "DeadLetterConfig": {"TargetArn": {"Fn::GetAtt": [queue, "Arn"]}},
+        },
+    )
+    # THEN that queue is encrypted, and Lambda's own retries are bounded
+    dlq = synthesized.template_json["Resources"][queue.as_string()]
+    assert dlq["Properties"]["SqsManagedSseEnabled"] is True
+    synthesized.template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 6 * 3600},
+    )
+    synthesized.template.resource_count_is(
+        "AWS::Lambda::EventInvokeConfig", len(synthesized.config.model_groups)
+    )
