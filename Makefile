@@ -16,7 +16,8 @@ install: $(VENV)/.install-stamp node_modules/.install-stamp browser
 browser:
 	@bash scripts/install-chromium.sh
 
-$(VENV)/.install-stamp: pyproject.toml
+# The editable install maps each top-level package once: a new lambdas/ package re-runs it.
+$(VENV)/.install-stamp: pyproject.toml $(wildcard lambdas/*/__init__.py)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -4,6 +4,11 @@ Each invocation polls the alarms a few times (sleeping on the injected clock bet
 polls) and then returns in progress with a continuation token holding the bake's start
 time. The first alarm found in ALARM fails the action, named with its StateReason; when
 the minutes are up with every alarm OK or INSUFFICIENT_DATA, the action succeeds.
+
+An alarm that went into ALARM before the bake began was raised by the version this
+deployment replaced (a rollback bakes right after the bad version left). Its datapoints
+age out within its evaluation window (Period x EvaluationPeriods), so it is given that
+long, from the bake's start, to clear before it counts against the version baking.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from shared import contract
-from shared.alarms import alarm_states
-from shared.clock import Clock, SystemClock
+from shared.alarms import AlarmState, alarm_states
+from shared.clock import Clock, current_clock
 from shared.jobs import Failed, InProgress, JobResult, PipelineJob, Succeeded, run_job
 from shared.parameters import BakeParameters
 
@@ -42,7 +47,7 @@ def run(
     polls_per_invocation: int = 5,
 ) -> dict[str, str]:
     """Handle one Bake invocation and report its result to CodePipeline."""
-    clock = clock or SystemClock()
+    clock = clock or current_clock()
 
     def action(job: PipelineJob) -> JobResult:
         return bake(
@@ -70,7 +75,7 @@ def bake(
         if poll:
             clock.sleep(min(params.poll_seconds, max((ends - clock.now()).total_seconds(), 0)))
         for alarm in alarm_states(cloudwatch, params.alarm_names):
-            if alarm.state == "ALARM":
+            if alarm.state == "ALARM" and not _inherited(alarm, started, clock.now()):
                 return Failed(
                     message=f"{label} failed after {_minutes(clock.now() - started)}: "
                     f"alarm {alarm.describe()} is in ALARM"
@@ -87,6 +92,13 @@ def bake(
         summary=f"{label}: {_minutes(elapsed)} of {params.bake_minutes} minute(s), no alarm",
         percent_complete=int(100 * elapsed / total) if total else 100,
     )
+
+
+def _inherited(alarm: AlarmState, started: datetime, now: datetime) -> bool:
+    """In ALARM since before the bake, and still within its evaluation window."""
+    if alarm.since is None or alarm.since >= started:
+        return False
+    return now < started + timedelta(seconds=alarm.window_seconds)
 
 
 def _started(token: str) -> datetime:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from shared import contract
 from shared.alarms import alarms_firing
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock, current_clock
 from shared.jobs import Failed, InProgress, JobResult, PipelineJob, Succeeded, run_job
 from shared.parameters import DeployParameters, Rollout
 
@@ -92,7 +92,7 @@ def run(
     polls_per_invocation: int = 4,
 ) -> dict[str, str]:
     """Handle one Deploy invocation and report its result to CodePipeline."""
-    clock = clock or SystemClock()
+    clock = clock or current_clock()
 
     def action(job: PipelineJob) -> JobResult:
         return deploy(

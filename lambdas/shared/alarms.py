@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,6 +20,10 @@ class AlarmState:
     name: str
     state: str
     reason: str
+    #: When the alarm last changed state.
+    since: datetime | None = None
+    #: Period x EvaluationPeriods: how long bad datapoints keep it in ALARM.
+    window_seconds: int = 0
 
     def describe(self) -> str:
         return f"{self.name} ({self.reason})" if self.reason else self.name
@@ -44,11 +49,21 @@ def alarm_states(cloudwatch: CloudWatchClient, names: Sequence[str]) -> list[Ala
                 if token
                 else cloudwatch.describe_alarms(AlarmNames=batch)
             )
-            for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
-                found[alarm["AlarmName"]] = AlarmState(
-                    name=alarm["AlarmName"],
-                    state=alarm.get("StateValue", "INSUFFICIENT_DATA"),
-                    reason=alarm.get("StateReason", ""),
+            for metric_alarm in page.get("MetricAlarms", []):
+                found[metric_alarm["AlarmName"]] = AlarmState(
+                    name=metric_alarm["AlarmName"],
+                    state=metric_alarm.get("StateValue", "INSUFFICIENT_DATA"),
+                    reason=metric_alarm.get("StateReason", ""),
+                    since=metric_alarm.get("StateUpdatedTimestamp"),
+                    window_seconds=metric_alarm.get("Period", 0)
+                    * metric_alarm.get("EvaluationPeriods", 0),
+                )
+            for composite in page.get("CompositeAlarms", []):
+                found[composite["AlarmName"]] = AlarmState(
+                    name=composite["AlarmName"],
+                    state=composite.get("StateValue", "INSUFFICIENT_DATA"),
+                    reason=composite.get("StateReason", ""),
+                    since=composite.get("StateUpdatedTimestamp"),
                 )
             token = page.get("NextToken")
             if not token:

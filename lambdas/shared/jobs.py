@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock, current_clock
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -193,7 +193,7 @@ def run_job(
     secret. Raises only when the event has no job id (there is nothing to report to) or
     when CodePipeline refuses both the result and the failure that follows it.
     """
-    clock = clock or SystemClock()
+    clock = clock or current_clock()
     job_id = job_id_of(event)
     started = clock.now()
     try:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from shared import contract
-from shared.clock import Clock, SystemClock
+from shared.clock import Clock, current_clock
 from shared.jobs import (
     Failed,
     JobResult,
@@ -74,7 +74,7 @@ def run(
     clock: Clock | None = None,
 ) -> dict[str, str]:
     """Handle one SmokeTest invocation and report its result to CodePipeline."""
-    clock = clock or SystemClock()
+    clock = clock or current_clock()
 
     def action(job: PipelineJob) -> JobResult:
         return smoke_test(

@@ -575,6 +575,15 @@ class EmulatedCodePipeline:
                 self.succeed_stage(execution_id, stage)
         self.finish_execution(execution_id, SUCCEEDED)
 
+    # --- records, for an engine that runs executions on top of this state --------------
+
+    def pipeline_record(self, name: str) -> Pipeline:
+        """The registered pipeline (declaration and executions, oldest first)."""
+        return self._pipeline("GetPipeline", name)
+
+    def execution_record(self, execution_id: str) -> PipelineExecution:
+        return self._find(execution_id)
+
     # --- internals ------------------------------------------------------------------
 
     def _pipeline(self, operation: str, name: str) -> Pipeline:

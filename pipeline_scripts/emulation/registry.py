@@ -40,6 +40,7 @@ from moto.events.models import events_backends
 from moto.sagemaker.models import ModelPackage, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
+from shared.clock import Clock, current_clock
 from shared.contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 
 _caller: ContextVar[str | None] = ContextVar("greenlight_registry_caller", default=None)
@@ -82,7 +83,9 @@ def _epoch_ms(value: datetime | str | None) -> int | None:
 class RegistryEmulation:
     """Patches moto's SageMaker registry while installed; ``uninstall`` restores it."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        #: Times of creation, modification and events (moto's own are wall-clock).
+        self.clock: Clock = clock or current_clock()
         self._originals: dict[tuple[type, str], Any] = {}
         self.listeners: list[EventListener] = []
         #: ModelLifeCycle by package ARN (moto's package objects have no place for it).
@@ -107,6 +110,7 @@ class RegistryEmulation:
             package = emulation._package(response, arn)
             caller = response.get_access_key()
             package.created_by = identity_for(caller, response.current_account)
+            package.creation_time = emulation.clock.now()
             package.last_modified_by = package.created_by
             package.last_modified_time = package.creation_time
             life_cycle = response._get_param("ModelLifeCycle")
@@ -134,7 +138,7 @@ class RegistryEmulation:
             life_cycle = response._get_param("ModelLifeCycle")
             if life_cycle is not None:
                 emulation.life_cycles[package.arn] = life_cycle
-            package.last_modified_time = datetime.now(UTC)
+            package.last_modified_time = emulation.clock.now()
             package.last_modified_by = identity_for(
                 response.get_access_key(), response.current_account
             )
@@ -187,7 +191,7 @@ class RegistryEmulation:
         )
         detail["CreationTime"] = _epoch_ms(package.creation_time)
         detail["LastModifiedTime"] = _epoch_ms(package.last_modified_time)
-        now = datetime.now(UTC)
+        now = self.clock.now()
         detail_json = json.dumps(detail, default=str)
         entry = {
             "Source": EVENT_SOURCE,

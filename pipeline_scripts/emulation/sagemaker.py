@@ -82,6 +82,15 @@ class Behaviour:
     content_type: str = "text/csv"
     #: When set, the version's instances never start: this is the FailureReason.
     startup_failure: str | None = None
+    #: Whether an unhealthy version's invocations fail (ModelError). A version whose
+    #: error rate is high enough to trip an alarm may still answer a single request.
+    invocations_fail: bool = True
+    #: Endpoints where the version misbehaves; empty means everywhere (a version that is
+    #: only bad under production traffic, say).
+    only_on: tuple[str, ...] = ()
+
+    def healthy_on(self, endpoint: str) -> bool:
+        return self.healthy or bool(self.only_on and endpoint not in self.only_on)
 
 
 @dataclass
@@ -181,6 +190,8 @@ class EmulatedSageMaker:
         body: str = "0.5",
         content_type: str = "text/csv",
         startup_failure: str | None = None,
+        invocations_fail: bool = True,
+        only_on: tuple[str, ...] = (),
     ) -> None:
         self.behaviours[package_arn] = Behaviour(
             healthy=healthy,
@@ -189,6 +200,8 @@ class EmulatedSageMaker:
             body=body,
             content_type=content_type,
             startup_failure=startup_failure,
+            invocations_fail=invocations_fail,
+            only_on=only_on,
         )
 
     def behaviour(self, package_arn: str | None) -> Behaviour:
@@ -212,14 +225,17 @@ class EmulatedSageMaker:
         """CreateEndpoint: Creating for the provisioning time, then InService (or Failed
         when the version's instances cannot start)."""
         response = dict(self._sagemaker.create_endpoint(**kwargs))
-        name, config = kwargs["EndpointName"], kwargs["EndpointConfigName"]
+        self.endpoint_created(kwargs["EndpointName"], kwargs["EndpointConfigName"])
+        return response
+
+    def endpoint_created(self, name: str, config: str) -> None:
+        """What follows moto's CreateEndpoint (which is InService at once)."""
         endpoint = self._backend().endpoints[name]
         endpoint.endpoint_status = "Creating"
         package = self._package_of(config)
         self._pending_creates[name] = (self.clock.now() + self.provisioning, package)
         self._endpoints[name] = _EndpointState()
         self._record(name, "create", config)
-        return response
 
     def update_endpoint(self, **kwargs: Any) -> dict[str, Any]:
         """UpdateEndpoint with BlueGreenUpdatePolicy and AutoRollbackConfiguration."""
@@ -374,7 +390,7 @@ class EmulatedSageMaker:
         for name, state in self._endpoints.items():
             for package, serving in state.serving.items():
                 behaviour = self.behaviour(package)
-                if behaviour.healthy:
+                if behaviour.healthy_on(name):
                     continue
                 trips_at = serving.since + self.alarm_delay
                 active = trips_at <= now and (serving.until is None or trips_at < serving.until)
@@ -388,12 +404,16 @@ class EmulatedSageMaker:
                             json.dumps({"emulated": True, "package": package}),
                             "ALARM",
                         )
+                        cloudwatch.alarms[alarm_name].state_updated_timestamp = trips_at
                         self._raised[key] = (package, trips_at)
                         self._record(name, "alarm", alarm_name, at=trips_at)
-                    recovered = (
-                        serving.until is not None and serving.until + self.alarm_recovery <= now
-                    )
-                    if recovered and self._raised.get(key, ("", now))[0] == package:
+                    until = serving.until
+                    recovered = until is not None and until + self._recovery(alarm_name) <= now
+                    if (
+                        until is not None
+                        and recovered
+                        and self._raised.get(key, ("", now))[0] == package
+                    ):
                         del self._raised[key]
                         if alarm_name in cloudwatch.alarms:
                             cloudwatch.set_alarm_state(
@@ -402,7 +422,18 @@ class EmulatedSageMaker:
                                 json.dumps({"emulated": True, "package": package}),
                                 "OK",
                             )
+                            cloudwatch.alarms[alarm_name].state_updated_timestamp = (
+                                until + self._recovery(alarm_name)
+                            )
                         self._record(name, "alarm-ok", alarm_name, at=serving.until)
+
+    def _recovery(self, alarm_name: str) -> timedelta:
+        """How long an alarm stays in ALARM after the bad datapoints stop: its
+        evaluation window (Period x EvaluationPeriods), or the default when unknown."""
+        alarm = self._cloudwatch().alarms.get(alarm_name)
+        if alarm is None or not alarm.period or not alarm.evaluation_periods:
+            return self.alarm_recovery
+        return timedelta(seconds=int(alarm.period) * int(alarm.evaluation_periods))
 
     def _alarms_for(self, endpoint: str, behaviour: Behaviour, state: _EndpointState) -> list[str]:
         on_endpoint = [
@@ -421,8 +452,13 @@ class EmulatedSageMaker:
     # --- InvokeEndpoint ------------------------------------------------------------
 
     def invoke_endpoint(self, **kwargs: Any) -> dict[str, Any]:
+        self.prepare_invocation(kwargs.get("EndpointName", ""))
+        return dict(self._runtime.invoke_endpoint(**kwargs))
+
+    def prepare_invocation(self, name: str) -> None:
+        """Before moto answers InvokeEndpoint: check the endpoint serves, let the live
+        version's latency pass, and either raise its ModelError or queue its answer."""
         self.tick()
-        name = kwargs.get("EndpointName", "")
         endpoint = self._backend().endpoints.get(name)
         if endpoint is None or endpoint.endpoint_status not in ("InService", "Updating"):
             status = "missing" if endpoint is None else endpoint.endpoint_status
@@ -432,7 +468,7 @@ class EmulatedSageMaker:
         package = self._package_of(endpoint.endpoint_config_name)
         behaviour = self.behaviour(package)
         self.clock.sleep(behaviour.latency_ms / 1000)
-        if not behaviour.healthy:
+        if not behaviour.healthy_on(name) and behaviour.invocations_fail:
             raise self._runtime.exceptions.ModelError(
                 _response(
                     {
@@ -453,7 +489,6 @@ class EmulatedSageMaker:
         runtime.results_queue.insert(
             0, (behaviour.body, behaviour.content_type, endpoint_variant(endpoint), "")
         )
-        return dict(self._runtime.invoke_endpoint(**kwargs))
 
     # --- helpers -------------------------------------------------------------------
 

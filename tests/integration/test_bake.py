@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from action_fixtures import ALARM_LATENCY, ALL_AT_ONCE, ActionWorld, action_world
@@ -92,3 +93,54 @@ def test_bake_fails_naming_an_alarm_that_does_not_exist(world: ActionWorld) -> N
         "Bake raised UnknownAlarms: alarm(s) not found: "
         "greenlight-house-price-linear-learner-production-latency"
     )
+
+
+def _raise_alarm(world: ActionWorld, name: str, at_seconds_ago: float) -> None:
+    cloudwatch = world.emulator._cloudwatch()
+    cloudwatch.set_alarm_state(name, "Threshold Crossed: replaced version", "{}", "ALARM")
+    cloudwatch.alarms[name].state_updated_timestamp = world.clock.now() - timedelta(
+        seconds=at_seconds_ago
+    )
+
+
+def test_bake_gives_an_alarm_left_by_the_replaced_version_its_window_to_clear(
+    world: ActionWorld,
+) -> None:
+    # GIVEN a healthy version just rolled back to, and the latency alarm still in ALARM
+    # from the version it replaced (raised before the bake began; a 10-minute window)
+    arn = world.register()
+    world.deploy(arn)
+    world.emulator._cloudwatch().alarms[ALARM_LATENCY].evaluation_periods = 10
+    _raise_alarm(world, ALARM_LATENCY, at_seconds_ago=30)
+
+    def datapoints_age_out() -> None:
+        world.emulator._cloudwatch().set_alarm_state(
+            ALARM_LATENCY, "Threshold Crossed: datapoints aged out", "{}", "OK"
+        )
+
+    # WHEN Bake runs while the alarm clears within its evaluation window
+    run = world.bake(arn, minutes=15, between=datapoints_age_out)
+
+    # THEN the inherited alarm does not fail the bake
+    assert run.status == "Succeeded"
+
+
+def test_bake_fails_when_an_inherited_alarm_outlives_its_evaluation_window(
+    world: ActionWorld,
+) -> None:
+    # GIVEN the latency alarm in ALARM since before the bake, and it never clears
+    arn = world.register()
+    world.deploy(arn)
+    _raise_alarm(world, ALARM_LATENCY, at_seconds_ago=30)
+    window = world.emulator._cloudwatch().alarms[ALARM_LATENCY]
+    window_seconds = int(window.period) * int(window.evaluation_periods)
+    started = world.clock.now()
+
+    # WHEN Bake runs
+    run = world.bake(arn, minutes=15)
+
+    # THEN it fails, naming the alarm, once the window is over and not before
+    assert run.status == "Failed"
+    assert run.message is not None
+    assert ALARM_LATENCY in run.message
+    assert (world.clock.now() - started).total_seconds() >= window_seconds
