@@ -380,6 +380,8 @@ class ApprovalTrigger:
             approval_status=package.get("ModelApprovalStatus"),
             approved_by=identity(package.get("LastModifiedBy")).describe(),
             registered_by=identity(package.get("CreatedBy")).describe(),
+            approval_description=package.get("ApprovalDescription"),
+            approved_at=package.get("LastModifiedTime") or package.get("CreationTime"),
         )
 
     # --- approval -------------------------------------------------------------------

@@ -105,3 +105,35 @@ LEDGER_SORT_KEY: Final = "sk"
 PROP_ENDPOINT_NAMES: Final = "EndpointNames"
 PROP_RETAIN_ENDPOINTS: Final = "RetainEndpoints"
 PROP_GROUP_NAME: Final = "GroupName"
+
+# --- Stack outputs the CLI reads -------------------------------------------------------
+
+#: The stack that holds the ledger and the notifications topic.
+STACK_NAME: Final = "Greenlight"
+#: CfnOutput ids (and output keys) of that stack.
+OUTPUT_LEDGER_TABLE: Final = "LedgerTableName"
+OUTPUT_TOPIC_ARN: Final = "NotificationTopicArn"
+
+# --- CodePipeline events (the recorder's input) ----------------------------------------
+
+PIPELINE_EVENT_SOURCE: Final = "aws.codepipeline"
+PIPELINE_EXECUTION_DETAIL_TYPE: Final = "CodePipeline Pipeline Execution State Change"
+STAGE_EXECUTION_DETAIL_TYPE: Final = "CodePipeline Stage Execution State Change"
+ACTION_EXECUTION_DETAIL_TYPE: Final = "CodePipeline Action Execution State Change"
+PIPELINE_DETAIL_TYPES: Final = (
+    PIPELINE_EXECUTION_DETAIL_TYPE,
+    STAGE_EXECUTION_DETAIL_TYPE,
+    ACTION_EXECUTION_DETAIL_TYPE,
+)
+
+# --- Registry write-back -----------------------------------------------------------------
+
+
+def stage_execution_metadata_key(stage: str) -> str:
+    """CustomerMetadataProperties key holding the last execution id recorded in ``stage``."""
+    return f"greenlight:{stage}:execution"
+
+
+def stage_time_metadata_key(stage: str) -> str:
+    """CustomerMetadataProperties key holding when that execution's outcome was recorded."""
+    return f"greenlight:{stage}:at"

@@ -15,11 +15,26 @@ else. Three kinds of item live in it:
 ``GROUP#<group>`` / ``APPROVAL#<approval time>#<version>``
     Every approval that started a deployment, sorted by approval time, so the newest is
     one query away (the stale guard, DESIGN rule 4).
+``GROUP#<group>`` / ``PIPELINE#<event time>#<event id>``
+    What the recorder saw of the group's pipeline: one item per CodePipeline
+    state-change event it acted on (:class:`PipelineRecord`), sorted by the event's time
+    so that ``greenlight history --since`` is one key-range query. ``record`` says what
+    the item is: ``execution-started``, ``execution-ended`` (with the final state),
+    ``stage-started``, ``deployed``, ``failed`` (with the failing action and its
+    message), ``rolled-back`` (the stage of a failed execution was put back: the target
+    execution and version, and the failed execution and version), ``superseded``,
+    ``stopped``, ``awaiting-approval`` and ``action-failed``. Every item carries the
+    execution id and, when known, the package ARN and version it deployed. Written once,
+    with a condition on the key, so a redelivered event changes nothing.
+
+A trigger outcome also keeps who registered and who approved the version, the approval
+description and the approval time, as the registry said when the trigger acted: the
+history reads them from here instead of describing every package again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -115,6 +130,8 @@ class Outcome:
     client_request_token: str | None = None
     approved_by: str | None = None
     registered_by: str | None = None
+    approval_description: str | None = None
+    approved_at: datetime | None = None
     attempts: int = 1
     #: Per-stage results of a rejection: stage -> what was done there.
     stages: Mapping[str, str] = field(default_factory=dict)
@@ -140,6 +157,8 @@ class Outcome:
             "clientRequestToken": self.client_request_token,
             "approvedBy": self.approved_by,
             "registeredBy": self.registered_by,
+            "approvalDescription": self.approval_description,
+            "approvedAt": None if self.approved_at is None else timestamp(self.approved_at),
             "attempts": self.attempts,
             "stages": dict(self.stages) or None,
             "stoppedExecutions": list(self.stopped_executions) or None,
@@ -164,6 +183,8 @@ class Outcome:
             client_request_token=raw.get("clientRequestToken"),
             approved_by=raw.get("approvedBy"),
             registered_by=raw.get("registeredBy"),
+            approval_description=raw.get("approvalDescription"),
+            approved_at=_optional_time(raw.get("approvedAt")),
             attempts=int(raw.get("attempts", 1)),
             stages={str(k): str(v) for k, v in (raw.get("stages") or {}).items()},
             stopped_executions=tuple(str(v) for v in raw.get("stoppedExecutions") or ()),
@@ -248,6 +269,148 @@ class GroupApproval:
             arn=str(raw["modelPackageArn"]),
             version=int(raw["modelPackageVersion"]),
             event_id=str(raw["eventId"]),
+        )
+
+
+# --- what the recorder saw ---------------------------------------------------------
+
+RECORD_EXECUTION_STARTED: Final = "execution-started"
+RECORD_EXECUTION_ENDED: Final = "execution-ended"
+RECORD_STAGE_STARTED: Final = "stage-started"
+RECORD_DEPLOYED: Final = "deployed"
+RECORD_FAILED: Final = "failed"
+RECORD_ROLLED_BACK: Final = "rolled-back"
+RECORD_SUPERSEDED: Final = "superseded"
+RECORD_STOPPED: Final = "stopped"
+RECORD_AWAITING_APPROVAL: Final = "awaiting-approval"
+RECORD_ACTION_FAILED: Final = "action-failed"
+RECORDS: Final = (
+    RECORD_EXECUTION_STARTED,
+    RECORD_EXECUTION_ENDED,
+    RECORD_STAGE_STARTED,
+    RECORD_DEPLOYED,
+    RECORD_FAILED,
+    RECORD_ROLLED_BACK,
+    RECORD_SUPERSEDED,
+    RECORD_STOPPED,
+    RECORD_AWAITING_APPROVAL,
+    RECORD_ACTION_FAILED,
+)
+PIPELINE_PREFIX: Final = "PIPELINE#"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineRecord:
+    """One CodePipeline state-change event the recorder acted on, and what it meant."""
+
+    group: str
+    event_id: str
+    #: When the event happened (its ``time``); orders the records.
+    at: datetime
+    record: str
+    execution_id: str
+    #: STANDARD or ROLLBACK.
+    execution_type: str = "STANDARD"
+    #: CodePipeline's trigger type (StartPipelineExecution, AutomatedRollback, ...).
+    trigger_type: str | None = None
+    #: The TriggerReason pipeline variable (approval, redeploy, ...).
+    trigger_reason: str | None = None
+    #: The RequestId pipeline variable: the trigger outcome's event id.
+    request_id: str | None = None
+    model_package_arn: str | None = None
+    model_package_version: int | None = None
+    stage: str | None = None
+    action: str | None = None
+    #: The state CodePipeline reported (SUCCEEDED, FAILED, SUPERSEDED, ...).
+    state: str | None = None
+    reason: str | None = None
+    #: When the execution (or the stage, for stage records) started.
+    started_at: datetime | None = None
+    #: For rollbacks: the execution whose variables were put back, and its version.
+    rollback_target_execution_id: str | None = None
+    rollback_target_version: int | None = None
+    #: For ``rolled-back``: the execution that failed in the stage, and its version.
+    rolled_back_execution_id: str | None = None
+    rolled_back_version: int | None = None
+    #: For ``deployed``: what the Deploy action reported as live.
+    endpoint_name: str | None = None
+    endpoint_config_name: str | None = None
+    #: When the recorder wrote it: orders records whose events share a second.
+    recorded_at: datetime | None = None
+
+    def sort_key(self) -> tuple[datetime, datetime, str]:
+        """Event time, then recording time: the order things happened in."""
+        return (self.at, self.recorded_at or self.at, self.event_id)
+
+    def key(self) -> dict[str, str]:
+        return {
+            PK: group_key(self.group),
+            SK: f"{PIPELINE_PREFIX}{timestamp(self.at)}#{self.event_id}",
+        }
+
+    def to_item(self) -> dict[str, Any]:
+        return _serialize(
+            {
+                **self.key(),
+                "kind": "pipeline-record",
+                "group": self.group,
+                "eventId": self.event_id,
+                "at": timestamp(self.at),
+                "record": self.record,
+                "executionId": self.execution_id,
+                "executionType": self.execution_type,
+                "triggerType": self.trigger_type,
+                "triggerReason": self.trigger_reason,
+                "requestId": self.request_id,
+                "modelPackageArn": self.model_package_arn,
+                "modelPackageVersion": self.model_package_version,
+                "stage": self.stage,
+                "action": self.action,
+                "state": self.state,
+                "reason": self.reason,
+                "startedAt": None if self.started_at is None else timestamp(self.started_at),
+                "rollbackTargetExecutionId": self.rollback_target_execution_id,
+                "rollbackTargetVersion": self.rollback_target_version,
+                "rolledBackExecutionId": self.rolled_back_execution_id,
+                "rolledBackVersion": self.rolled_back_version,
+                "endpointName": self.endpoint_name,
+                "endpointConfigName": self.endpoint_config_name,
+                "recordedAt": None if self.recorded_at is None else timestamp(self.recorded_at),
+            }
+        )
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> PipelineRecord:
+        raw = _deserialize(item)
+
+        def number(name: str) -> int | None:
+            value = raw.get(name)
+            return None if value is None else int(value)
+
+        return cls(
+            group=str(raw["group"]),
+            event_id=str(raw["eventId"]),
+            at=parse_timestamp(str(raw["at"])),
+            record=str(raw["record"]),
+            execution_id=str(raw["executionId"]),
+            execution_type=str(raw.get("executionType", "STANDARD")),
+            trigger_type=raw.get("triggerType"),
+            trigger_reason=raw.get("triggerReason"),
+            request_id=raw.get("requestId"),
+            model_package_arn=raw.get("modelPackageArn"),
+            model_package_version=number("modelPackageVersion"),
+            stage=raw.get("stage"),
+            action=raw.get("action"),
+            state=raw.get("state"),
+            reason=raw.get("reason"),
+            started_at=_optional_time(raw.get("startedAt")),
+            rollback_target_execution_id=raw.get("rollbackTargetExecutionId"),
+            rollback_target_version=number("rollbackTargetVersion"),
+            rolled_back_execution_id=raw.get("rolledBackExecutionId"),
+            rolled_back_version=number("rolledBackVersion"),
+            endpoint_name=raw.get("endpointName"),
+            endpoint_config_name=raw.get("endpointConfigName"),
+            recorded_at=_optional_time(raw.get("recordedAt")),
         )
 
 
@@ -353,6 +516,67 @@ class Ledger:
         items = self._query(group_key(group), "APPROVAL#", newest=True, limit=1)
         return GroupApproval.from_item(items[0]) if items else None
 
+    # --- pipeline records -------------------------------------------------------------
+
+    def has_pipeline_event(self, group: str, at: datetime, event_id: str) -> bool:
+        key = {PK: group_key(group), SK: f"{PIPELINE_PREFIX}{timestamp(at)}#{event_id}"}
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key=_serialize(key),
+            ConsistentRead=True,
+            ProjectionExpression="#pk",
+            ExpressionAttributeNames={"#pk": PK},
+        )
+        return "Item" in response
+
+    def put_pipeline_record(self, record: PipelineRecord) -> bool:
+        """Append ``record``; False when the same event was recorded already."""
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=record.to_item(),
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PK},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def pipeline_records(
+        self, group: str, *, since: datetime | None = None, newest_first: bool = False
+    ) -> Iterator[PipelineRecord]:
+        """The group's pipeline records in event-time order (from ``since``), read page by
+        page as the caller iterates."""
+        condition = "#pk = :pk AND begins_with(#sk, :prefix)"
+        values: dict[str, Any] = {
+            ":pk": {"S": group_key(group)},
+            ":prefix": {"S": PIPELINE_PREFIX},
+        }
+        if since is not None:
+            condition = "#pk = :pk AND #sk BETWEEN :low AND :high"
+            values = {
+                ":pk": {"S": group_key(group)},
+                ":low": {"S": f"{PIPELINE_PREFIX}{timestamp(since)}"},
+                ":high": {"S": f"{PIPELINE_PREFIX}~"},
+            }
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#pk": PK, "#sk": SK},
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": not newest_first,
+        }
+        while True:
+            response = self.client.query(**kwargs)
+            for item in response.get("Items", []):
+                yield PipelineRecord.from_item(item)
+            last = response.get("LastEvaluatedKey")
+            if last is None:
+                return
+            kwargs["ExclusiveStartKey"] = last
+
     # --- helpers --------------------------------------------------------------------
 
     def _query(
@@ -376,6 +600,10 @@ class Ledger:
             if last is None or (limit is not None and len(items) >= limit):
                 return items
             kwargs["ExclusiveStartKey"] = last
+
+
+def _optional_time(value: Any) -> datetime | None:
+    return None if value is None else parse_timestamp(str(value))
 
 
 def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:

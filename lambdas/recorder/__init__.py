@@ -1,0 +1,1 @@
+"""The recorder: CodePipeline state changes → ledger, registry write-back, notifications."""

@@ -1,0 +1,463 @@
+"""The history join: registry + ledger + CodePipeline → one :class:`HistoryRow` per
+approval → execution → stage outcome.
+
+Where each column comes from:
+
+- version, ARN: the execution's pipeline variables, as the recorder kept them in the
+  ledger (GetPipelineExecution only for an execution the recorder never saw);
+- registrant, approver, approval description and time: the trigger's outcome for the
+  approval (``RequestId`` variable → ledger outcome), which kept what DescribeModelPackage
+  said when the trigger acted (CreatedBy / LastModifiedBy / ApprovalDescription); a
+  redeploy or rollback shows the approval that first deployed the version;
+- trigger: the ``TriggerReason`` variable, or for a ROLLBACK execution CodePipeline's
+  trigger type (AutomatedRollback, ManualRollback; a rejection's rollback is the one the
+  trigger recorded);
+- stage, result, reason, rollback target, times: the recorder's pipeline records, and
+  ListPipelineExecutions for executions still running or never recorded.
+
+API calls grow with pages, not rows: DescribeModelPackageGroup once, ListModelPackages,
+the two ledger queries and ListPipelineExecutions page by page; GetPipelineExecution
+only for executions missing from the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final, cast
+
+from botocore.exceptions import ClientError
+
+from pipeline_scripts.errors import GreenlightError, NotFound
+from pipeline_scripts.history_model import TRIGGERS, HistoryRow, Result, Trigger
+from shared import contract
+from shared.ledger import (
+    OUTCOME_GATE_REJECTED,
+    OUTCOME_SKIPPED_STALE,
+    OUTCOME_STARTED,
+    RECORD_DEPLOYED,
+    RECORD_EXECUTION_ENDED,
+    RECORD_EXECUTION_STARTED,
+    RECORD_FAILED,
+    RECORD_ROLLED_BACK,
+    RECORD_STAGE_STARTED,
+    RECORD_STOPPED,
+    RECORD_SUPERSEDED,
+    Ledger,
+    Outcome,
+    PipelineRecord,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_codepipeline import CodePipelineClient
+    from mypy_boto3_sagemaker import SageMakerClient
+
+_ROLLBACK_TRIGGERS: Final = {
+    "AutomatedRollback": "automated-rollback",
+    "ManualRollback": "manual-rollback",
+}
+_END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC)
+_STATUS_RESULTS: Final[dict[str, Result]] = {
+    "Superseded": "superseded",
+    "Stopped": "stopped",
+    "Stopping": "stopped",
+    "Cancelled": "stopped",
+}
+
+
+@dataclass
+class _Execution:
+    execution_id: str
+    records: list[PipelineRecord] = field(default_factory=list)
+    summary: dict[str, Any] | None = None
+    arn: str | None = None
+    version: int | None = None
+    trigger_reason: str | None = None
+    request_id: str | None = None
+    execution_type: str = "STANDARD"
+    trigger_type: str | None = None
+    rollback_target: str | None = None
+    started: datetime | None = None
+    ended: datetime | None = None
+    status: str | None = None
+
+    def learn(self, record: PipelineRecord) -> None:
+        self.records.append(record)
+        self.arn = self.arn or record.model_package_arn
+        self.version = self.version or record.model_package_version
+        self.trigger_reason = self.trigger_reason or record.trigger_reason
+        self.request_id = self.request_id or record.request_id
+        self.trigger_type = self.trigger_type or record.trigger_type
+        self.rollback_target = self.rollback_target or record.rollback_target_execution_id
+        if record.execution_type == "ROLLBACK":
+            self.execution_type = "ROLLBACK"
+        if record.record == RECORD_EXECUTION_STARTED:
+            self.started = record.started_at or record.at
+        if record.record in (RECORD_EXECUTION_ENDED, RECORD_SUPERSEDED, RECORD_STOPPED):
+            self.ended = record.at
+            self.status = {
+                RECORD_SUPERSEDED: "Superseded",
+                RECORD_STOPPED: "Stopped",
+            }.get(record.record, (record.state or "").capitalize())
+
+    def learn_summary(self, summary: Mapping[str, Any]) -> None:
+        self.summary = dict(summary)
+        self.status = str(summary.get("status") or self.status)
+        self.execution_type = str(summary.get("executionType") or self.execution_type)
+        self.trigger_type = (summary.get("trigger") or {}).get("triggerType") or self.trigger_type
+        self.rollback_target = self.rollback_target or (summary.get("rollbackMetadata") or {}).get(
+            "rollbackTargetPipelineExecutionId"
+        )
+        self.started = self.started or summary.get("startTime")
+        if self.status not in ("InProgress", "Stopping"):
+            self.ended = self.ended or summary.get("lastUpdateTime")
+
+
+@dataclass(frozen=True)
+class _Approval:
+    registrant: str | None
+    approver: str | None
+    description: str | None
+    time: datetime | None
+
+
+class HistoryReader:
+    """Reads one group's history with list calls."""
+
+    def __init__(
+        self,
+        *,
+        group: str,
+        stages: Sequence[str],
+        ledger: Ledger,
+        sagemaker: SageMakerClient,
+        codepipeline: CodePipelineClient,
+    ) -> None:
+        self.group = group
+        self.stages = tuple(stages)
+        self.ledger = ledger
+        self.sagemaker = sagemaker
+        self.codepipeline = codepipeline
+        self.pipeline = contract.pipeline_name(group)
+
+    # --- reading --------------------------------------------------------------------------
+
+    def rows(self, *, since: datetime | None = None) -> list[HistoryRow]:
+        versions = self.versions()
+        outcomes = self.ledger.outcomes(self.group)
+        by_event = {o.event_id: o for o in outcomes}
+        first_approval: dict[str, Outcome] = {}
+        for outcome in sorted(outcomes, key=lambda o: o.recorded_at):
+            if (
+                outcome.outcome == OUTCOME_STARTED
+                and outcome.trigger_reason == contract.REASON_APPROVAL
+                and outcome.model_package_arn
+            ):
+                first_approval.setdefault(outcome.model_package_arn, outcome)
+        executions = self._executions(since)
+        rows: list[HistoryRow] = []
+        rolled_back_by = self._rollbacks(executions.values())
+        for execution in executions.values():
+            self._fill_variables(execution)
+            if execution.version is None or execution.arn is None:
+                continue
+            approval = self._approval(execution, by_event, first_approval)
+            trigger = self._trigger(execution, outcomes)
+            rows.extend(self._stage_rows(execution, approval, trigger, rolled_back_by))
+        rows.extend(self._decision_rows(outcomes, versions))
+        if since is not None:
+            rows = [r for r in rows if _moment(r) >= since]
+        order = {stage: i for i, stage in enumerate(self.stages)}
+        rows.sort(key=lambda r: (_moment(r), order.get(r.stage or "", -1)))
+        return rows
+
+    def versions(self) -> dict[str, int]:
+        try:
+            self.sagemaker.describe_model_package_group(ModelPackageGroupName=self.group)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ValidationException":
+                raise NotFound(f"model package group {self.group!r} not found") from None
+            raise _refused(error, f"cannot read model package group {self.group}") from None
+        versions: dict[str, int] = {}
+        paginator = self.sagemaker.get_paginator("list_model_packages")
+        for page in paginator.paginate(
+            ModelPackageGroupName=self.group, ModelPackageType="Versioned"
+        ):
+            for summary in page["ModelPackageSummaryList"]:
+                if summary.get("ModelPackageVersion"):
+                    versions[summary["ModelPackageArn"]] = int(summary["ModelPackageVersion"])
+        return versions
+
+    def _executions(self, since: datetime | None) -> dict[str, _Execution]:
+        executions: dict[str, _Execution] = {}
+        for record in self.ledger.pipeline_records(self.group, since=since):
+            executions.setdefault(record.execution_id, _Execution(record.execution_id)).learn(
+                record
+            )
+        try:
+            paginator = self.codepipeline.get_paginator("list_pipeline_executions")
+            for page in paginator.paginate(pipelineName=self.pipeline):
+                older = False
+                for summary in page["pipelineExecutionSummaries"]:
+                    start = summary.get("startTime")
+                    if since is not None and start is not None and start < since:
+                        older = True
+                        continue
+                    execution_id = summary["pipelineExecutionId"]
+                    executions.setdefault(execution_id, _Execution(execution_id)).learn_summary(
+                        cast(Mapping[str, Any], summary)
+                    )
+                if older:
+                    break  # newest first: every later page is older still
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "PipelineNotFoundException":
+                raise _refused(error, f"cannot list executions of {self.pipeline}") from None
+        for execution in executions.values():
+            execution.records.sort(key=PipelineRecord.sort_key)
+        return executions
+
+    def _fill_variables(self, execution: _Execution) -> None:
+        if execution.arn is not None and execution.version is not None:
+            return
+        try:
+            response = self.codepipeline.get_pipeline_execution(
+                pipelineName=self.pipeline, pipelineExecutionId=execution.execution_id
+            )["pipelineExecution"]
+        except ClientError:
+            return  # older than CodePipeline's 12 months: the ledger is all there is
+        variables = {v["name"]: v["resolvedValue"] for v in response.get("variables", [])}
+        arn = variables.get(contract.VAR_MODEL_PACKAGE_ARN, "")
+        version = variables.get(contract.VAR_MODEL_PACKAGE_VERSION, "")
+        execution.arn = arn if arn.startswith("arn:") else None
+        execution.version = int(version) if version.isdigit() and int(version) > 0 else None
+        execution.trigger_reason = variables.get(contract.VAR_TRIGGER_REASON)
+        execution.request_id = variables.get(contract.VAR_REQUEST_ID)
+
+    @staticmethod
+    def _rollbacks(executions: Iterable[_Execution]) -> dict[tuple[str, str], PipelineRecord]:
+        """(failed execution, stage) -> the rolled-back record that replaced it."""
+        found: dict[tuple[str, str], PipelineRecord] = {}
+        for execution in executions:
+            for record in execution.records:
+                if record.record == RECORD_ROLLED_BACK and record.rolled_back_execution_id:
+                    found[(record.rolled_back_execution_id, record.stage or "")] = record
+        return found
+
+    def _approval(
+        self,
+        execution: _Execution,
+        by_event: Mapping[str, Outcome],
+        first_approval: Mapping[str, Outcome],
+    ) -> _Approval:
+        outcome = by_event.get(execution.request_id or "")
+        if (
+            outcome is None
+            or outcome.trigger_reason != contract.REASON_APPROVAL
+            or outcome.model_package_arn != execution.arn
+        ):
+            outcome = first_approval.get(execution.arn or "", outcome)
+        if outcome is None:
+            return _Approval(None, None, None, None)
+        return _Approval(
+            outcome.registered_by,
+            outcome.approved_by,
+            outcome.approval_description,
+            outcome.approved_at,
+        )
+
+    @staticmethod
+    def _trigger(execution: _Execution, outcomes: Sequence[Outcome]) -> Trigger:
+        if execution.execution_type == "ROLLBACK":
+            for outcome in outcomes:
+                if (
+                    outcome.trigger_reason == contract.REASON_REJECTION_ROLLBACK
+                    and execution.execution_id in outcome.reason
+                ):
+                    return "rejection-rollback"
+            return cast(
+                Trigger, _ROLLBACK_TRIGGERS.get(execution.trigger_type or "", "manual-rollback")
+            )
+        reason = execution.trigger_reason or contract.REASON_APPROVAL
+        return cast(Trigger, reason if reason in TRIGGERS else contract.REASON_APPROVAL)
+
+    def _stage_rows(
+        self,
+        execution: _Execution,
+        approval: _Approval,
+        trigger: Trigger,
+        rolled_back_by: Mapping[tuple[str, str], PipelineRecord],
+    ) -> list[HistoryRow]:
+        assert execution.version is not None
+        assert execution.arn is not None
+        rows: list[HistoryRow] = []
+
+        def row(
+            stage: str | None,
+            result: Result,
+            *,
+            started: datetime | None,
+            ended: datetime | None,
+            reason: str | None = None,
+            target: str | None = None,
+        ) -> HistoryRow:
+            assert execution.version is not None
+            assert execution.arn is not None
+            if started and ended and ended < started:
+                ended = started
+            return HistoryRow(
+                group=self.group,
+                version=execution.version,
+                model_package_arn=execution.arn,
+                registrant=approval.registrant,
+                approver=approval.approver,
+                approval_description=approval.description,
+                approval_time=approval.time,
+                execution_id=execution.execution_id,
+                trigger=trigger,
+                stage=stage,
+                result=result,
+                reason=reason,
+                rollback_target=target,
+                started=started,
+                ended=ended,
+            )
+
+        stopped_at_stage = False
+        for stage in self.stages:
+            records = [r for r in execution.records if r.stage == stage]
+            started_at = next(
+                (r.started_at or r.at for r in records if r.record == RECORD_STAGE_STARTED), None
+            )
+            outcome = next(
+                (
+                    r
+                    for r in reversed(records)
+                    if r.record in (RECORD_DEPLOYED, RECORD_FAILED, RECORD_ROLLED_BACK)
+                ),
+                None,
+            )
+            if outcome is not None:
+                started = started_at or outcome.started_at
+                if outcome.record == RECORD_DEPLOYED:
+                    rows.append(row(stage, "deployed", started=started, ended=outcome.at))
+                elif outcome.record == RECORD_ROLLED_BACK:
+                    replaced = (
+                        f" replacing v{outcome.rolled_back_version}"
+                        if outcome.rolled_back_version
+                        else ""
+                    )
+                    rows.append(
+                        row(
+                            stage,
+                            "deployed",
+                            started=started,
+                            ended=outcome.at,
+                            reason=outcome.reason,
+                            target=f"v{execution.version} (execution "
+                            f"{outcome.rollback_target_execution_id}){replaced}",
+                        )
+                    )
+                else:
+                    rollback = rolled_back_by.get((execution.execution_id, stage))
+                    if rollback is not None:
+                        rows.append(
+                            row(
+                                stage,
+                                "rolled-back",
+                                started=started,
+                                ended=rollback.at,
+                                reason=outcome.reason,
+                                target=f"v{rollback.model_package_version} "
+                                f"(execution {rollback.execution_id})",
+                            )
+                        )
+                    else:
+                        rows.append(
+                            row(
+                                stage,
+                                "failed",
+                                started=started,
+                                ended=outcome.at,
+                                reason=outcome.reason,
+                            )
+                        )
+                continue
+            if stopped_at_stage or (execution.execution_type == "ROLLBACK" and started_at is None):
+                continue
+            status = execution.status or "InProgress"
+            if status == "InProgress" and started_at is not None:
+                rows.append(row(stage, "in-progress", started=started_at, ended=None))
+                stopped_at_stage = True
+            elif status in _STATUS_RESULTS:
+                rows.append(
+                    row(
+                        stage,
+                        _STATUS_RESULTS[status],
+                        started=started_at or execution.started,
+                        ended=execution.ended,
+                        reason=_status_reason(execution),
+                    )
+                )
+                stopped_at_stage = True
+            elif status == "InProgress" and not rows:
+                rows.append(row(stage, "in-progress", started=execution.started, ended=None))
+                stopped_at_stage = True
+        return rows
+
+    def _decision_rows(
+        self, outcomes: Sequence[Outcome], versions: Mapping[str, int]
+    ) -> list[HistoryRow]:
+        rows: list[HistoryRow] = []
+        for outcome in outcomes:
+            if outcome.outcome not in (OUTCOME_GATE_REJECTED, OUTCOME_SKIPPED_STALE):
+                continue
+            arn = outcome.model_package_arn
+            version = outcome.model_package_version or versions.get(arn or "")
+            if arn is None or not version:
+                continue
+            rows.append(
+                HistoryRow(
+                    group=self.group,
+                    version=version,
+                    model_package_arn=arn,
+                    registrant=outcome.registered_by,
+                    approver=outcome.approved_by,
+                    approval_description=outcome.approval_description,
+                    approval_time=outcome.approved_at or outcome.recorded_at,
+                    execution_id=None,
+                    trigger="approval",
+                    stage=None,
+                    result="gate-rejected"
+                    if outcome.outcome == OUTCOME_GATE_REJECTED
+                    else "skipped",
+                    reason=outcome.reason,
+                    rollback_target=None,
+                    started=None,
+                    ended=None,
+                )
+            )
+        return rows
+
+
+def _status_reason(execution: _Execution) -> str | None:
+    for record in reversed(execution.records):
+        if record.record in (RECORD_STOPPED, RECORD_SUPERSEDED) and record.reason:
+            return record.reason
+    if execution.status == "Superseded":
+        return "a newer execution overtook it"
+    summary = execution.summary or {}
+    reason = (summary.get("stopTrigger") or {}).get("reason")
+    return str(reason) if reason else None
+
+
+def _moment(row: HistoryRow) -> datetime:
+    """When the row happened, for ordering and ``--since``."""
+    return row.started or row.approval_time or row.ended or _END_OF_TIME
+
+
+def _refused(error: ClientError, what: str) -> GreenlightError:
+    details = error.response.get("Error", {})
+    return GreenlightError(
+        f"{what}: {details.get('Code', 'Unknown')}: {details.get('Message', '')}"
+    )

@@ -1,0 +1,178 @@
+"""Where the ``greenlight`` commands find what they read: the group's stages (``cdk.json``,
+or flags), the ledger table and the notifications topic (the ``Greenlight`` stack's
+outputs, or flags and environment variables), and the AWS clients.
+
+Resolution order for the ledger table: ``--ledger-table``, then ``GREENLIGHT_LEDGER_TABLE``,
+then the ``LedgerTableName`` output of the ``Greenlight`` stack (DescribeStacks). The
+topic: ``--topic-arn``, ``GREENLIGHT_TOPIC_ARN``, then the ``NotificationTopicArn`` output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError, NoRegionError
+
+from approval_trigger.gates import Gates
+from pipeline_scripts.errors import GreenlightError, NotFound, UsageError
+from shared import contract
+from stacks.config import ConfigError, load_config
+
+DEFAULT_CONFIG = Path("cdk.json")
+
+
+@dataclass(frozen=True)
+class GroupSettings:
+    """What the commands need to know about one group from the config."""
+
+    group: str
+    stages: tuple[str, ...]
+    #: Endpoint name by stage, when the config is known.
+    endpoints: dict[str, str] = field(default_factory=dict)
+    gates: Gates = field(default_factory=Gates)
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, *, topic: bool = False) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help=f"cdk.json holding the greenlight context (default: ./{DEFAULT_CONFIG})",
+    )
+    parser.add_argument(
+        "--stages",
+        metavar="A,B",
+        help="the group's deployment stages in order, instead of reading them from the config",
+    )
+    parser.add_argument(
+        "--ledger-table",
+        metavar="NAME",
+        help=f"ledger table (default: ${contract.ENV_LEDGER_TABLE}, or the "
+        f"{contract.OUTPUT_LEDGER_TABLE} output of the {contract.STACK_NAME} stack)",
+    )
+    if topic:
+        parser.add_argument(
+            "--topic-arn",
+            metavar="ARN",
+            help=f"notifications topic (default: ${contract.ENV_TOPIC_ARN}, or the "
+            f"{contract.OUTPUT_TOPIC_ARN} output of the {contract.STACK_NAME} stack)",
+        )
+    parser.add_argument("--region", help="AWS region (default: from the environment)")
+
+
+def client(service: str, region: str | None) -> Any:
+    """A plain boto3 client (AWS_ENDPOINT_URL is honoured by boto3 itself)."""
+    try:
+        return boto3.client(service, region_name=region)  # type: ignore[call-overload]
+    except NoRegionError:
+        raise UsageError("no AWS region: pass --region or set AWS_REGION") from None
+
+
+def group_settings(args: argparse.Namespace, group: str | None) -> GroupSettings:
+    """The group's stages (and endpoints and gates when the config is read).
+
+    With no GROUP the config must hold exactly one group."""
+    stages_flag: str | None = getattr(args, "stages", None)
+    path: Path | None = getattr(args, "config", None)
+    if stages_flag and path is None:
+        if group is None:
+            raise UsageError("GROUP is required with --stages")
+        stages = tuple(s.strip() for s in stages_flag.split(",") if s.strip())
+        if not stages:
+            raise UsageError("--stages: expected a comma-separated list of stage names")
+        return GroupSettings(group=group, stages=stages)
+    path = path or DEFAULT_CONFIG
+    if not path.exists():
+        raise UsageError(f"no config at {path}: pass --config PATH, or GROUP and --stages")
+    try:
+        config = load_config(path)
+    except ConfigError as error:
+        raise UsageError(f"config: {error}") from None
+    if group is None:
+        if len(config.model_groups) != 1:
+            names = ", ".join(g.name for g in config.model_groups)
+            raise UsageError(f"GROUP is required: {path} configures {names}")
+        group = config.model_groups[0].name
+    try:
+        settings = config.group(group)
+    except KeyError:
+        names = ", ".join(g.name for g in config.model_groups)
+        raise NotFound(f"group {group!r} is not in {path} (groups: {names})") from None
+    stages = settings.stage_names
+    if stages_flag:
+        stages = tuple(s.strip() for s in stages_flag.split(",") if s.strip())
+    return GroupSettings(
+        group=group,
+        stages=stages,
+        endpoints={s.name: s.endpoint_name for s in settings.stages},
+        gates=Gates(
+            required_reports=settings.gates.required_reports,
+            separation_of_duties=settings.gates.separation_of_duties,
+        ),
+    )
+
+
+def require_stage(settings: GroupSettings, stage: str) -> None:
+    if stage not in settings.stages:
+        raise NotFound(
+            f"stage {stage!r} is not a stage of group {settings.group} "
+            f"(stages: {', '.join(settings.stages)})"
+        )
+
+
+def ledger_table(args: argparse.Namespace) -> str:
+    return _resolve(
+        args,
+        getattr(args, "ledger_table", None),
+        contract.ENV_LEDGER_TABLE,
+        contract.OUTPUT_LEDGER_TABLE,
+    )
+
+
+def topic_arn(args: argparse.Namespace) -> str:
+    return _resolve(
+        args, getattr(args, "topic_arn", None), contract.ENV_TOPIC_ARN, contract.OUTPUT_TOPIC_ARN
+    )
+
+
+def _resolve(args: argparse.Namespace, flag: str | None, env: str, output: str) -> str:
+    if flag:
+        return flag
+    value = os.environ.get(env, "").strip()
+    if value:
+        return value
+    outputs = stack_outputs(client("cloudformation", getattr(args, "region", None)))
+    if output not in outputs:
+        raise GreenlightError(
+            f"the {contract.STACK_NAME} stack has no output {output}; set {env} or pass the flag"
+        )
+    return outputs[output]
+
+
+def stack_outputs(cloudformation: Any) -> dict[str, str]:
+    """OutputKey -> OutputValue of the Greenlight stack."""
+    try:
+        stacks = cloudformation.describe_stacks(StackName=contract.STACK_NAME)["Stacks"]
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", "")
+        if code == "ValidationError":
+            raise NotFound(
+                f"stack {contract.STACK_NAME} not found ({message}); deploy it, or pass "
+                f"--ledger-table / set {contract.ENV_LEDGER_TABLE}"
+            ) from None
+        raise GreenlightError(
+            f"cannot read stack {contract.STACK_NAME}: {code}: {message}"
+        ) from None
+    return {
+        o["OutputKey"]: o["OutputValue"]
+        for stack in stacks
+        for o in stack.get("Outputs", [])
+        if "OutputKey" in o and "OutputValue" in o
+    }

@@ -1,0 +1,184 @@
+"""``greenlight status``: what is live where, since when, who approved it, what happened
+last; and a warning when an endpoint does not run what the ledger says it should."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
+
+from botocore.exceptions import ClientError
+
+from pipeline_scripts import stack_outputs
+from pipeline_scripts.errors import EXIT_FAILURE
+from pipeline_scripts.history import HistoryReader
+from shared import contract
+from shared.ledger import (
+    RECORD_DEPLOYED,
+    RECORD_FAILED,
+    RECORD_ROLLED_BACK,
+    Ledger,
+    Outcome,
+    PipelineRecord,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+
+_OUTCOMES: Final = (RECORD_DEPLOYED, RECORD_FAILED, RECORD_ROLLED_BACK)
+
+
+@dataclass(frozen=True)
+class StageStatus:
+    stage: str
+    live: PipelineRecord | None
+    last: PipelineRecord | None
+    approver: str | None
+    warning: str | None
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "status",
+        help="per stage: the live version, since when, who approved it, the last outcome",
+        description=(
+            "Per stage of the group: the live version (from the ledger), since when, who "
+            "approved it and the last outcome. Prints a WARNING line, and exits 1, when an "
+            "endpoint's live EndpointConfigName is not the one the ledger recorded."
+        ),
+    )
+    parser.add_argument(
+        "group", metavar="GROUP", nargs="?", help="model package group (default: the only one)"
+    )
+    stack_outputs.add_common_arguments(parser)
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = stack_outputs.group_settings(args, args.group)
+    ledger = Ledger(
+        stack_outputs.ledger_table(args), client=stack_outputs.client("dynamodb", args.region)
+    )
+    sagemaker = stack_outputs.client("sagemaker", args.region)
+    HistoryReader(
+        group=settings.group,
+        stages=settings.stages,
+        ledger=ledger,
+        sagemaker=sagemaker,
+        codepipeline=stack_outputs.client("codepipeline", args.region),
+    ).versions()  # the group must exist
+    statuses = stage_statuses(
+        settings.group, settings.stages, settings.endpoints, ledger=ledger, sagemaker=sagemaker
+    )
+    print(f"{settings.group} ({contract.pipeline_name(settings.group)})")
+    for status in statuses:
+        print(_line(status))
+    warnings = [s.warning for s in statuses if s.warning]
+    for warning in warnings:
+        print(f"WARNING: {warning}")
+    return EXIT_FAILURE if warnings else 0
+
+
+def stage_statuses(
+    group: str,
+    stages: tuple[str, ...],
+    endpoints: dict[str, str],
+    *,
+    ledger: Ledger,
+    sagemaker: SageMakerClient,
+) -> list[StageStatus]:
+    live: dict[str, PipelineRecord] = {}
+    last: dict[str, PipelineRecord] = {}
+    records = sorted(
+        (r for r in ledger.pipeline_records(group) if r.stage in stages and r.record in _OUTCOMES),
+        key=PipelineRecord.sort_key,
+        reverse=True,
+    )
+    for record in records:
+        stage = record.stage or ""
+        last.setdefault(stage, record)
+        if record.record in (RECORD_DEPLOYED, RECORD_ROLLED_BACK):
+            live.setdefault(stage, record)
+    outcomes = ledger.outcomes(group)
+    return [
+        StageStatus(
+            stage=stage,
+            live=live.get(stage),
+            last=last.get(stage),
+            approver=_approver(live.get(stage), outcomes),
+            warning=_drift(stage, live.get(stage), endpoints.get(stage), sagemaker),
+        )
+        for stage in stages
+    ]
+
+
+def _approver(record: PipelineRecord | None, outcomes: list[Outcome]) -> str | None:
+    if record is None:
+        return None
+    approvals = sorted(
+        (
+            o
+            for o in outcomes
+            if o.model_package_arn == record.model_package_arn
+            and o.trigger_reason == contract.REASON_APPROVAL
+            and o.approved_by
+        ),
+        key=lambda o: o.recorded_at,
+    )
+    for outcome in outcomes:
+        if outcome.event_id == record.request_id and outcome.trigger_reason == (
+            contract.REASON_APPROVAL
+        ):
+            return outcome.approved_by
+    return approvals[-1].approved_by if approvals else None
+
+
+def _drift(
+    stage: str,
+    record: PipelineRecord | None,
+    configured_endpoint: str | None,
+    sagemaker: SageMakerClient,
+) -> str | None:
+    if record is None or not record.endpoint_config_name:
+        return None
+    endpoint = record.endpoint_name or configured_endpoint
+    if not endpoint:
+        return None
+    try:
+        live_config = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ValidationException":
+            return (
+                f"{stage}: endpoint {endpoint} does not exist, but the ledger says version "
+                f"{record.model_package_version} is live there"
+            )
+        raise
+    if live_config != record.endpoint_config_name:
+        return (
+            f"{stage}: endpoint {endpoint} runs {live_config}, but the ledger says "
+            f"{record.endpoint_config_name} (version {record.model_package_version}, "
+            f"execution {record.execution_id}): drift, or a rollback Greenlight did not record"
+        )
+    return None
+
+
+def _when(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _line(status: StageStatus) -> str:
+    if status.live is None:
+        live = "nothing live"
+    else:
+        live = (
+            f"v{status.live.model_package_version} live since {_when(status.live.at)}, "
+            f"approved by {status.approver or 'unknown'}"
+        )
+    if status.last is None:
+        last = "no outcome recorded"
+    else:
+        last = f"last: {status.last.record} v{status.last.model_package_version}"
+        if status.last.reason:
+            last += f" ({status.last.reason})"
+    return f"  {status.stage}: {live}; {last}"

@@ -1,0 +1,5 @@
+"""``make bench``: the benchmarks, one after another."""
+
+from tests.bench.history_bench import main
+
+main()
