@@ -20,6 +20,10 @@ from pipeline_scripts.errors import EXIT_NO_CREDENTIALS, GreenlightError
 COMMAND_MODULES: tuple[str, ...] = (
     "pipeline_scripts.review",
     "pipeline_scripts.register",
+    "pipeline_scripts.status",
+    "pipeline_scripts.history_cli",
+    "pipeline_scripts.rollback",
+    "pipeline_scripts.sandbox.cli",
 )
 
 

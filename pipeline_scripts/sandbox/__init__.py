@@ -1,0 +1,1 @@
+"""The local sandbox: the synthesized app, run on an in-process AWS emulator."""
