@@ -6,12 +6,12 @@ from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from shared import contract
 from stacks.lambda_function import GreenlightFunction
 from stacks.nag import acknowledge
+from stacks.queues import dead_letter_queue
 
 APPROVAL_STATUSES = ("Approved", "Rejected")
 #: The trigger is idempotent (it dedupes on the ledger), so retries are safe; an event
@@ -20,17 +20,6 @@ RULE_RETRY_ATTEMPTS = 20
 RULE_MAX_EVENT_AGE = Duration.hours(6)
 LAMBDA_ASYNC_RETRY_ATTEMPTS = 2
 LAMBDA_ASYNC_MAX_EVENT_AGE = Duration.hours(6)
-DLQ_RETENTION = Duration.days(14)
-
-
-def _dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
-    return sqs.Queue(
-        scope,
-        construct_id,
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
-        enforce_ssl=True,
-        retention_period=DLQ_RETENTION,
-    )
 
 
 def approval_event_pattern(group: str) -> events.EventPattern:
@@ -60,8 +49,8 @@ class ApprovalTrigger(Construct):
         key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.rule_dead_letter_queue = _dead_letter_queue(self, "RuleDeadLetterQueue")
-        self.failure_queue = _dead_letter_queue(self, "FailureQueue")
+        self.rule_dead_letter_queue = dead_letter_queue(self, "RuleDeadLetterQueue")
+        self.failure_queue = dead_letter_queue(self, "FailureQueue")
         acknowledge(
             self.rule_dead_letter_queue,
             "AwsSolutions-SQS3",

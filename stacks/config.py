@@ -55,6 +55,80 @@ class ConfigError(ValueError):
         self.problem = problem
 
 
+# The keys each object of the context accepts, in the order the reference lists them.
+TOP_KEYS: Final = (
+    "notificationEmails",
+    "modelGroups",
+)
+GROUP_KEYS: Final = (
+    "name",
+    "description",
+    "shareWithAccounts",
+    "modelExecutionRoleArn",
+    "modelDataBuckets",
+    "retainEndpointsOnDestroy",
+    "keepEndpointConfigs",
+    "gates",
+    "stages",
+)
+GATES_KEYS: Final = (
+    "requiredReports",
+    "separationOfDuties",
+)
+STAGE_KEYS: Final = (
+    "name",
+    "endpointName",
+    "instanceType",
+    "instanceCount",
+    "rollout",
+    "alarms",
+    "bakeMinutes",
+    "smokeTest",
+    "manualApprovalBefore",
+)
+ROLLOUT_KEYS: Final = (
+    "type",
+    "canaryPercent",
+    "linearStepPercent",
+    "waitSeconds",
+    "terminationWaitSeconds",
+    "maximumExecutionTimeoutSeconds",
+)
+ALARMS_KEYS: Final = (
+    "errorRate5xx",
+    "modelLatencyMs",
+    "errorRate4xx",
+    "evaluationPeriods",
+    "datapointsToAlarm",
+)
+SMOKE_TEST_KEYS: Final = (
+    "payload",
+    "contentType",
+    "accept",
+    "expectedContentType",
+    "expectedPattern",
+    "latencyBudgetMs",
+)
+#: Where each nested object sits: (parent keys, key in the parent, "[]" if a list of them).
+_NESTED: Final = (
+    (TOP_KEYS, "modelGroups", "[]", GROUP_KEYS),
+    (GROUP_KEYS, "gates", "", GATES_KEYS),
+    (GROUP_KEYS, "stages", "[]", STAGE_KEYS),
+    (STAGE_KEYS, "rollout", "", ROLLOUT_KEYS),
+    (STAGE_KEYS, "alarms", "", ALARMS_KEYS),
+    (STAGE_KEYS, "smokeTest", "", SMOKE_TEST_KEYS),
+)
+
+
+def context_keys() -> tuple[str, ...]:
+    """Every key the ``greenlight`` context accepts, as a path such as
+    ``modelGroups[].stages[].rollout.canaryPercent`` (the configuration reference's rows)."""
+    prefixes: dict[tuple[str, ...], str] = {TOP_KEYS: ""}
+    for parent, key, suffix, child in _NESTED:
+        prefixes[child] = f"{prefixes[parent]}{key}{suffix}."
+    return tuple(prefix + key for keys, prefix in prefixes.items() for key in keys)
+
+
 # --- the model ----------------------------------------------------------------------
 
 
@@ -295,18 +369,7 @@ def _integer(value: Any, path: str, *, low: int, high: int | None) -> int:
 
 
 def _rollout(raw: Any, path: str, *, instance_count: int) -> RolloutConfig:
-    obj = _Object(
-        raw,
-        path,
-        (
-            "type",
-            "canaryPercent",
-            "linearStepPercent",
-            "waitSeconds",
-            "terminationWaitSeconds",
-            "maximumExecutionTimeoutSeconds",
-        ),
-    )
+    obj = _Object(raw, path, ROLLOUT_KEYS)
     kind = obj.get("type")
     if kind not in ROLLOUT_TYPES:
         raise ConfigError(
@@ -365,17 +428,7 @@ def _rollout(raw: Any, path: str, *, instance_count: int) -> RolloutConfig:
 
 
 def _alarms(raw: Any, path: str) -> AlarmsConfig:
-    obj = _Object(
-        raw,
-        path,
-        (
-            "errorRate5xx",
-            "modelLatencyMs",
-            "errorRate4xx",
-            "evaluationPeriods",
-            "datapointsToAlarm",
-        ),
-    )
+    obj = _Object(raw, path, ALARMS_KEYS)
     error_5xx = obj.number("errorRate5xx", low=0, high=1, low_inclusive=False)
     latency = obj.number("modelLatencyMs", low=0, high=None, low_inclusive=False)
     error_4xx = obj.number("errorRate4xx", low=0, high=1, low_inclusive=False, default=None)
@@ -396,18 +449,7 @@ def _alarms(raw: Any, path: str) -> AlarmsConfig:
 
 
 def _smoke_test(raw: Any, path: str) -> SmokeTestSpec:
-    obj = _Object(
-        raw,
-        path,
-        (
-            "payload",
-            "contentType",
-            "accept",
-            "expectedContentType",
-            "expectedPattern",
-            "latencyBudgetMs",
-        ),
-    )
+    obj = _Object(raw, path, SMOKE_TEST_KEYS)
     defaults = SmokeTestSpec(payload="")
     payload = obj.string("payload", expected="a non-empty string")
     pattern = obj.string("expectedPattern", default=defaults.expected_pattern)
@@ -432,21 +474,7 @@ def _smoke_test(raw: Any, path: str) -> SmokeTestSpec:
 
 
 def _stage(raw: Any, path: str) -> StageConfig:
-    obj = _Object(
-        raw,
-        path,
-        (
-            "name",
-            "endpointName",
-            "instanceType",
-            "instanceCount",
-            "rollout",
-            "alarms",
-            "bakeMinutes",
-            "smokeTest",
-            "manualApprovalBefore",
-        ),
-    )
+    obj = _Object(raw, path, STAGE_KEYS)
     name = obj.string(
         "name",
         pattern=_STAGE_NAME,
@@ -479,7 +507,7 @@ def _stage(raw: Any, path: str) -> StageConfig:
 
 
 def _gates(raw: Any, path: str) -> Gates:
-    obj = _Object(raw, path, ("requiredReports", "separationOfDuties"))
+    obj = _Object(raw, path, GATES_KEYS)
 
     def report(value: Any, at: str) -> str:
         if value not in REPORTS:
@@ -496,21 +524,7 @@ def _gates(raw: Any, path: str) -> Gates:
 
 
 def _group(raw: Any, path: str) -> ModelGroupConfig:
-    obj = _Object(
-        raw,
-        path,
-        (
-            "name",
-            "description",
-            "shareWithAccounts",
-            "modelExecutionRoleArn",
-            "modelDataBuckets",
-            "retainEndpointsOnDestroy",
-            "keepEndpointConfigs",
-            "gates",
-            "stages",
-        ),
-    )
+    obj = _Object(raw, path, GROUP_KEYS)
     name = obj.string(
         "name",
         pattern=_GROUP_NAME,
@@ -566,7 +580,7 @@ def _group(raw: Any, path: str) -> ModelGroupConfig:
 
 def parse_config(raw: Any, path: str = CONTEXT_KEY) -> GreenlightConfig:
     """Parse the ``greenlight`` context value; raise :class:`ConfigError` on any bad value."""
-    obj = _Object(raw, path, ("notificationEmails", "modelGroups"))
+    obj = _Object(raw, path, TOP_KEYS)
     emails = obj.items(
         "notificationEmails",
         lambda v, at: _string(v, at, pattern=_EMAIL, expected="an email address"),
@@ -625,6 +639,7 @@ __all__ = [
     "RolloutConfig",
     "StageConfig",
     "config_from_context",
+    "context_keys",
     "load_config",
     "parse_config",
 ]

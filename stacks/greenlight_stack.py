@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -17,8 +17,9 @@ from shared import contract
 from stacks.config import GreenlightConfig
 from stacks.model_group import GreenlightModelGroup
 from stacks.nag import acknowledge
+from stacks.outputs import pipeline_output_id
 
-STACK_NAME = "Greenlight"
+STACK_NAME = contract.STACK_NAME
 
 
 def construct_id_for(group: str) -> str:
@@ -117,3 +118,34 @@ class GreenlightStack(Stack):
             )
             for group in config.model_groups
         }
+        self._outputs()
+
+    def _outputs(self) -> None:
+        """What the ``greenlight`` CLI reads from the deployed stack."""
+        CfnOutput(
+            self,
+            contract.OUTPUT_LEDGER_TABLE,
+            value=self.ledger.table_name,
+            description="The Greenlight ledger (DynamoDB table name)",
+        )
+        CfnOutput(
+            self,
+            contract.OUTPUT_TOPIC_ARN,
+            value=self.topic.topic_arn,
+            description="The Greenlight notifications topic",
+        )
+        owners: dict[str, str] = {}
+        for name, group in self.groups.items():
+            output_id = pipeline_output_id(name)
+            if output_id in owners:
+                raise ValueError(
+                    f"groups {owners[output_id]!r} and {name!r} both name the stack output "
+                    f"{output_id}; rename one of them"
+                )
+            owners[output_id] = name
+            CfnOutput(
+                self,
+                output_id,
+                value=group.pipeline.pipeline.pipeline_name,
+                description=f"The CodePipeline that deploys the {name} model package group",
+            )

@@ -23,37 +23,52 @@ from stacks.bake import BakeFunction
 from stacks.bundle import DeployBundle
 from stacks.config import ModelGroupConfig
 from stacks.deploy import DeployFunction
+from stacks.endpoint_cleanup import EndpointCleanup
 from stacks.execution_role import ModelExecutionRole
-from stacks.lambda_function import GreenlightFunction
 from stacks.nag import acknowledge_wildcard_action, acknowledge_wildcard_resource
 from stacks.pipeline import DeploymentPipeline, StageWiring
+from stacks.recorder import PipelineRecorder
 from stacks.registry import ModelRegistryGroup
 from stacks.smoke_test import SmokeTestFunction
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
-LEDGER_READ_WRITE = (
+#: What the trigger does to the ledger (shared/ledger.py): read an outcome, list a
+#: group's outcomes and acts, put one conditionally. Its TransactWriteItems holds only
+#: Put items, and DynamoDB authorises each item of a transaction as its own PutItem.
+TRIGGER_LEDGER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
+#: The recorder also updates records it has already written.
+RECORDER_LEDGER_ACTIONS = (
     "dynamodb:GetItem",
-    "dynamodb:Query",
     "dynamodb:PutItem",
+    "dynamodb:Query",
     "dynamodb:UpdateItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
 )
-JOB_RESULTS = ("codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult")
+#: The trigger reads the pipeline's history (executions, their variables and actions,
+#: the declared actions of a stage), starts a run, and on a rejection stops the run in
+#: flight or rolls a stage back.
 TRIGGER_PIPELINE_ACTIONS = (
-    "codepipeline:StartPipelineExecution",
+    "codepipeline:GetPipeline",
     "codepipeline:GetPipelineExecution",
     "codepipeline:ListPipelineExecutions",
     "codepipeline:ListActionExecutions",
+    "codepipeline:StartPipelineExecution",
     "codepipeline:StopPipelineExecution",
     "codepipeline:RollbackStage",
-    "codepipeline:GetPipelineState",
+)
+#: The recorder only reads the pipeline: variables and trigger of an execution, the
+#: failing action's message, earlier executions for rollback targets, the stage layout.
+RECORDER_PIPELINE_ACTIONS = (
+    "codepipeline:GetPipeline",
+    "codepipeline:GetPipelineExecution",
+    "codepipeline:ListActionExecutions",
+    "codepipeline:ListPipelineExecutions",
 )
 
 
 class GreenlightModelGroup(Construct):
     """Exposes ``registry``, ``execution_role``, ``alarms`` (by stage name), ``trigger``,
-    ``deploy``, ``smoke_test``, ``bake``, ``bundle`` and ``pipeline``."""
+    ``deploy``, ``smoke_test``, ``bake``, ``bundle``, ``pipeline``, ``recorder`` and
+    ``endpoint_cleanup``."""
 
     def __init__(
         self,
@@ -123,13 +138,45 @@ class GreenlightModelGroup(Construct):
         # The registry group must exist before a rule or pipeline refers to it by name.
         self.pipeline.node.add_dependency(self.registry)
 
+        self.recorder = PipelineRecorder(
+            self,
+            "Recorder",
+            group=group,
+            pipeline_name=pipeline_name,
+            key=key,
+            environment={
+                contract.ENV_LEDGER_TABLE: ledger.table_name,
+                contract.ENV_TOPIC_ARN: topic.topic_arn,
+                contract.ENV_GROUP_NAME: group,
+                contract.ENV_PIPELINE_NAME: pipeline_name,
+                contract.ENV_STAGES: json.dumps(list(config.stage_names)),
+            },
+        )
+
+        self.endpoint_cleanup = EndpointCleanup(
+            self,
+            "EndpointCleanup",
+            group=group,
+            endpoint_names=config.endpoint_names,
+            retain_endpoints=config.retain_endpoints_on_destroy,
+            key=key,
+        )
+        # The pipeline depends on the cleanup, so CloudFormation deletes the pipeline
+        # first: once the cleanup runs, no Deploy action can create an endpoint again.
+        self.pipeline.pipeline.node.add_dependency(self.endpoint_cleanup.resource)
+
         self._grant_trigger(config, key=key, ledger=ledger, topic=topic)
         self._grant_deploy(config)
         self._grant_smoke_test(config)
         self._grant_bake(config)
+        self._grant_recorder(config, key=key, ledger=ledger, topic=topic)
+        self._grant_endpoint_cleanup(config)
         self._acknowledge_pipeline_role()
 
     # --- grants -----------------------------------------------------------------------
+    # CDK's Lambda invoke action already grants each action function
+    # codepipeline:PutJobSuccessResult and PutJobFailureResult (no resource-level
+    # permissions, hence "*"), which is all Deploy, SmokeTest and Bake need of CodePipeline.
 
     def _alarm_arns(self) -> list[str]:
         return [alarm.alarm_arn for alarms in self.alarms.values() for alarm in alarms.alarms]
@@ -158,11 +205,88 @@ class GreenlightModelGroup(Construct):
             )
         )
         _acknowledge_versions(role, config)
-        _grant_ledger(role, ledger)
-        role.add_to_policy(
-            iam.PolicyStatement(sid="Notify", actions=["sns:Publish"], resources=[topic.topic_arn])
-        )
+        ledger.grant(role, *TRIGGER_LEDGER_ACTIONS)
+        _grant_publish(role, topic)
         _grant_key(role, key)
+
+    def _grant_recorder(
+        self,
+        config: ModelGroupConfig,
+        *,
+        key: kms.IKey,
+        ledger: dynamodb.ITable,
+        topic: sns.ITopic,
+    ) -> None:
+        role = self.recorder.function.role
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteBackToModelPackages",
+                actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
+                resources=[arns.model_packages_arn(self, config.name)],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadPipelineHistory",
+                actions=list(RECORDER_PIPELINE_ACTIONS),
+                resources=[self.pipeline.pipeline.pipeline_arn],
+            )
+        )
+        _acknowledge_versions(role, config)
+        ledger.grant(role, *RECORDER_LEDGER_ACTIONS)
+        _grant_publish(role, topic)
+        _grant_key(role, key)
+
+    def _grant_endpoint_cleanup(self, config: ModelGroupConfig) -> None:
+        role = self.endpoint_cleanup.function.role
+        endpoints = config.endpoint_names
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DeleteStageEndpoints",
+                actions=["sagemaker:DeleteEndpoint"],
+                resources=[arns.endpoint_arn(self, name) for name in endpoints],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DeleteStageEndpointConfigs",
+                actions=["sagemaker:DeleteEndpointConfig"],
+                resources=[arns.endpoint_configs_arn(self, name) for name in endpoints],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DeleteStageModels",
+                actions=["sagemaker:DeleteModel"],
+                resources=[arns.models_arn(self, name) for name in endpoints],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListForCleanup",
+                actions=["sagemaker:ListEndpointConfigs", "sagemaker:ListModels"],
+                resources=["*"],
+            )
+        )
+        for endpoint in endpoints:
+            acknowledge_wildcard_resource(
+                role,
+                arns.endpoint_configs_arn(self, endpoint),
+                f"On stack deletion the cleanup deletes every endpoint config Deploy made "
+                f"for {endpoint}, named {endpoint}-<suffix> at deploy time; delete only.",
+            )
+            acknowledge_wildcard_resource(
+                role,
+                arns.models_arn(self, endpoint),
+                f"On stack deletion the cleanup deletes every model Deploy made for "
+                f"{endpoint}, named {endpoint}-<suffix> at deploy time; delete only.",
+            )
+        acknowledge_wildcard_resource(
+            role,
+            "*",
+            "sagemaker:ListEndpointConfigs and sagemaker:ListModels are list actions with no "
+            "resource-level permissions; the cleanup filters by the endpoint name prefix.",
+        )
 
     def _grant_deploy(self, config: ModelGroupConfig) -> None:
         role = self.deploy.role
@@ -171,6 +295,9 @@ class GreenlightModelGroup(Construct):
         endpoint_configs = [arns.endpoint_configs_arn(self, name) for name in endpoints]
         endpoint_arns = [arns.endpoint_arn(self, name) for name in endpoints]
         role.add_to_policy(
+            # Deploy makes no DescribeModelPackage call itself: CreateModel from a
+            # versioned package reads the package as the caller (the registry's
+            # cross-account policy grants the same pair for the same reason).
             iam.PolicyStatement(
                 sid="ReadModelPackages",
                 actions=["sagemaker:DescribeModelPackage"],
@@ -204,14 +331,17 @@ class GreenlightModelGroup(Construct):
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="ManageEndpoints",
-                actions=[
-                    "sagemaker:CreateEndpoint",
-                    "sagemaker:UpdateEndpoint",
-                    "sagemaker:DescribeEndpoint",
-                    "sagemaker:AddTags",
-                ],
+                actions=["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
                 # CreateEndpoint and UpdateEndpoint are also authorised on the config.
                 resources=endpoint_arns + endpoint_configs,
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadAndTagEndpoints",
+                # CreateEndpoint with Tags also needs AddTags on the endpoint.
+                actions=["sagemaker:DescribeEndpoint", "sagemaker:AddTags"],
+                resources=endpoint_arns,
             )
         )
         role.add_to_policy(
@@ -236,7 +366,6 @@ class GreenlightModelGroup(Construct):
                 conditions={"StringEquals": {"iam:PassedToService": SAGEMAKER_SERVICE}},
             )
         )
-        _grant_job_results(self.deploy)
         _acknowledge_versions(role, config)
         for endpoint, model, endpoint_config in zip(
             endpoints, models, endpoint_configs, strict=True
@@ -269,20 +398,8 @@ class GreenlightModelGroup(Construct):
                 resources=[arns.endpoint_arn(self, name) for name in config.endpoint_names],
             )
         )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadSourceBundle",
-                actions=["s3:GetObject"],
-                resources=[self.pipeline.artifact_bucket.arn_for_objects("*")],
-            )
-        )
-        _grant_job_results(self.smoke_test)
-        acknowledge_wildcard_resource(
-            role,
-            self.pipeline.artifact_bucket.arn_for_objects("*"),
-            "CodePipeline names the source artifact object at run time; the smoke test "
-            "reads the bundle from this group's own artifact bucket, read only.",
-        )
+        # The bundle is read with the job's own artifact credentials, which CodePipeline
+        # issues for the input artifact: the role needs no S3 permission.
         acknowledge_wildcard_resource(
             role, "*", "The CodePipeline job result actions have no resource-level permissions."
         )
@@ -295,7 +412,6 @@ class GreenlightModelGroup(Construct):
                 resources=self._alarm_arns(),
             )
         )
-        _grant_job_results(self.bake)
         acknowledge_wildcard_resource(
             self.bake.role,
             "*",
@@ -355,11 +471,9 @@ def _acknowledge_versions(role: iam.IRole, config: ModelGroupConfig) -> None:
     )
 
 
-def _grant_ledger(role: iam.IRole, ledger: dynamodb.ITable) -> None:
+def _grant_publish(role: iam.IRole, topic: sns.ITopic) -> None:
     role.add_to_principal_policy(
-        iam.PolicyStatement(
-            sid="Ledger", actions=list(LEDGER_READ_WRITE), resources=[ledger.table_arn]
-        )
+        iam.PolicyStatement(sid="Notify", actions=["sns:Publish"], resources=[topic.topic_arn])
     )
 
 
@@ -370,16 +484,5 @@ def _grant_key(role: iam.IRole, key: kms.IKey) -> None:
             sid="UseStackKey",
             actions=["kms:Decrypt", "kms:GenerateDataKey"],
             resources=[key.key_arn],
-        )
-    )
-
-
-def _grant_job_results(function: GreenlightFunction) -> None:
-    function.role.add_to_policy(
-        iam.PolicyStatement(
-            sid="ReportJobResult",
-            # CodePipeline job results do not support resource-level permissions.
-            actions=list(JOB_RESULTS),
-            resources=["*"],
         )
     )

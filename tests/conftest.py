@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+#: The CDK synthesis fixtures, registered once so every suite shares one synthesis of
+#: each configuration.
+pytest_plugins = ("tests.synthesis",)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 #: Suites that synthesize the CDK app run on one xdist worker, so that each app

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any
 
-import boto3
 import pytest
 from aws_cdk.assertions import Capture, Match
 from moto import mock_aws
 
-from tests.infrastructure.conftest import Synthesized, load_event
+from tests.infrastructure.conftest import Synthesized, delivered_through_rule, load_event
 
 pytestmark = pytest.mark.infrastructure
 
@@ -22,36 +20,12 @@ def _rule_pattern(synth: Synthesized, group: str) -> dict[str, Any]:
     patterns = [
         rule["Properties"]["EventPattern"]
         for rule in synth.resources("AWS::Events::Rule").values()
-        if group in rule["Properties"]["EventPattern"]["detail"]["ModelPackageGroupName"]
+        if rule["Properties"]["EventPattern"]["source"] == ["aws.sagemaker"]
+        and group in rule["Properties"]["EventPattern"]["detail"]["ModelPackageGroupName"]
     ]
     assert len(patterns) == 1, f"expected one rule for {group}, found {len(patterns)}"
     pattern: dict[str, Any] = patterns[0]
     return pattern
-
-
-def _delivered(pattern: dict[str, Any], event: dict[str, Any]) -> list[dict[str, Any]]:
-    """Put ``event`` on a moto bus whose rule has ``pattern`` and an SQS target."""
-    events = boto3.client("events", region_name="us-east-1")
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    queue_url = sqs.create_queue(QueueName="rule-target")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    events.put_rule(Name="approval-rule", EventPattern=json.dumps(pattern))
-    events.put_targets(Rule="approval-rule", Targets=[{"Id": "queue", "Arn": queue_arn}])
-    result = events.put_events(
-        Entries=[
-            {
-                "Source": event["source"],
-                "DetailType": event["detail-type"],
-                "Detail": json.dumps(event["detail"]),
-                "Resources": event.get("resources", []),
-            }
-        ]
-    )
-    assert result["FailedEntryCount"] == 0
-    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-    return [json.loads(message["Body"]) for message in messages]
 
 
 @pytest.mark.parametrize(
@@ -66,7 +40,7 @@ def test_synthesized_rule_pattern_matches_an_approval_change_of_its_group(
 
     # WHEN the event is put on a bus with that rule
     with mock_aws():
-        delivered = _delivered(pattern, event)
+        delivered = delivered_through_rule(pattern, event)
 
     # THEN it reaches the target, detail intact
     assert len(delivered) == 1
@@ -82,7 +56,7 @@ def test_synthesized_rule_pattern_ignores_another_groups_approval(
 
     # WHEN it is put on the bus THEN nothing is delivered
     with mock_aws():
-        assert _delivered(_rule_pattern(example, GROUP), event) == []
+        assert delivered_through_rule(_rule_pattern(example, GROUP), event) == []
 
 
 def test_synthesized_rule_pattern_ignores_a_non_sagemaker_event_with_the_same_detail(
@@ -94,7 +68,7 @@ def test_synthesized_rule_pattern_ignores_a_non_sagemaker_event_with_the_same_de
 
     # WHEN it is put on the bus THEN nothing is delivered
     with mock_aws():
-        assert _delivered(_rule_pattern(example, GROUP), event) == []
+        assert delivered_through_rule(_rule_pattern(example, GROUP), event) == []
 
 
 def test_synthesized_rule_pattern_ignores_the_pending_event_sent_on_registration(
@@ -105,7 +79,7 @@ def test_synthesized_rule_pattern_ignores_the_pending_event_sent_on_registration
 
     # WHEN it is put on the bus THEN nothing is delivered
     with mock_aws():
-        assert _delivered(_rule_pattern(example, GROUP), event) == []
+        assert delivered_through_rule(_rule_pattern(example, GROUP), event) == []
 
 
 def test_each_group_has_its_own_rule(gated: Synthesized) -> None:
@@ -163,22 +137,22 @@ def test_rule_target_has_a_retry_policy_and_an_encrypted_ssl_only_dead_letter_qu
 def test_trigger_function_keeps_failed_asynchronous_invocations_in_an_encrypted_queue(
     synthesized: Synthesized,
 ) -> None:
-    # GIVEN the trigger function (its handler is approval_trigger.handler.handler)
-    queue = Capture()
-    synthesized.template.has_resource_properties(
-        "AWS::Lambda::Function",
-        {
-            "Handler": "approval_trigger.handler.handler",
-            "DeadLetterConfig": {"TargetArn": {"Fn::GetAtt": [queue, "Arn"]}},
-        },
-    )
-    # THEN that queue is encrypted, and Lambda's own retries are bounded
-    dlq = synthesized.template_json["Resources"][queue.as_string()]
-    assert dlq["Properties"]["SqsManagedSseEnabled"] is True
-    synthesized.template.has_resource_properties(
-        "AWS::Lambda::EventInvokeConfig",
-        {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 6 * 3600},
-    )
-    synthesized.template.resource_count_is(
-        "AWS::Lambda::EventInvokeConfig", len(synthesized.config.model_groups)
-    )
+    for group in synthesized.config.model_groups:
+        # GIVEN the group's trigger function
+        function_id = synthesized.function_id("approval_trigger.handler.handler", group.name)
+        function = synthesized.template_json["Resources"][function_id]["Properties"]
+
+        # THEN failed asynchronous invocations land in an encrypted queue
+        queue_id = function["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0]
+        dlq = synthesized.template_json["Resources"][queue_id]
+        assert dlq["Properties"]["SqsManagedSseEnabled"] is True
+
+        # AND Lambda's own retries are bounded
+        synthesized.template.has_resource_properties(
+            "AWS::Lambda::EventInvokeConfig",
+            {
+                "FunctionName": {"Ref": function_id},
+                "MaximumRetryAttempts": 2,
+                "MaximumEventAgeInSeconds": 6 * 3600,
+            },
+        )

@@ -60,8 +60,8 @@ def test_sagemaker_statements_name_only_one_groups_package_and_endpoint_arns(
         )
         assert len(owners) == 1, f"{logical_id} mixes groups: {resources}"
         checked += 1
-    # trigger (1) + deploy (4) + smoke test (1) statements per group
-    assert checked == 6 * len(synthesized.config.model_groups)
+    # trigger (1) + deploy (5) + smoke test (1) + recorder (1) + endpoint cleanup (3)
+    assert checked == 11 * len(synthesized.config.model_groups)
 
 
 def test_unscoped_sagemaker_actions_are_only_the_list_calls(synthesized: Synthesized) -> None:
@@ -139,3 +139,162 @@ def test_model_execution_role_reads_only_the_configured_model_buckets(gated: Syn
         "arn:<AWS::Partition>:s3:::fraud-model-artifacts",
         "arn:<AWS::Partition>:s3:::fraud-model-artifacts/*",
     ]
+
+
+# --- each role against the calls its runtime code makes ----------------------------------
+
+#: CloudWatch Logs for the function's own log group, and the asynchronous failure queue.
+PLUMBING = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
+JOB_RESULTS = {"codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureResult"}
+STACK = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:"
+
+
+def _allowed(synth: Synthesized, handler: str, group: str) -> dict[str, set[str]]:
+    """Action → the resources (rendered) the function's role allows it on."""
+    allowed: dict[str, set[str]] = {}
+    for statement in synth.role_statements(synth.function_id(handler, group)):
+        assert statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"]):
+            allowed.setdefault(action, set()).update(
+                render(resource) for resource in as_list(statement["Resource"])
+            )
+    return allowed
+
+
+def _pipeline_arn(synth: Synthesized, group: str) -> str:
+    (logical_id,) = [
+        logical_id
+        for logical_id, pipeline in synth.resources("AWS::CodePipeline::Pipeline").items()
+        if pipeline["Properties"]["Name"] == f"greenlight-{group}"
+    ]
+    return STACK.format(service="codepipeline") + f"<{logical_id}>"
+
+
+def _alarm_arns(synth: Synthesized, group: str) -> set[str]:
+    return {
+        f"<{logical_id}.Arn>"
+        for logical_id, alarm in synth.resources("AWS::CloudWatch::Alarm").items()
+        if alarm["Properties"]["AlarmName"].startswith(f"greenlight-{group}-")
+    }
+
+
+def test_trigger_role_allows_exactly_the_calls_the_trigger_makes(synthesized: Synthesized) -> None:
+    (ledger_id,) = synthesized.resources("AWS::DynamoDB::Table")
+    (topic_id,) = synthesized.resources("AWS::SNS::Topic")
+    (key_id,) = synthesized.resources("AWS::KMS::Key")
+    for group in synthesized.config.model_groups:
+        # GIVEN the trigger's role
+        allowed = _allowed(synthesized, "approval_trigger.handler.handler", group.name)
+        versions = {STACK.format(service="sagemaker") + f"model-package/{group.name}/*"}
+        pipeline = {_pipeline_arn(synthesized, group.name)}
+
+        # THEN it re-reads a version and writes the gate refusal back to it
+        assert allowed["sagemaker:DescribeModelPackage"] == versions
+        assert allowed["sagemaker:UpdateModelPackage"] == versions
+        # AND it reads the pipeline's history (GetPipeline: the actions a stage declares),
+        # starts a run, stops one in flight, and rolls a stage back, on its own pipeline
+        trigger_pipeline_actions = {
+            "codepipeline:GetPipeline",
+            "codepipeline:GetPipelineExecution",
+            "codepipeline:ListPipelineExecutions",
+            "codepipeline:ListActionExecutions",
+            "codepipeline:StartPipelineExecution",
+            "codepipeline:StopPipelineExecution",
+            "codepipeline:RollbackStage",
+        }
+        for action in trigger_pipeline_actions:
+            assert allowed[action] == pipeline, action
+        # AND it gets, puts (also inside TransactWriteItems, which DynamoDB authorises item
+        # by item) and queries ledger items, and never updates or deletes one
+        ledger_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
+        for action in ledger_actions:
+            assert allowed[action] == {f"<{ledger_id}.Arn>"}, action
+        # AND it notifies through the encrypted topic
+        assert allowed["sns:Publish"] == {f"<{topic_id}>"}
+        assert allowed["kms:GenerateDataKey"] == allowed["kms:Decrypt"] == {f"<{key_id}.Arn>"}
+        # AND nothing more
+        assert set(allowed) - PLUMBING == {
+            "sagemaker:DescribeModelPackage",
+            "sagemaker:UpdateModelPackage",
+            *trigger_pipeline_actions,
+            *ledger_actions,
+            "sns:Publish",
+            "kms:GenerateDataKey",
+            "kms:Decrypt",
+        }
+
+
+def test_deploy_role_allows_exactly_the_calls_deploy_makes(synthesized: Synthesized) -> None:
+    sagemaker = STACK.format(service="sagemaker")
+    for group in synthesized.config.model_groups:
+        # GIVEN the deploy function's role and the group's stage endpoints
+        allowed = _allowed(synthesized, "deploy.handler.handler", group.name)
+        names = group.endpoint_names
+        models = {f"{sagemaker}model/{name}-*" for name in names}
+        configs = {f"{sagemaker}endpoint-config/{name}-*" for name in names}
+        endpoints = {f"{sagemaker}endpoint/{name}" for name in names}
+
+        # THEN it creates, reads and retires its own models and configs, tagging them
+        for action in ("CreateModel", "DescribeModel", "DeleteModel"):
+            assert allowed[f"sagemaker:{action}"] == models, action
+        for action in ("CreateEndpointConfig", "DescribeEndpointConfig", "DeleteEndpointConfig"):
+            assert allowed[f"sagemaker:{action}"] == configs, action
+        # AND Create* with Tags needs AddTags on what it creates
+        assert allowed["sagemaker:AddTags"] == models | configs | endpoints
+        # AND it creates or updates (and reads) only the stage endpoints, on its own configs
+        assert allowed["sagemaker:DescribeEndpoint"] == endpoints
+        for action in ("CreateEndpoint", "UpdateEndpoint"):
+            assert allowed[f"sagemaker:{action}"] == endpoints | configs, action
+        # AND the retention sweep lists on "*" (no resource-level permissions)
+        assert allowed["sagemaker:ListEndpointConfigs"] == {"*"}
+        assert allowed["sagemaker:ListModels"] == {"*"}
+        # AND it names the stage alarms in ALARM after a silent rollback
+        assert allowed["cloudwatch:DescribeAlarms"] == _alarm_arns(synthesized, group.name)
+        # AND it builds the model from this group's versions and passes only the model role
+        assert allowed["sagemaker:DescribeModelPackage"] == {
+            f"{sagemaker}model-package/{group.name}/*"
+        }
+        assert len(allowed["iam:PassRole"]) == 1
+        # AND it reports its job result
+        for action in JOB_RESULTS:
+            assert allowed[action] == {"*"}, action
+        # AND nothing more: no ledger, no topic, no registry write
+        assert not {a for a in allowed if a.split(":")[0] in ("dynamodb", "sns", "kms")}
+        assert "sagemaker:UpdateModelPackage" not in allowed
+
+
+def test_smoke_test_role_only_invokes_the_stage_endpoints_and_reports_its_result(
+    synthesized: Synthesized,
+) -> None:
+    sagemaker = STACK.format(service="sagemaker")
+    for group in synthesized.config.model_groups:
+        # GIVEN the smoke test's role
+        allowed = _allowed(synthesized, "smoke_test.handler.handler", group.name)
+
+        # THEN it invokes the stage endpoints and reports its job result, and reads the
+        # bundle with the job's artifact credentials rather than any S3 grant of its own
+        assert allowed["sagemaker:InvokeEndpoint"] == {
+            f"{sagemaker}endpoint/{name}" for name in group.endpoint_names
+        }
+        assert set(allowed) - PLUMBING == {"sagemaker:InvokeEndpoint", *JOB_RESULTS}
+
+
+def test_bake_role_only_reads_the_groups_alarms_and_reports_its_result(
+    synthesized: Synthesized,
+) -> None:
+    for group in synthesized.config.model_groups:
+        # GIVEN the bake function's role
+        allowed = _allowed(synthesized, "bake.handler.handler", group.name)
+
+        # THEN it reads this group's stage alarms and nothing else, and reports its result
+        assert allowed["cloudwatch:DescribeAlarms"] == _alarm_arns(synthesized, group.name)
+        assert set(allowed) - PLUMBING == {"cloudwatch:DescribeAlarms", *JOB_RESULTS}
+
+
+def test_no_role_grants_dynamodb_transact_write_items_which_iam_does_not_define(
+    synthesized: Synthesized,
+) -> None:
+    # DynamoDB authorises TransactWriteItems item by item (PutItem, UpdateItem, ...,
+    # ConditionCheckItem); there is no dynamodb:TransactWriteItems action to grant.
+    for logical_id, statement in _statements(synthesized):
+        assert "dynamodb:TransactWriteItems" not in as_list(statement["Action"]), logical_id

@@ -15,17 +15,30 @@ HANDLERS = (
     "deploy.handler.handler",
     "smoke_test.handler.handler",
     "bake.handler.handler",
+    "recorder.handler.handler",
+    "endpoint_cleanup.handler.handler",
 )
 
 
-def test_four_functions_per_group_with_the_contract_handlers(synthesized: Synthesized) -> None:
-    functions = synthesized.resources("AWS::Lambda::Function").values()
+def test_six_functions_per_group_with_the_contract_handlers(synthesized: Synthesized) -> None:
+    functions = synthesized.greenlight_functions().values()
     handlers = sorted(function["Properties"]["Handler"] for function in functions)
     assert handlers == sorted(HANDLERS * len(synthesized.config.model_groups))
 
 
+def test_the_only_other_functions_are_one_custom_resource_framework_per_group(
+    synthesized: Synthesized,
+) -> None:
+    others = [
+        function["Properties"]["Handler"]
+        for logical_id, function in synthesized.resources("AWS::Lambda::Function").items()
+        if logical_id not in synthesized.greenlight_functions()
+    ]
+    assert others == ["framework.onEvent"] * len(synthesized.config.model_groups)
+
+
 def test_every_function_uses_the_shared_defaults(synthesized: Synthesized) -> None:
-    for logical_id, function in synthesized.resources("AWS::Lambda::Function").items():
+    for logical_id, function in synthesized.greenlight_functions().items():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.12", logical_id
         assert properties["Architectures"] == ["arm64"], logical_id

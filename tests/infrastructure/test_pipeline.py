@@ -138,9 +138,12 @@ def test_source_is_the_s3_bundle_with_no_automatic_trigger(synthesized: Synthesi
         assert action["ActionTypeId"]["Provider"] == "S3"
         assert action["OutputArtifacts"] == [{"Name": contract.SOURCE_ARTIFACT}]
         assert action["Configuration"]["PollForSourceChanges"] is False
-    # No EventBridge rule starts a pipeline: only the approval rules exist.
+    # No EventBridge rule starts a pipeline: every rule targets a Lambda function.
     for rule in synthesized.resources("AWS::Events::Rule").values():
-        assert rule["Properties"]["EventPattern"]["source"] == ["aws.sagemaker"]
+        for target in rule["Properties"]["Targets"]:
+            (function_id, attribute) = target["Arn"]["Fn::GetAtt"]
+            assert attribute == "Arn"
+            assert function_id in synthesized.greenlight_functions()
 
 
 def test_source_bundle_asset_holds_every_stages_settings_and_smoke_test(

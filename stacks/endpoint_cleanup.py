@@ -1,0 +1,95 @@
+"""The custom resource that deletes a group's endpoints on ``cdk destroy``
+(``lambdas/endpoint_cleanup``).
+
+Deploy creates the endpoints at run time, so CloudFormation does not know them. This
+resource names them; when it is deleted (after the pipeline, which depends on it), the
+handler deletes each endpoint with the endpoint configs and models Deploy made for it,
+unless the group's configuration says ``retainEndpointsOnDestroy``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import CustomResource, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from shared import contract
+from stacks.lambda_function import LOG_RETENTION, GreenlightFunction
+from stacks.nag import acknowledge_wildcard_resource
+
+RESOURCE_TYPE: Final = "Custom::GreenlightEndpointCleanup"
+
+
+class EndpointCleanup(Construct):
+    """Exposes ``function`` (the onEvent handler), ``provider``, ``framework_role`` and
+    ``resource`` (the CustomResource)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        group: str,
+        endpoint_names: tuple[str, ...],
+        retain_endpoints: bool,
+        key: kms.IKey,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.function = GreenlightFunction(
+            self,
+            "Function",
+            handler_module="endpoint_cleanup",
+            description=f"{group}: delete the group's endpoints when the stack is deleted",
+            environment={contract.ENV_GROUP_NAME: group},
+            key=key,
+            # Deleting is a few calls per endpoint; DeleteEndpoint is not waited for.
+            timeout=Duration.minutes(5),
+            memory_size=128,
+        )
+        # The framework function gets a role and a log group like every Greenlight
+        # function: no managed policy, logs encrypted and kept 3 months.
+        self.framework_role = iam.Role(
+            self,
+            "FrameworkRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Greenlight {group}: relays the endpoint cleanup custom resource",
+        )
+        framework_logs = logs.LogGroup(
+            self,
+            "FrameworkLogs",
+            retention=LOG_RETENTION,
+            encryption_key=key,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        framework_logs.grant_write(self.framework_role)
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.function.function,
+            framework_on_event_role=self.framework_role,
+            log_group=framework_logs,
+            provider_function_env_encryption=key,
+        )
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=self.provider.service_token,
+            resource_type=RESOURCE_TYPE,
+            properties={
+                contract.PROP_GROUP_NAME: group,
+                contract.PROP_ENDPOINT_NAMES: list(endpoint_names),
+                # CloudFormation hands every property to the handler as a string.
+                contract.PROP_RETAIN_ENDPOINTS: "true" if retain_endpoints else "false",
+            },
+        )
+        acknowledge_wildcard_resource(
+            self.framework_role,
+            f"{self.function.function.function_arn}:*",
+            "The provider framework's invoke grant also covers the versions and aliases of "
+            "this group's endpoint cleanup function; it names that one function only.",
+        )
