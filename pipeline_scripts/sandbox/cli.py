@@ -164,7 +164,8 @@ def _print_history(sandbox: Sandbox, story: Story, say: Callable[[str], None]) -
     say("")
     say(f"== audit history of {story.group} (greenlight history {story.group})")
     sys.stdout.flush()
-    main(["history", story.group, "--ledger-table", table, "--format", "table"])
+    stages = ",".join(stage.name for stage in story.stages)
+    main(["history", story.group, "--ledger-table", table, "--stages", stages])
 
 
 def _synthesize_gated(config_path: Path, outdir: Path) -> None:

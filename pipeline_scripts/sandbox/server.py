@@ -71,13 +71,13 @@ def serve(app: AppSpec, *, port: int) -> int:
         stopping.set()
 
     previous = signal.signal(signal.SIGTERM, on_signal)
-    print(f"Greenlight sandbox serving on {server.endpoint_url}")
+    print(f"Greenlight sandbox serving on {server.endpoint_url}", flush=True)
     print(f"  export AWS_ENDPOINT_URL={server.endpoint_url}")
     print("  export AWS_ACCESS_KEY_ID=AKIADATASCIENTIST001 AWS_SECRET_ACCESS_KEY=sandbox")
     print("  export AWS_DEFAULT_REGION=us-east-1")
     print(f"  model package groups: {', '.join(app.model_package_groups)}")
     print(f"  ledger table: {next(iter(app.tables), '-')}")
-    print("Ctrl-C stops it.")
+    print("Ctrl-C stops it.", flush=True)
     try:
         while not stopping.is_set():
             time.sleep(0.2)

@@ -276,7 +276,7 @@ class Sandbox:
             "NotificationTopicArn": next(iter(self.app.topics.values()), ""),
         }
         template = {
-            "Resources": {"Placeholder": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            "Resources": {},
             "Outputs": {key: {"Value": value} for key, value in outputs.items() if value},
         }
         self.client("cloudformation").create_stack(

@@ -1,0 +1,83 @@
+"""``greenlight sandbox`` as a person runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline_scripts.cli import main
+from pipeline_scripts.sandbox.scenarios import SCENARIOS
+
+pytestmark = pytest.mark.e2e
+
+
+def test_list_names_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    # WHEN the scenarios are listed
+    code = main(["sandbox", "--list"])
+
+    # THEN each one appears with its summary
+    out = capsys.readouterr().out
+    assert code == 0
+    for known in SCENARIOS:
+        assert known.name in out
+        assert known.summary in out
+
+
+def test_an_unknown_scenario_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # WHEN a scenario that does not exist is asked for
+    code = main(["sandbox", "--scenario", "no-such-thing"])
+
+    # THEN the error names it and the known ones, without a traceback
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "unknown scenario 'no-such-thing'" in err
+    assert "happy-path" in err
+    assert "Traceback" not in err
+
+
+def test_a_missing_cloud_assembly_says_to_synthesize(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # WHEN the sandbox is pointed at a folder with no synthesized app
+    code = main(["sandbox", "--cdk-out", str(tmp_path)])
+
+    # THEN it says what to do
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "make synth" in err
+
+
+def test_json_results_of_one_scenario(
+    example_out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # WHEN one scenario runs with --json
+    code = main(["sandbox", "--cdk-out", str(example_out), "--scenario", "happy-path", "--json"])
+
+    # THEN stdout is one JSON document saying it passed, with its expectations
+    (result,) = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert result["scenario"] == "happy-path"
+    assert result["passed"] is True
+    assert all(e["passed"] for e in result["expectations"])
+    assert result["virtualSeconds"] > 0
+
+
+def test_the_story_prints_each_step_and_the_audit_history(
+    example_out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # WHEN the whole story runs as `make sandbox` runs it
+    code = main(["sandbox", "--cdk-out", str(example_out)])
+
+    # THEN it narrates the approval, the guardrail rollback and the rejection, then the
+    # history, and exits 0
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "reviewer sets v1 to Approved" in out
+    assert "production.Deploy failed" in out
+    assert "reviewer sets v2 to Rejected" in out
+    assert "audit history" in out
+    assert "story: passed" in out

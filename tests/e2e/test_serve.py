@@ -1,0 +1,181 @@
+"""Serve mode: plain boto3, pointed at the sandbox server, drives a real approval."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from pipeline_scripts.cli import main
+from pipeline_scripts.sandbox.server import SandboxServer
+from pipeline_scripts.sandbox.template import load_app
+from pipeline_scripts.sandbox.world import DATA_SCIENTIST_KEY, REVIEWER_KEY
+
+pytestmark = pytest.mark.e2e
+
+GROUP = "house-price-linear-learner"
+REGION = "us-east-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server(example_out: Path) -> Iterator[SandboxServer]:
+    served = SandboxServer(load_app(example_out), port=_free_port(), log=lambda _line: None)
+    served.start()
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+def _client(server: SandboxServer, service: str, key: str) -> Any:
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=server.endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=key,
+        aws_secret_access_key="sandbox",
+    )
+
+
+def _wait_for(condition: Callable[[], bool], *, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _live_version(sagemaker: Any, endpoint: str) -> int | None:
+    try:
+        described = sagemaker.describe_endpoint(EndpointName=endpoint)
+    except sagemaker.exceptions.ClientError:
+        return None
+    if described["EndpointStatus"] != "InService":
+        return None
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
+    model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    arn = (model.get("Containers") or [model.get("PrimaryContainer", {})])[0].get(
+        "ModelPackageName", ""
+    )
+    return int(arn.rsplit("/", 1)[-1]) if arn else None
+
+
+def test_the_lessons_boto3_calls_deploy_through_staging_and_production(
+    server: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN a data scientist's and a reviewer's plain boto3 clients on the sandbox
+    scientist = _client(server, "sagemaker", DATA_SCIENTIST_KEY)
+    reviewer = _client(server, "sagemaker", REVIEWER_KEY)
+    groups = scientist.list_model_package_groups()["ModelPackageGroupSummaryList"]
+    assert GROUP in [g["ModelPackageGroupName"] for g in groups]
+
+    # WHEN they register and approve a version exactly as the lesson does
+    arn = scientist.create_model_package(
+        ModelPackageGroupName=GROUP,
+        ModelPackageDescription="linear learner, house prices",
+        InferenceSpecification={
+            "Containers": [
+                {
+                    "Image": "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1",
+                    "ModelDataUrl": "s3://my-bucket/house-price/model.tar.gz",
+                }
+            ],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        ModelApprovalStatus="PendingManualApproval",
+    )["ModelPackageArn"]
+    reviewer.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+
+    # THEN within seconds the version is live in staging
+    assert _wait_for(lambda: _live_version(reviewer, "house-price-staging") == 1)
+
+    # WHEN the reviewer gives production's manual approval from the CLI
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
+    assert _wait_for(
+        lambda: main(["sandbox", "approve-stage"]) == 0 and "Approved" in (capsys.readouterr().out)
+    )
+
+    # THEN it goes live in production, and the history shows both stages deployed
+    assert _wait_for(lambda: _live_version(reviewer, "house-price-production") == 1)
+    assert _wait_for(lambda: _history_results(capsys) >= {"staging", "production"})
+
+
+def _history_results(capsys: pytest.CaptureFixture[str]) -> set[str]:
+    code = main(["history", GROUP, "--format", "json", "--stages", "staging,production"])
+    out = capsys.readouterr().out
+    if code != 0:
+        return set()
+    rows = json.loads(out)
+    rows = rows["rows"] if isinstance(rows, dict) else rows
+    return {row["stage"] for row in rows if row.get("result") == "deployed"}
+
+
+def test_stopping_the_server_frees_its_port(example_out: Path) -> None:
+    # GIVEN a running sandbox server
+    served = SandboxServer(load_app(example_out), port=_free_port(), log=lambda _line: None)
+    served.start()
+    port = served.port
+
+    # WHEN it stops
+    served.stop()
+
+    # THEN nothing listens on its port any more
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_ctrl_c_stops_a_served_sandbox_cleanly(example_out: Path) -> None:
+    # GIVEN `greenlight sandbox serve` running in its own process
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipeline_scripts.cli",
+            "sandbox",
+            "--cdk-out",
+            str(example_out),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        assert f"serving on http://127.0.0.1:{port}" in banner
+
+        # WHEN it gets Ctrl-C
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    # THEN it says so and exits 0, without a traceback
+    assert process.returncode == 0
+    assert "sandbox stopped" in out
+    assert "Traceback" not in out
