@@ -43,11 +43,12 @@ synth: install
 	rm -rf cdk.out
 	npx cdk synth --quiet
 
-sandbox: install
-	$(BIN)/greenlight sandbox
+# The whole story on a local emulator, from the synthesized templates.
+sandbox: synth
+	$(BIN)/greenlight sandbox --cdk-out cdk.out
 
-bench: install
-	$(BIN)/python -m tests.bench
+bench: synth
+	$(BIN)/python -m tests.bench --cdk-out cdk.out
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

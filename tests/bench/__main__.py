@@ -1,5 +1,9 @@
 """``make bench``: the benchmarks, one after another."""
 
-from tests.bench.history_bench import main
+import sys
 
-main()
+from tests.bench import history_bench, sandbox_bench
+
+history_bench.main()
+print()
+sys.exit(sandbox_bench.main(sys.argv[1:]))

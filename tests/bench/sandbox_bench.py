@@ -1,0 +1,63 @@
+"""How long the sandbox takes: the whole story and each scenario, in wall-clock seconds
+(and the virtual minutes they cover), on the synthesized app.
+
+Run: ``python -m tests.bench.sandbox_bench --cdk-out cdk.out`` (``make bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from pipeline_scripts.sandbox.cli import _synthesize_gated
+from pipeline_scripts.sandbox.scenarios import SCENARIOS, Scenario
+from pipeline_scripts.sandbox.story import Story, StoryResult
+from pipeline_scripts.sandbox.template import load_app
+from pipeline_scripts.sandbox.world import Sandbox
+
+#: The issue's budget for the whole story, checked here and not in the tests.
+STORY_BUDGET_SECONDS = 15.0
+
+
+def play(chosen: Scenario, cdk_out: Path) -> tuple[StoryResult, float]:
+    """The scenario's result and the wall time of the whole run, sandbox start included."""
+    started = time.perf_counter()
+    with Sandbox(load_app(cdk_out)) as sandbox:
+        story = Story(sandbox, name=chosen.name)
+        sandbox.log = story.say
+        chosen.run(story)
+        result = story.finish()
+    return result, time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cdk-out", type=Path, default=Path("cdk.out"))
+    parser.add_argument("--config", type=Path, default=Path("cdk.json"))
+    args = parser.parse_args(argv)
+    print(f"greenlight sandbox scenarios on {args.cdk_out} (wall seconds, sandbox start included)")
+    print(f"{'scenario':28} {'result':>7} {'wall s':>7} {'virtual min':>12}")
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="greenlight-bench-gated-") as gated:
+        for chosen in SCENARIOS:
+            cdk_out = args.cdk_out
+            if chosen.needs_gates:
+                _synthesize_gated(args.config, Path(gated))
+                cdk_out = Path(gated)
+            result, seconds = play(chosen, cdk_out)
+            failed |= not result.passed
+            verdict = "passed" if result.passed else "FAILED"
+            print(
+                f"{chosen.name:28} {verdict:>7} {seconds:>7.2f} "
+                f"{result.virtual_seconds / 60:>12.0f}"
+            )
+            if chosen.name == "story" and seconds > STORY_BUDGET_SECONDS:
+                print(f"  over budget: the story must take under {STORY_BUDGET_SECONDS:.0f} s")
+                failed = True
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
