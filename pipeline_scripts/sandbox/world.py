@@ -72,7 +72,7 @@ Log = Callable[[str], None]
 #: In-process clients of the sandbox need a region and some credentials; moto takes any.
 _SANDBOX_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": REGION,
-    "AWS_ACCESS_KEY_ID": "AKIAGREENLIGHTSANDBOX",
+    "AWS_ACCESS_KEY_ID": "AKIASANDBOXOPERATOR1",
     "AWS_SECRET_ACCESS_KEY": "sandbox",
 }
 
@@ -151,7 +151,7 @@ class Sandbox:
             else:
                 os.environ[name] = value
 
-    def client(self, service: str, *, access_key: str = "AKIAGREENLIGHTSANDBOX") -> Any:
+    def client(self, service: str, *, access_key: str = "AKIASANDBOXOPERATOR1") -> Any:
         """A plain boto3 client of the sandbox's AWS, acting as ``access_key``."""
         return boto3.client(
             service,  # type: ignore[call-overload]

@@ -13,16 +13,17 @@ import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from moto import mock_aws
 
 from pipeline_scripts.cli import main
+from tests.readme import README, section
 
 pytestmark = pytest.mark.integration
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "readme" / "data-scientist.md"
+DOC = README
+SECTION = section("Data scientist")
 _FENCE = re.compile(r"^```(?P<lang>[\w-]*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
@@ -87,7 +88,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_the_section_shows_the_boto3_calls_the_sdk_lookup_and_the_command() -> None:
     # GIVEN the data scientist's section
-    blocks = _blocks(DOC.read_text(encoding="utf-8"))
+    blocks = _blocks(SECTION)
     python = "\n".join(b.body for b in blocks if b.lang == "python")
     commands = [c for b in blocks for c in b.commands]
 
@@ -110,7 +111,7 @@ def test_every_snippet_of_the_section_runs_on_moto_and_prints_what_it_shows(
     aws: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN the section's blocks in document order
-    blocks = _blocks(DOC.read_text(encoding="utf-8"))
+    blocks = _blocks(SECTION)
     namespace: dict[str, object] = {}
 
     for block in blocks:

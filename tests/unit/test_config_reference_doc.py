@@ -7,16 +7,16 @@ from __future__ import annotations
 import copy
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stacks.config import ConfigError, GreenlightConfig, config_from_context, context_keys
 from stacks.config import parse_config as parse
+from tests.readme import README, section
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "readme" / "platform-team.md"
-TEXT = DOC.read_text(encoding="utf-8")
+DOC = README
+TEXT = section("Platform team")
 COLUMNS = ["Key", "Type", "Default", "Allowed", "Meaning"]
 REFERENCE_HEADING = "### Configuration reference"
 SNIPPETS = re.findall(r"```json\n(.*?)```", TEXT, flags=re.DOTALL)
