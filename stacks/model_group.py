@@ -36,13 +36,9 @@ SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 #: group's outcomes and acts, put one conditionally. Its TransactWriteItems holds only
 #: Put items, and DynamoDB authorises each item of a transaction as its own PutItem.
 TRIGGER_LEDGER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
-#: The recorder also updates records it has already written.
-RECORDER_LEDGER_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",
-)
+#: The recorder appends its records with conditional puts and reads them back; it never
+#: changes one it wrote.
+RECORDER_LEDGER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
 #: The trigger reads the pipeline's history (executions, their variables and actions,
 #: the declared actions of a stage), starts a run, and on a rejection stops the run in
 #: flight or rolls a stage back.
@@ -56,9 +52,8 @@ TRIGGER_PIPELINE_ACTIONS = (
     "codepipeline:RollbackStage",
 )
 #: The recorder only reads the pipeline: variables and trigger of an execution, the
-#: failing action's message, earlier executions for rollback targets, the stage layout.
+#: failing action's message, earlier executions for rollback targets.
 RECORDER_PIPELINE_ACTIONS = (
-    "codepipeline:GetPipeline",
     "codepipeline:GetPipelineExecution",
     "codepipeline:ListActionExecutions",
     "codepipeline:ListPipelineExecutions",
@@ -221,7 +216,7 @@ class GreenlightModelGroup(Construct):
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="WriteBackToModelPackages",
-                actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
+                actions=["sagemaker:UpdateModelPackage"],
                 resources=[arns.model_packages_arn(self, config.name)],
             )
         )

@@ -240,16 +240,15 @@ def test_recorder_role_allows_exactly_its_ledger_registry_pipeline_and_topic_cal
         )
 
         # THEN it may write to the ledger, but not delete from it
-        for action in ("GetItem", "PutItem", "Query", "UpdateItem"):
+        for action in ("GetItem", "PutItem", "Query"):
             assert allowed[f"dynamodb:{action}"] == [f"<{ledger_id}.Arn>"], action
         assert "dynamodb:DeleteItem" not in allowed
+        assert "dynamodb:UpdateItem" not in allowed
         # AND write back to this group's versions only
-        for action in ("DescribeModelPackage", "UpdateModelPackage"):
-            assert allowed[f"sagemaker:{action}"] == [versions], action
+        assert allowed["sagemaker:UpdateModelPackage"] == [versions]
         # AND read this group's pipeline only, never drive it
         pipeline_actions = {a for a in allowed if a.startswith("codepipeline:")}
         assert pipeline_actions == {
-            "codepipeline:GetPipeline",
             "codepipeline:GetPipelineExecution",
             "codepipeline:ListActionExecutions",
             "codepipeline:ListPipelineExecutions",
@@ -263,8 +262,7 @@ def test_recorder_role_allows_exactly_its_ledger_registry_pipeline_and_topic_cal
         assert allowed["kms:Decrypt"] == [f"<{key_id}.Arn>"]
         # AND nothing else than its logs and its failure queue
         assert set(allowed) - {
-            *(f"dynamodb:{a}" for a in ("GetItem", "PutItem", "Query", "UpdateItem")),
-            "sagemaker:DescribeModelPackage",
+            *(f"dynamodb:{a}" for a in ("GetItem", "PutItem", "Query")),
             "sagemaker:UpdateModelPackage",
             *pipeline_actions,
             "sns:Publish",
