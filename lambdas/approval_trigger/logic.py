@@ -9,7 +9,6 @@ Lambda retries the event and, in the end, sends it to the dead-letter queue.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from botocore.exceptions import ClientError
 from approval_trigger.gates import Gates, check_gates, identity
 from shared import contract
 from shared.clock import Clock, current_clock
+from shared.environment import ConfigError, json_value, required, stage_names
 from shared.events import (
     MalformedEvent,
     event_id_of,
@@ -69,14 +69,6 @@ GATE_METADATA_KEY: Final = "greenlight:gate"
 _CLAIM_ATTEMPTS: Final = 5
 
 
-class ConfigError(ValueError):
-    """An environment variable of the trigger is missing or holds a bad value."""
-
-    def __init__(self, name: str, problem: str) -> None:
-        super().__init__(f"environment {name}: {problem}")
-        self.name = name
-
-
 class ClaimContended(RuntimeError):
     """Concurrent handlers kept claiming the same act; the event is retried."""
 
@@ -95,22 +87,7 @@ class TriggerConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> TriggerConfig:
-        def required(name: str) -> str:
-            value = environ.get(name, "").strip()
-            if not value:
-                raise ConfigError(name, "missing")
-            return value
-
-        stages_raw = _json(required(contract.ENV_STAGES), contract.ENV_STAGES)
-        if (
-            not isinstance(stages_raw, list)
-            or not stages_raw
-            or not all(isinstance(s, str) and s for s in stages_raw)
-        ):
-            raise ConfigError(
-                contract.ENV_STAGES, f"expected a non-empty JSON list of names, got {stages_raw!r}"
-            )
-        gates_raw = _json(environ.get(contract.ENV_GATES) or "{}", contract.ENV_GATES)
+        gates_raw = json_value(environ.get(contract.ENV_GATES) or "{}", contract.ENV_GATES)
         if not isinstance(gates_raw, dict):
             raise ConfigError(contract.ENV_GATES, f"expected a JSON object, got {gates_raw!r}")
         unknown = set(gates_raw) - {"requiredReports", "separationOfDuties"}
@@ -127,11 +104,11 @@ class TriggerConfig:
         except ValueError as error:
             raise ConfigError(contract.ENV_GATES, str(error)) from None
         return cls(
-            ledger_table=required(contract.ENV_LEDGER_TABLE),
-            topic_arn=required(contract.ENV_TOPIC_ARN),
-            group=required(contract.ENV_GROUP_NAME),
-            pipeline_name=required(contract.ENV_PIPELINE_NAME),
-            stages=tuple(stages_raw),
+            ledger_table=required(environ, contract.ENV_LEDGER_TABLE),
+            topic_arn=required(environ, contract.ENV_TOPIC_ARN),
+            group=required(environ, contract.ENV_GROUP_NAME),
+            pipeline_name=required(environ, contract.ENV_PIPELINE_NAME),
+            stages=stage_names(environ),
             gates=gates,
         )
 
@@ -640,10 +617,3 @@ class ApprovalTrigger:
             targetPipelineExecutionId=target_id,
         )
         return response["pipelineExecutionId"]
-
-
-def _json(text: str, name: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ConfigError(name, f"not valid JSON ({error.msg})") from None

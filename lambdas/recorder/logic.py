@@ -22,7 +22,6 @@ approval trigger sees an approval it already acted on and starts nothing (DESIGN
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -34,6 +33,7 @@ import boto3
 from recorder.events import PipelineStateChange, parse_pipeline_event
 from shared import contract
 from shared.clock import Clock, current_clock
+from shared.environment import required, stage_names
 from shared.ledger import (
     RECORD_ACTION_FAILED,
     RECORD_AWAITING_APPROVAL,
@@ -71,14 +71,6 @@ DUPLICATE: Final = "duplicate"
 _CACHE_LIMIT: Final = 256
 
 
-class ConfigError(ValueError):
-    """An environment variable of the recorder is missing or holds a bad value."""
-
-    def __init__(self, name: str, problem: str) -> None:
-        super().__init__(f"environment {name}: {problem}")
-        self.name = name
-
-
 @dataclass(frozen=True, kw_only=True)
 class RecorderConfig:
     ledger_table: str
@@ -89,31 +81,12 @@ class RecorderConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> RecorderConfig:
-        def required(name: str) -> str:
-            value = environ.get(name, "").strip()
-            if not value:
-                raise ConfigError(name, "missing")
-            return value
-
-        raw = required(contract.ENV_STAGES)
-        try:
-            stages = json.loads(raw)
-        except json.JSONDecodeError as error:
-            raise ConfigError(contract.ENV_STAGES, f"not valid JSON ({error.msg})") from None
-        if (
-            not isinstance(stages, list)
-            or not stages
-            or not all(isinstance(s, str) and s for s in stages)
-        ):
-            raise ConfigError(
-                contract.ENV_STAGES, f"expected a non-empty JSON list of names, got {stages!r}"
-            )
         return cls(
-            ledger_table=required(contract.ENV_LEDGER_TABLE),
-            topic_arn=required(contract.ENV_TOPIC_ARN),
-            group=required(contract.ENV_GROUP_NAME),
-            pipeline_name=required(contract.ENV_PIPELINE_NAME),
-            stages=tuple(stages),
+            ledger_table=required(environ, contract.ENV_LEDGER_TABLE),
+            topic_arn=required(environ, contract.ENV_TOPIC_ARN),
+            group=required(environ, contract.ENV_GROUP_NAME),
+            pipeline_name=required(environ, contract.ENV_PIPELINE_NAME),
+            stages=stage_names(environ),
         )
 
 

@@ -14,8 +14,9 @@ from pipeline_world import GROUP, STAGES, PipelineWorld, open_world
 
 from pipeline_scripts.emulation import pipeline_events
 from recorder.events import MalformedPipelineEvent, parse_pipeline_event
-from recorder.logic import DUPLICATE, IGNORED, ConfigError, RecorderConfig
+from recorder.logic import DUPLICATE, IGNORED, RecorderConfig
 from shared import contract, ledger
+from shared.environment import ConfigError
 
 pytestmark = pytest.mark.integration
 
