@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import signal
 import threading
-import time
 from types import FrameType
 from typing import Any
 
@@ -36,6 +35,8 @@ class SandboxServer:
         self._stop = threading.Event()
         self._loop = threading.Thread(target=self._run, name="greenlight-sandbox", daemon=True)
         self.lock = threading.Lock()
+        self._entered = False
+        self._serving = False
 
     @property
     def endpoint_url(self) -> str:
@@ -43,14 +44,22 @@ class SandboxServer:
 
     def start(self) -> None:
         self.sandbox.__enter__()
+        self._entered = True
         self._server.start()
+        self._serving = True
         self._loop.start()
 
     def stop(self) -> None:
+        """Stop whatever ``start`` got to; safe to call once start has failed."""
         self._stop.set()
-        self._loop.join(timeout=5)
-        self._server.stop()
-        self.sandbox.__exit__(None, None, None)
+        if self._loop.is_alive():
+            self._loop.join(timeout=5)
+        if self._serving:
+            self._server.stop()
+            self._serving = False
+        if self._entered:
+            self.sandbox.__exit__(None, None, None)
+            self._entered = False
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -63,30 +72,32 @@ class SandboxServer:
 
 
 def serve(app: AppSpec, *, port: int) -> int:
-    server = SandboxServer(app, port=port)
-    server.start()
+    """Serve until Ctrl-C (SIGINT) or SIGTERM, then stop cleanly."""
     stopping = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stopping.set()
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
-    print(f"Greenlight sandbox serving on {server.endpoint_url}", flush=True)
-    print(f"  export AWS_ENDPOINT_URL={server.endpoint_url}")
-    print("  export AWS_ACCESS_KEY_ID=AKIADATASCIENTIST001 AWS_SECRET_ACCESS_KEY=sandbox")
-    print("  export AWS_DEFAULT_REGION=us-east-1")
-    print(f"  model package groups: {', '.join(app.model_package_groups)}")
-    print(f"  ledger table: {next(iter(app.tables), '-')}")
-    print("Ctrl-C stops it.", flush=True)
+    previous = {
+        signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    server = SandboxServer(app, port=port)
     try:
-        while not stopping.is_set():
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        pass
+        server.start()
+        print(f"Greenlight sandbox serving on {server.endpoint_url}", flush=True)
+        print(f"  export AWS_ENDPOINT_URL={server.endpoint_url}")
+        print("  export AWS_ACCESS_KEY_ID=AKIADATASCIENTIST001 AWS_SECRET_ACCESS_KEY=sandbox")
+        print("  export AWS_DEFAULT_REGION=us-east-1")
+        print(f"  model package groups: {', '.join(app.model_package_groups)}")
+        print(f"  ledger table: {next(iter(app.tables), '-')}")
+        print("Ctrl-C stops it.", flush=True)
+        while not stopping.wait(0.2):
+            pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
         server.stop()
-        print("sandbox stopped")
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        print("sandbox stopped", flush=True)
     return EXIT_OK
 
 
