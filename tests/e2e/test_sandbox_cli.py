@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from pipeline_scripts.cli import main
-from pipeline_scripts.sandbox.scenarios import SCENARIOS
+from pipeline_scripts.sandbox import cli as sandbox_cli
+from pipeline_scripts.sandbox.scenarios import SCENARIOS, Scenario
+from pipeline_scripts.sandbox.story import Story
 
 pytestmark = pytest.mark.e2e
 
@@ -81,3 +83,24 @@ def test_the_story_prints_each_step_and_the_audit_history(
     assert "reviewer sets v2 to Rejected" in out
     assert "audit history" in out
     assert "story: passed" in out
+
+
+def test_a_failed_expectation_makes_the_run_exit_1(
+    example_out: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a scenario whose expectation cannot hold
+    def impossible(story: Story) -> None:
+        story.expect("a version that was never registered is live", story.live("staging") == 9)
+
+    monkeypatch.setattr(
+        sandbox_cli, "scenario", lambda name: Scenario(name, "an impossible story", impossible)
+    )
+
+    # WHEN it runs
+    code = main(["sandbox", "--cdk-out", str(example_out), "--scenario", "impossible"])
+
+    # THEN the run fails and says which expectation failed
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL a version that was never registered is live" in out
+    assert "impossible: FAILED" in out

@@ -118,6 +118,12 @@ def test_the_lessons_boto3_calls_deploy_through_staging_and_production(
     # THEN it goes live in production, and the history shows both stages deployed
     assert _wait_for(lambda: _live_version(reviewer, "house-price-production") == 1)
     assert _wait_for(lambda: _history_results(capsys) >= {"staging", "production"})
+    # AND status, read through the server, names the live version of each stage
+    code = main(["status", GROUP, "--stages", "staging,production"])
+    status = capsys.readouterr().out
+    assert code == 0
+    assert "staging: v1 live since" in status
+    assert "production: v1 live since" in status
 
 
 def _history_results(capsys: pytest.CaptureFixture[str]) -> set[str]:
