@@ -18,16 +18,17 @@ from constructs import Construct
 from shared import contract
 from stacks import arns
 from stacks.alarms import StageAlarms
-from stacks.approval_trigger import ApprovalTrigger
+from stacks.approval_trigger import approval_trigger_subscription
 from stacks.bake import BakeFunction
 from stacks.bundle import DeployBundle
 from stacks.config import ModelGroupConfig
 from stacks.deploy import DeployFunction
 from stacks.endpoint_cleanup import EndpointCleanup
+from stacks.event_driven_function import EventDrivenFunction
 from stacks.execution_role import ModelExecutionRole
 from stacks.nag import acknowledge_wildcard_action, acknowledge_wildcard_resource
 from stacks.pipeline import DeploymentPipeline, StageWiring
-from stacks.recorder import PipelineRecorder
+from stacks.recorder import recorder_subscription
 from stacks.registry import ModelRegistryGroup
 from stacks.smoke_test import SmokeTestFunction
 
@@ -87,10 +88,10 @@ class GreenlightModelGroup(Construct):
             for stage in config.stages
         }
 
-        self.trigger = ApprovalTrigger(
+        self.trigger = EventDrivenFunction(
             self,
             "ApprovalTrigger",
-            group=group,
+            subscription=approval_trigger_subscription(group),
             key=key,
             environment={
                 contract.ENV_LEDGER_TABLE: ledger.table_name,
@@ -133,11 +134,10 @@ class GreenlightModelGroup(Construct):
         # The registry group must exist before a rule or pipeline refers to it by name.
         self.pipeline.node.add_dependency(self.registry)
 
-        self.recorder = PipelineRecorder(
+        self.recorder = EventDrivenFunction(
             self,
             "Recorder",
-            group=group,
-            pipeline_name=pipeline_name,
+            subscription=recorder_subscription(group, pipeline_name),
             key=key,
             environment={
                 contract.ENV_LEDGER_TABLE: ledger.table_name,
