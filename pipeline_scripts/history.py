@@ -9,9 +9,12 @@ Where each column comes from:
   approval (``RequestId`` variable → ledger outcome), which kept what DescribeModelPackage
   said when the trigger acted (CreatedBy / LastModifiedBy / ApprovalDescription); a
   redeploy or rollback shows the approval that first deployed the version;
-- trigger: the ``TriggerReason`` variable, or for a ROLLBACK execution CodePipeline's
-  trigger type (AutomatedRollback, ManualRollback; a rejection's rollback is the one the
-  trigger recorded);
+- trigger: the ``TriggerReason`` variable; for a ROLLBACK execution, the ledger outcome
+  that lists it in its ``rollbacks`` (a rejection's: ``rejection-rollback``;
+  ``greenlight rollback``'s: ``manual-rollback``), or else CodePipeline's trigger type
+  (AutomatedRollback, ManualRollback from the console). Outcomes recorded before
+  ``rollbacks`` existed name their rollback executions only in per-stage text; for those
+  alone the execution id is read from that text;
 - stage, result, reason, rollback target, times: the recorder's pipeline records, and
   ListPipelineExecutions for executions still running or never recorded.
 
@@ -22,6 +25,7 @@ only for executions missing from the ledger.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +38,7 @@ from pipeline_scripts.history_model import TRIGGERS, HistoryRow, Result, Trigger
 from shared import contract
 from shared.ledger import (
     OUTCOME_GATE_REJECTED,
+    OUTCOME_ROLLBACK_STARTED,
     OUTCOME_SKIPPED_STALE,
     OUTCOME_STARTED,
     RECORD_DEPLOYED,
@@ -57,6 +62,13 @@ _ROLLBACK_TRIGGERS: Final = {
     "AutomatedRollback": "automated-rollback",
     "ManualRollback": "manual-rollback",
 }
+#: Who asked for a ROLLBACK execution, by the trigger reason of the outcome that lists it.
+_STARTER_TRIGGERS: Final[dict[str, Trigger]] = {
+    contract.REASON_REJECTION_ROLLBACK: "rejection-rollback",
+    contract.REASON_MANUAL_ROLLBACK: "manual-rollback",
+}
+#: How a rejection outcome recorded before ``rollbacks`` existed ended each stage's text.
+_LEGACY_ROLLBACK_TEXT: Final = re.compile(r"\) in (?P<execution>\S+)$")
 _END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC)
 _STATUS_RESULTS: Final[dict[str, Result]] = {
     "Superseded": "superseded",
@@ -158,12 +170,13 @@ class HistoryReader:
         executions = self._executions(since)
         rows: list[HistoryRow] = []
         rolled_back_by = self._rollbacks(executions.values())
+        started_by = rollback_starters(outcomes)
         for execution in executions.values():
             self._fill_variables(execution)
             if execution.version is None or execution.arn is None:
                 continue
             approval = self._approval(execution, by_event, first_approval)
-            trigger = self._trigger(execution, outcomes)
+            trigger = self._trigger(execution, started_by)
             rows.extend(self._stage_rows(execution, approval, trigger, rolled_back_by))
         rows.extend(self._decision_rows(outcomes, versions))
         if since is not None:
@@ -267,14 +280,11 @@ class HistoryReader:
         )
 
     @staticmethod
-    def _trigger(execution: _Execution, outcomes: Sequence[Outcome]) -> Trigger:
+    def _trigger(execution: _Execution, started_by: Mapping[str, Trigger]) -> Trigger:
         if execution.execution_type == "ROLLBACK":
-            for outcome in outcomes:
-                if (
-                    outcome.trigger_reason == contract.REASON_REJECTION_ROLLBACK
-                    and execution.execution_id in outcome.reason
-                ):
-                    return "rejection-rollback"
+            starter = started_by.get(execution.execution_id)
+            if starter is not None:
+                return starter
             return cast(
                 Trigger, _ROLLBACK_TRIGGERS.get(execution.trigger_type or "", "manual-rollback")
             )
@@ -438,6 +448,33 @@ class HistoryReader:
                 )
             )
         return rows
+
+
+def rollback_starters(outcomes: Iterable[Outcome]) -> dict[str, Trigger]:
+    """ROLLBACK execution id -> who started it, from the outcomes that list their
+    rollback executions (``Outcome.rollbacks``).
+
+    A rejection outcome recorded before that list existed names each rollback execution
+    only at the end of its per-stage text (``... (execution <target>) in <rollback>``,
+    in ``stages`` and in ``reason``); for such an outcome alone, the ids are read from
+    there.
+    """
+    found: dict[str, Trigger] = {}
+    for outcome in outcomes:
+        starter = _STARTER_TRIGGERS.get(outcome.trigger_reason or "")
+        if starter is None or outcome.outcome != OUTCOME_ROLLBACK_STARTED:
+            continue
+        if outcome.rollbacks:
+            for started in outcome.rollbacks:
+                found[started.execution_id] = starter
+            continue
+        if outcome.pipeline_execution_id:
+            found.setdefault(outcome.pipeline_execution_id, starter)
+        for text in (*outcome.stages.values(), *outcome.reason.split("; ")):
+            match = _LEGACY_ROLLBACK_TEXT.search(text)
+            if match is not None:
+                found.setdefault(match["execution"], starter)
+    return found
 
 
 def _status_reason(execution: _Execution) -> str | None:

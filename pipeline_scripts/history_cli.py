@@ -1,4 +1,10 @@
-"""``greenlight history``: the audit trail of one group, as a table, JSON, CSV or HTML."""
+"""``greenlight history``: the audit trail of one group, as a table, JSON, CSV or HTML.
+
+The table is for a terminal: IAM ARNs of the registrant and approver are shortened to
+their last path element (``arn:aws:iam::123456789012:user/alice`` -> ``alice``), and
+long approval descriptions and reasons end in an ellipsis. JSON, CSV and HTML keep every
+value whole.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,9 @@ from pipeline_scripts.history_model import HistoryRow
 from shared.ledger import Ledger
 
 FORMATS: Final = ("table", "json", "csv", "html")
+#: Widest approval description and reason the table shows before cutting with "…".
+TABLE_DESCRIPTION_WIDTH: Final = 40
+TABLE_REASON_WIDTH: Final = 80
 COLUMNS: Final = (
     "group",
     "version",
@@ -135,12 +144,33 @@ def _short_time(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
+def short_identity(who: str | None) -> str:
+    """An IAM ARN's last path element (the user, role session or profile name); any
+    other identity as it is."""
+    if not who:
+        return "-"
+    if who.startswith("arn:"):
+        resource = who.split(":", 5)[-1]
+        return resource.rsplit("/", 1)[-1] or who
+    return who
+
+
+def truncate(text: str | None, width: int) -> str:
+    """``text`` on one line, cut to ``width`` characters with a trailing ellipsis."""
+    if not text:
+        return "-"
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+
+
 def _table(rows: Sequence[HistoryRow]) -> str:
     if not rows:
         return "No history recorded yet.\n"
     header = (
         "VERSION",
+        "REGISTRANT",
         "APPROVER",
+        "DESCRIPTION",
         "APPROVED",
         "EXECUTION",
         "TRIGGER",
@@ -154,7 +184,9 @@ def _table(rows: Sequence[HistoryRow]) -> str:
     lines = [
         (
             f"v{row.version}",
-            row.approver or "-",
+            short_identity(row.registrant),
+            short_identity(row.approver),
+            truncate(row.approval_description, TABLE_DESCRIPTION_WIDTH),
             _short_time(row.approval_time) or "-",
             (row.execution_id or "-")[:8],
             row.trigger,
@@ -163,7 +195,7 @@ def _table(rows: Sequence[HistoryRow]) -> str:
             _short_time(row.started) or "-",
             _short_time(row.ended) or "-",
             row.rollback_target or "-",
-            (row.reason or "-").replace("\n", " ")[:80],
+            truncate(row.reason, TABLE_REASON_WIDTH),
         )
         for row in rows
     ]

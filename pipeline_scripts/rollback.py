@@ -25,7 +25,7 @@ from pipeline_scripts.errors import NotFound, Refused, UsageError
 from pipeline_scripts.review import find_model_package_arn
 from shared import contract
 from shared.clock import current_clock
-from shared.ledger import OUTCOME_ROLLBACK_STARTED, OUTCOME_STARTED, Outcome
+from shared.ledger import OUTCOME_ROLLBACK_STARTED, OUTCOME_STARTED, Outcome, RollbackStart
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -129,7 +129,7 @@ def _rollback(args: argparse.Namespace) -> int:
         )
         what = f"rollback of {args.stage} to v{to_version} (no execution succeeded there with it)"
         return _report(outcome, what)
-    target_id, target_version, live = target
+    target_id, target_version, target_arn, live = target
     if live:
         print(f"v{target_version} is already live in {args.stage}; nothing to roll back")
         return 0
@@ -153,9 +153,19 @@ def _rollback(args: argparse.Namespace) -> int:
                 f"in {rollback_id}"
             ),
             recorded_at=current_clock().now(),
+            model_package_arn=target_arn or None,
             model_package_version=target_version,
             trigger_reason=contract.REASON_MANUAL_ROLLBACK,
             pipeline_execution_id=rollback_id,
+            rollbacks=(
+                RollbackStart(
+                    stage=args.stage,
+                    execution_id=rollback_id,
+                    target_execution_id=target_id,
+                    target_version=target_version or None,
+                    target_arn=target_arn or None,
+                ),
+            ),
         )
     )
     print(
@@ -167,8 +177,8 @@ def _rollback(args: argparse.Namespace) -> int:
 
 def _target(
     codepipeline: CodePipelineClient, pipeline: str, stage: str, arn: str | None
-) -> tuple[str, int, bool] | None:
-    """(execution id, version, is it the live one) of the rollback target: the newest
+) -> tuple[str, int, str, bool] | None:
+    """(execution id, version, ARN, is it the live one) of the rollback target: the newest
     execution that succeeded in ``stage`` with ``arn`` — or, without ``arn``, with a
     version other than the live one."""
     live_arn: str | None = None
@@ -195,9 +205,9 @@ def _target(
             if first:
                 live_arn = candidate or ""
             if arn is not None and candidate == arn:
-                return execution_id, version, first
+                return execution_id, version, candidate, first
             if arn is None and not first and candidate and candidate != live_arn:
-                return execution_id, version, False
+                return execution_id, version, candidate, False
     return None
 
 

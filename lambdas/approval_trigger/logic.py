@@ -51,6 +51,7 @@ from shared.ledger import (
     GroupApproval,
     Ledger,
     Outcome,
+    RollbackStart,
 )
 from shared.notify import publish
 
@@ -542,7 +543,7 @@ class ApprovalTrigger:
         history = _History(self.codepipeline, self.config.pipeline_name)
         affected, stopped = self._stop_and_find_affected(history, arn, base.event_id)
         results: dict[str, str] = {}
-        rolled_back = False
+        started: list[RollbackStart] = []
         for stage, why in affected.items():
             target = self._rollback_target(history, stage, arn)
             if target is None:
@@ -553,12 +554,23 @@ class ApprovalTrigger:
                 continue
             target_id, target_arn = target
             rollback_id = self._start_rollback(history, stage, target_id)
-            rolled_back = True
+            version_text = history.variables(target_id).get(contract.VAR_MODEL_PACKAGE_VERSION, "")
+            started.append(
+                RollbackStart(
+                    stage=stage,
+                    execution_id=rollback_id,
+                    target_execution_id=target_id,
+                    target_version=int(version_text) if version_text.isdigit() else None,
+                    target_arn=target_arn,
+                )
+            )
             results[stage] = (
                 f"{why}; rolled back to {target_arn} (execution {target_id}) in {rollback_id}"
             )
-        base = replace(base, stages=results, stopped_executions=tuple(stopped))
-        if rolled_back:
+        base = replace(
+            base, stages=results, stopped_executions=tuple(stopped), rollbacks=tuple(started)
+        )
+        if started:
             outcome, summary_text = OUTCOME_ROLLBACK_STARTED, "rolled back"
         elif affected:
             outcome, summary_text = OUTCOME_ROLLBACK_NONE, "NOT rolled back (nothing to go back to)"

@@ -30,6 +30,13 @@ else. Three kinds of item live in it:
 A trigger outcome also keeps who registered and who approved the version, the approval
 description and the approval time, as the registry said when the trigger acted: the
 history reads them from here instead of describing every package again.
+
+A ``rollback-started`` outcome (a rejection's, or ``greenlight rollback``'s) lists the
+rollback executions it started in ``rollbacks``: a list of maps, one per stage rolled
+back, ``{"stage", "executionId", "targetExecutionId", "targetVersion", "targetArn"}``
+(:class:`RollbackStart`; the last two when known). The history tells who started a
+ROLLBACK execution from this list, never from the free-text ``reason``. Outcomes written
+before the list existed have no ``rollbacks`` attribute.
 """
 
 from __future__ import annotations
@@ -114,6 +121,41 @@ def package_key(arn: str) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RollbackStart:
+    """One rollback execution started by a trigger outcome or a CLI request."""
+
+    stage: str
+    #: The ROLLBACK execution that CodePipeline's RollbackStage started.
+    execution_id: str
+    #: The earlier execution whose version it puts back, and that version.
+    target_execution_id: str
+    target_version: int | None = None
+    target_arn: str | None = None
+
+    def to_value(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "stage": self.stage,
+            "executionId": self.execution_id,
+            "targetExecutionId": self.target_execution_id,
+            "targetVersion": self.target_version,
+            "targetArn": self.target_arn,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+    @classmethod
+    def from_value(cls, value: Mapping[str, Any]) -> RollbackStart:
+        version = value.get("targetVersion")
+        arn = value.get("targetArn")
+        return cls(
+            stage=str(value["stage"]),
+            execution_id=str(value["executionId"]),
+            target_execution_id=str(value["targetExecutionId"]),
+            target_version=None if version is None else int(version),
+            target_arn=None if arn is None else str(arn),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class Outcome:
     """The one recorded outcome of one event (or CLI request) handled by the trigger."""
 
@@ -136,6 +178,8 @@ class Outcome:
     #: Per-stage results of a rejection: stage -> what was done there.
     stages: Mapping[str, str] = field(default_factory=dict)
     stopped_executions: tuple[str, ...] = ()
+    #: The rollback executions this outcome started, one per stage rolled back.
+    rollbacks: tuple[RollbackStart, ...] = ()
 
     def key(self) -> dict[str, str]:
         return {PK: group_key(self.group), SK: f"EVENT#{self.event_id}"}
@@ -162,6 +206,7 @@ class Outcome:
             "attempts": self.attempts,
             "stages": dict(self.stages) or None,
             "stoppedExecutions": list(self.stopped_executions) or None,
+            "rollbacks": [r.to_value() for r in self.rollbacks] or None,
         }
         return _serialize(values)
 
@@ -188,6 +233,7 @@ class Outcome:
             attempts=int(raw.get("attempts", 1)),
             stages={str(k): str(v) for k, v in (raw.get("stages") or {}).items()},
             stopped_executions=tuple(str(v) for v in raw.get("stoppedExecutions") or ()),
+            rollbacks=tuple(RollbackStart.from_value(v) for v in raw.get("rollbacks") or ()),
         )
 
 

@@ -443,6 +443,44 @@ def test_rejecting_the_live_version_rolls_each_stage_back_to_the_previous_approv
     assert message["MessageAttributes"]["outcome"]["Value"] == ledger.OUTCOME_ROLLBACK_STARTED
 
 
+def test_a_rejection_records_each_rollback_execution_it_started_as_data(
+    world: TriggerWorld,
+) -> None:
+    # GIVEN version 1 then version 2 deployed through staging and production
+    first, second = world.register(), world.register()
+    good = world.deploy_everywhere(first)
+    world.deploy_everywhere(second)
+
+    # WHEN version 2 is rejected
+    world.reject(second)
+    outcome = world.deliver(world.event(second))
+
+    # THEN the outcome lists, per stage, the rollback execution and the v1 execution it
+    # puts back, as CodePipeline knows them, and the ledger item reads back the same
+    rollback_stage: dict[str, str] = {}
+    for execution in world.executions():
+        if execution["executionType"] == "ROLLBACK":
+            record = world.codepipeline.execution_record(execution["pipelineExecutionId"])
+            assert record.rollback_stage is not None
+            rollback_stage[record.pipeline_execution_id] = record.rollback_stage
+    assert sorted(outcome.rollbacks, key=lambda r: r.stage) == sorted(
+        (
+            ledger.RollbackStart(
+                stage=stage,
+                execution_id=execution_id,
+                target_execution_id=good,
+                target_version=1,
+                target_arn=first,
+            )
+            for execution_id, stage in rollback_stage.items()
+        ),
+        key=lambda r: r.stage,
+    )
+    stored = world.trigger.ledger.get_outcome(GROUP, outcome.event_id)
+    assert stored is not None
+    assert stored.rollbacks == outcome.rollbacks
+
+
 def test_rollback_skips_earlier_versions_that_are_no_longer_approved(
     world: TriggerWorld,
 ) -> None:
@@ -527,6 +565,7 @@ def test_rejecting_the_only_version_ever_deployed_records_rollback_none_and_noti
 
     # THEN nothing is rolled back, the ledger says so, and the topic is told
     assert outcome.outcome == ledger.OUTCOME_ROLLBACK_NONE
+    assert outcome.rollbacks == ()
     assert all("endpoint left alone" in text for text in outcome.stages.values())
     assert set(outcome.stages) == set(STAGES)
     assert [e["executionType"] for e in world.executions()] == ["STANDARD"]

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from pipeline_scripts import cli
 from pipeline_scripts.errors import EXIT_NO_CREDENTIALS, EXIT_NOT_FOUND, EXIT_USAGE
 from pipeline_scripts.history_cli import COLUMNS
 from shared import contract
+from shared.ledger import OUTCOME_ROLLBACK_STARTED, Outcome
 
 pytestmark = pytest.mark.integration
 
@@ -137,11 +139,62 @@ def test_table_history_shows_versions_results_and_the_rollback_target(
     # THEN one header line and one line per row, the rollback visible
     lines = out.splitlines()
     assert code == 0
-    assert lines[0].split()[:3] == ["VERSION", "APPROVER", "APPROVED"]
+    assert lines[0].split() == [
+        "VERSION",
+        "REGISTRANT",
+        "APPROVER",
+        "DESCRIPTION",
+        "APPROVED",
+        "EXECUTION",
+        "TRIGGER",
+        "STAGE",
+        "RESULT",
+        "STARTED",
+        "ENDED",
+        "ROLLBACK",
+        "TARGET",
+        "REASON",
+    ]
     assert len(lines) == 6
     rolled = next(line for line in lines if "rolled-back" in line)
     assert rolled.startswith("v2 ")
     assert f"v1 (execution {scenario['rollback']})" in rolled
+
+
+def test_table_history_shows_registrant_approver_and_description_with_short_iam_names(
+    world: PipelineWorld, scenario: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN versions registered and approved by IAM users (full ARNs in the ledger)
+    # WHEN the history is read as the default table
+    code, out, _ = _run(capsys, "history", GROUP, *common_flags(world))
+
+    # THEN each row names the registrant and the approver by user name, then the description
+    rows = out.splitlines()[1:]
+    assert code == 0
+    assert [row.split()[0] for row in rows] == ["v1", "v1", "v2", "v2", "v1"]
+    v2_row = next(row for row in rows if row.startswith("v2 "))
+    assert v2_row.split()[1:6] == [REGISTRANT_KEY, APPROVER_KEY, "v2:", "better", "RMSE"]
+    assert "arn:aws:iam::" not in out
+
+
+def test_table_history_cuts_a_long_approval_description_but_json_and_csv_keep_it_whole(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a version approved with a description far wider than a table column
+    description = "v1: holdout RMSE 31.2k, bias report reviewed with legal, " + "x" * 60
+    world.deploy(world.register(), description)
+
+    # WHEN the history is read as a table, as JSON and as CSV
+    _, table, _ = _run(capsys, "history", GROUP, *common_flags(world))
+    rows = _json_rows(world, capsys)
+    _, text, _ = _run(capsys, "history", GROUP, "--format", "csv", *common_flags(world))
+
+    # THEN the table shows its first 39 characters and an ellipsis; the others all of it
+    shown = description[:39].rstrip() + "…"
+    assert all(shown in line for line in table.splitlines()[1:])
+    assert description not in table
+    assert {r["approval_description"] for r in rows} == {description}
+    assert {r["approval_description"] for r in csv.DictReader(io.StringIO(text))} == {description}
 
 
 def test_html_history_is_written_to_the_output_file_as_a_self_contained_page(
@@ -256,6 +309,164 @@ def test_history_counts_api_calls_by_pages_not_rows(
             "ListPipelineExecutions",
         ]
     )
+
+
+# --- who started a rollback -------------------------------------------------------------
+
+
+def _reject(world: PipelineWorld, arn: str) -> Outcome:
+    """Reject ``arn`` as the approver and hand the Rejected event to the trigger."""
+    world.clock.advance(30)
+    world.approver.update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Rejected", ApprovalDescription="drifted"
+    )
+    return world.trigger.handle(world.approved_event(arn))
+
+
+def _run_rollback(world: PipelineWorld, execution_id: str, stage: str) -> None:
+    world.start(execution_id)
+    world.run_stage(execution_id, stage)
+    world.finish(execution_id)
+
+
+def _rejection_rolled_back(world: PipelineWorld) -> Outcome:
+    """v1 then v2 live everywhere; v2 rejected, both stages rolled back to v1 (the
+    rollback executions run to the end). Returns the rejection's outcome."""
+    world.deploy(world.register(), "v1: quality report reviewed")
+    v2 = world.register()
+    world.deploy(v2, "v2: better RMSE")
+    outcome = _reject(world, v2)
+    assert outcome.outcome == OUTCOME_ROLLBACK_STARTED, outcome
+    for started in outcome.rollbacks:
+        _run_rollback(world, started.execution_id, started.stage)
+    return outcome
+
+
+def _manual_rollback(world: PipelineWorld, capsys: pytest.CaptureFixture[str]) -> str:
+    """``greenlight rollback`` of production, run to the end; returns its execution id."""
+    code, _, err = _run(
+        capsys,
+        "rollback",
+        GROUP,
+        "--stage",
+        "production",
+        *common_flags(world),
+        "--topic-arn",
+        world.topic_arn,
+    )
+    assert (code, err) == (0, "")
+    (outcome,) = [o for o in world.ledger.outcomes(GROUP) if o.event_id.startswith("cli-rollback-")]
+    (started,) = outcome.rollbacks
+    _run_rollback(world, started.execution_id, started.stage)
+    return started.execution_id
+
+
+def _rewrite(world: PipelineWorld, outcome: Outcome, *, drop: str | None = None) -> None:
+    """Overwrite ``outcome``'s ledger item (without the attribute ``drop``)."""
+    item = outcome.to_item()
+    if drop is not None:
+        del item[drop]
+    world.dynamodb.put_item(TableName=TABLE, Item=item)
+
+
+def _triggers_of(rows: list[dict[str, Any]], execution_ids: set[str]) -> set[str]:
+    return {r["trigger"] for r in rows if r["execution_id"] in execution_ids}
+
+
+def test_history_labels_the_executions_a_rejection_started_as_rejection_rollback(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v2 rejected after it went live, and both stages rolled back to v1
+    outcome = _rejection_rolled_back(world)
+    rollback_ids = {started.execution_id for started in outcome.rollbacks}
+
+    # WHEN the history is read
+    rows = _json_rows(world, capsys)
+
+    # THEN each stage's rollback row is v1, deployed, started by the rejection
+    rollback_rows = [r for r in rows if r["execution_id"] in rollback_ids]
+    assert sorted((r["stage"], r["version"], r["result"]) for r in rollback_rows) == [
+        ("production", 1, "deployed"),
+        ("staging", 1, "deployed"),
+    ]
+    assert _triggers_of(rows, rollback_ids) == {"rejection-rollback"}
+
+
+def test_a_rejection_rollback_keeps_its_label_when_the_outcome_reason_text_changes(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a rejection's rollbacks, and its reason and stage texts reworded without any id
+    outcome = _rejection_rolled_back(world)
+    _rewrite(
+        world,
+        replace(
+            outcome,
+            reason="version 2 was rejected by the reviewer",
+            stages=dict.fromkeys(outcome.stages, "rolled back"),
+        ),
+    )
+
+    # WHEN the history is read
+    rows = _json_rows(world, capsys)
+
+    # THEN the rollback executions are still the rejection's
+    rollback_ids = {started.execution_id for started in outcome.rollbacks}
+    assert _triggers_of(rows, rollback_ids) == {"rejection-rollback"}
+
+
+def test_a_rejection_outcome_recorded_before_the_rollbacks_list_is_still_read(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a rejection's outcome as it was recorded before it listed its rollbacks
+    outcome = _rejection_rolled_back(world)
+    _rewrite(world, outcome, drop="rollbacks")
+
+    # WHEN the history is read
+    rows = _json_rows(world, capsys)
+
+    # THEN the rollback executions named in its stage texts are still the rejection's
+    rollback_ids = {started.execution_id for started in outcome.rollbacks}
+    assert len(rollback_ids) == 2
+    assert _triggers_of(rows, rollback_ids) == {"rejection-rollback"}
+
+
+def test_history_labels_the_execution_greenlight_rollback_started_as_manual_rollback(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v1 then v2 live everywhere, and the operator rolled production back to v1
+    world.deploy(world.register())
+    world.deploy(world.register())
+    rollback = _manual_rollback(world, capsys)
+
+    # WHEN the history is read
+    rows = _json_rows(world, capsys)
+
+    # THEN production's rollback row is v1, deployed, a manual rollback
+    (row,) = [r for r in rows if r["execution_id"] == rollback]
+    assert (row["stage"], row["version"], row["result"]) == ("production", 1, "deployed")
+    assert row["trigger"] == "manual-rollback"
+
+
+def test_a_manual_rollback_named_in_a_rejection_reason_text_is_still_manual(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a rejection's rollbacks, then a manual rollback of production, and the
+    # rejection's reason reworded to mention the manual rollback's execution
+    outcome = _rejection_rolled_back(world)
+    world.deploy(world.register())
+    manual = _manual_rollback(world, capsys)
+    _rewrite(
+        world,
+        replace(outcome, reason=f"{outcome.reason}; see also {manual} in production"),
+    )
+
+    # WHEN the history is read
+    rows = _json_rows(world, capsys)
+
+    # THEN each execution keeps the label of the request that started it
+    rejection_ids = {started.execution_id for started in outcome.rollbacks}
+    assert _triggers_of(rows, {manual}) == {"manual-rollback"}
+    assert _triggers_of(rows, rejection_ids) == {"rejection-rollback"}
 
 
 # --- bad arguments ---------------------------------------------------------------------

@@ -78,6 +78,34 @@ def test_rollback_rolls_the_stage_back_to_the_version_live_before(
     assert recorded.trigger_reason == contract.REASON_MANUAL_ROLLBACK
 
 
+def test_rollback_records_the_rollback_execution_it_started_as_data(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v1 then v2 deployed everywhere
+    v1 = world.register()
+    first = world.deploy(v1)
+    world.deploy(world.register())
+
+    # WHEN the operator rolls production back
+    code, _, _ = _run(capsys, "rollback", GROUP, "--stage", "production", *topic_flags(world))
+
+    # THEN the outcome lists the rollback execution, its stage and what it puts back
+    newest = _newest(world)
+    (recorded,) = [
+        o for o in world.ledger.outcomes(GROUP) if o.event_id.startswith("cli-rollback-")
+    ]
+    assert code == 0
+    assert recorded.rollbacks == (
+        ledger.RollbackStart(
+            stage="production",
+            execution_id=newest["id"],
+            target_execution_id=first,
+            target_version=1,
+            target_arn=v1,
+        ),
+    )
+
+
 def test_rollback_to_a_version_that_never_succeeded_there_starts_a_new_execution_of_it(
     world: PipelineWorld, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,6 +10,7 @@ from shared.ledger import (
     Act,
     GroupApproval,
     Outcome,
+    RollbackStart,
     parse_timestamp,
     timestamp,
 )
@@ -41,6 +42,56 @@ def test_an_outcome_round_trips_through_its_dynamodb_item() -> None:
     assert item["sk"] == {"S": "EVENT#e-1"}
     assert "pipelineExecutionId" not in item
     assert Outcome.from_item(item) == outcome
+
+
+def test_an_outcome_keeps_the_rollback_executions_it_started_as_a_list_of_maps() -> None:
+    # GIVEN a rejection outcome that started rollbacks in two stages, one target unknown
+    rollbacks = (
+        RollbackStart(
+            stage="staging",
+            execution_id="r-1",
+            target_execution_id="x-0",
+            target_version=2,
+            target_arn=ARN.replace("/3", "/2"),
+        ),
+        RollbackStart(stage="production", execution_id="r-2", target_execution_id="x-0"),
+    )
+    outcome = Outcome(
+        group="house-price-linear-learner",
+        event_id="e-2",
+        outcome=OUTCOME_ROLLBACK_STARTED,
+        reason="rejected",
+        recorded_at=AT,
+        rollbacks=rollbacks,
+    )
+
+    # WHEN it is written as an item and read back
+    item = outcome.to_item()
+
+    # THEN "rollbacks" is a list of maps with the documented names, and reads back whole
+    assert item["rollbacks"]["L"][1] == {
+        "M": {
+            "stage": {"S": "production"},
+            "executionId": {"S": "r-2"},
+            "targetExecutionId": {"S": "x-0"},
+        }
+    }
+    assert item["rollbacks"]["L"][0]["M"]["targetVersion"] == {"N": "2"}
+    assert Outcome.from_item(item).rollbacks == rollbacks
+
+
+def test_an_outcome_item_written_before_the_rollbacks_list_reads_as_no_rollbacks() -> None:
+    # GIVEN an outcome item without the "rollbacks" attribute
+    item = Outcome(
+        group="g", event_id="e-3", outcome=OUTCOME_ROLLBACK_STARTED, reason="r", recorded_at=AT
+    ).to_item()
+    assert "rollbacks" not in item
+
+    # WHEN it is read
+    outcome = Outcome.from_item(item)
+
+    # THEN it lists no rollbacks
+    assert outcome.rollbacks == ()
 
 
 def test_acts_sort_by_sequence_and_round_trip() -> None:
