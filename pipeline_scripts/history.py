@@ -26,7 +26,7 @@ only for executions missing from the ledger.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, cast
@@ -171,6 +171,21 @@ class HistoryReader:
         rows: list[HistoryRow] = []
         rolled_back_by = self._rollbacks(executions.values())
         started_by = rollback_starters(outcomes)
+        starter_of = {
+            start.execution_id: outcome for outcome in outcomes for start in outcome.rollbacks
+        }
+
+        def approval_of(arn: str) -> _Approval:
+            first = first_approval.get(arn)
+            if first is None:
+                return _Approval(None, None, None, None)
+            return _Approval(
+                first.registered_by,
+                first.approved_by,
+                first.approval_description,
+                first.approved_at,
+            )
+
         for execution in executions.values():
             self._fill_variables(execution)
             if execution.version is None or execution.arn is None:
@@ -178,6 +193,11 @@ class HistoryReader:
             approval = self._approval(execution, by_event, first_approval)
             trigger = self._trigger(execution, started_by)
             rows.extend(self._stage_rows(execution, approval, trigger, rolled_back_by))
+            rows.extend(
+                self._replaced_rows(
+                    execution, trigger, starter_of.get(execution.execution_id), approval_of
+                )
+            )
         rows.extend(self._decision_rows(outcomes, versions))
         if since is not None:
             rows = [r for r in rows if _moment(r) >= since]
@@ -413,6 +433,61 @@ class HistoryReader:
             elif status == "InProgress" and not rows:
                 rows.append(row(stage, "in-progress", started=execution.started, ended=None))
                 stopped_at_stage = True
+        return rows
+
+    def _replaced_rows(
+        self,
+        execution: _Execution,
+        trigger: Trigger,
+        starter: Outcome | None,
+        approval_of: Callable[[str], _Approval],
+    ) -> list[HistoryRow]:
+        """The version a rejection or a manual rollback took out of a stage: a
+        ``rolled-back`` row for it, beside the row of the version put back. (A version
+        whose own execution failed gets that row from its failure instead.)"""
+        assert execution.arn is not None
+        rows: list[HistoryRow] = []
+        if trigger not in ("rejection-rollback", "manual-rollback"):
+            return rows  # an automated rollback's failed version has its own row
+        for record in execution.records:
+            if record.record != RECORD_ROLLED_BACK or not record.rolled_back_version:
+                continue
+            arn = f"{execution.arn.rsplit('/', 1)[0]}/{record.rolled_back_version}"
+            if trigger == "rejection-rollback":
+                why = f"v{record.rolled_back_version} was rejected"
+                if starter is not None and starter.approval_description:
+                    why += f": {starter.approval_description}"
+            else:
+                why = "rolled back with greenlight rollback"
+            approval = approval_of(arn)
+            if trigger == "rejection-rollback" and starter is not None:
+                # The decision shown is the rejection: who rejected it, why, and when.
+                approval = _Approval(
+                    approval.registrant,
+                    starter.approved_by,
+                    starter.approval_description,
+                    starter.approved_at or starter.recorded_at,
+                )
+            rows.append(
+                HistoryRow(
+                    group=self.group,
+                    version=record.rolled_back_version,
+                    model_package_arn=arn,
+                    registrant=approval.registrant,
+                    approver=approval.approver,
+                    approval_description=approval.description,
+                    approval_time=approval.time,
+                    execution_id=execution.execution_id,
+                    trigger=trigger,
+                    stage=record.stage,
+                    result="rolled-back",
+                    reason=why,
+                    rollback_target=f"v{execution.version} (execution "
+                    f"{record.rollback_target_execution_id})",
+                    started=execution.started or record.started_at,
+                    ended=record.at,
+                )
+            )
         return rows
 
     def _decision_rows(

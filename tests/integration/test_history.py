@@ -383,13 +383,36 @@ def test_history_labels_the_executions_a_rejection_started_as_rejection_rollback
     # WHEN the history is read
     rows = _json_rows(world, capsys)
 
-    # THEN each stage's rollback row is v1, deployed, started by the rejection
+    # THEN in each stage the rollback put v1 back and took the rejected v2 out,
+    # both rows started by the rejection
     rollback_rows = [r for r in rows if r["execution_id"] in rollback_ids]
     assert sorted((r["stage"], r["version"], r["result"]) for r in rollback_rows) == [
         ("production", 1, "deployed"),
+        ("production", 2, "rolled-back"),
         ("staging", 1, "deployed"),
+        ("staging", 2, "rolled-back"),
     ]
     assert _triggers_of(rows, rollback_ids) == {"rejection-rollback"}
+
+
+def test_a_rejected_live_version_shows_as_rolled_back_with_the_rejection_as_its_decision(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v2 rejected after it went live, and both stages rolled back to v1
+    outcome = _rejection_rolled_back(world)
+
+    # WHEN the history is read
+    rows = _json_rows(world, capsys)
+
+    # THEN v2's rolled-back rows say it was rejected, by whom and why, and name v1 as
+    # the version put back
+    rejected = [r for r in rows if r["version"] == 2 and r["result"] == "rolled-back"]
+    assert len(rejected) == 2
+    for row in rejected:
+        assert row["reason"] == f"v2 was rejected: {outcome.approval_description}"
+        assert row["approver"] == outcome.approved_by
+        assert row["approval_description"] == outcome.approval_description
+        assert row["rollback_target"].startswith("v1 (execution ")
 
 
 def test_a_rejection_rollback_keeps_its_label_when_the_outcome_reason_text_changes(
@@ -441,10 +464,15 @@ def test_history_labels_the_execution_greenlight_rollback_started_as_manual_roll
     # WHEN the history is read
     rows = _json_rows(world, capsys)
 
-    # THEN production's rollback row is v1, deployed, a manual rollback
-    (row,) = [r for r in rows if r["execution_id"] == rollback]
-    assert (row["stage"], row["version"], row["result"]) == ("production", 1, "deployed")
-    assert row["trigger"] == "manual-rollback"
+    # THEN production's rollback put v1 back and took v2 out, as a manual rollback
+    rollback_rows = [r for r in rows if r["execution_id"] == rollback]
+    assert sorted((r["stage"], r["version"], r["result"]) for r in rollback_rows) == [
+        ("production", 1, "deployed"),
+        ("production", 2, "rolled-back"),
+    ]
+    assert {r["trigger"] for r in rollback_rows} == {"manual-rollback"}
+    (taken_out,) = [r for r in rollback_rows if r["version"] == 2]
+    assert taken_out["reason"] == "rolled back with greenlight rollback"
 
 
 def test_a_manual_rollback_named_in_a_rejection_reason_text_is_still_manual(
