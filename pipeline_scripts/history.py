@@ -133,6 +133,18 @@ class _Approval:
     description: str | None
     time: datetime | None
 
+    @classmethod
+    def of(cls, outcome: Outcome | None) -> _Approval:
+        """The decision the trigger recorded with ``outcome`` (none: all unknown)."""
+        if outcome is None:
+            return cls(None, None, None, None)
+        return cls(
+            outcome.registered_by,
+            outcome.approved_by,
+            outcome.approval_description,
+            outcome.approved_at,
+        )
+
 
 class HistoryReader:
     """Reads one group's history with list calls."""
@@ -176,15 +188,7 @@ class HistoryReader:
         }
 
         def approval_of(arn: str) -> _Approval:
-            first = first_approval.get(arn)
-            if first is None:
-                return _Approval(None, None, None, None)
-            return _Approval(
-                first.registered_by,
-                first.approved_by,
-                first.approval_description,
-                first.approved_at,
-            )
+            return _Approval.of(first_approval.get(arn))
 
         for execution in executions.values():
             self._fill_variables(execution)
@@ -290,14 +294,7 @@ class HistoryReader:
             or outcome.model_package_arn != execution.arn
         ):
             outcome = first_approval.get(execution.arn or "", outcome)
-        if outcome is None:
-            return _Approval(None, None, None, None)
-        return _Approval(
-            outcome.registered_by,
-            outcome.approved_by,
-            outcome.approval_description,
-            outcome.approved_at,
-        )
+        return _Approval.of(outcome)
 
     @staticmethod
     def _trigger(execution: _Execution, started_by: Mapping[str, Trigger]) -> Trigger:
