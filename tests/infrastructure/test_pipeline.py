@@ -12,6 +12,7 @@ from aws_cdk.assertions import Match
 
 from shared import contract
 from shared.parameters import BakeParameters, DeployParameters, SmokeTestParameters
+from smoke_test.logic import spec_from_bundle
 from tests.infrastructure.conftest import Synthesized, render
 
 pytestmark = pytest.mark.infrastructure
@@ -146,21 +147,25 @@ def test_source_is_the_s3_bundle_with_no_automatic_trigger(synthesized: Synthesi
             assert function_id in synthesized.greenlight_functions()
 
 
-def test_source_bundle_asset_holds_every_stages_settings_and_smoke_test(
-    example: Synthesized,
-) -> None:
-    # GIVEN the object key of the source action and the assembly's asset manifest
-    pipeline = _pipeline(example, "house-price-linear-learner")
-    (action,) = _stage(pipeline, contract.SOURCE_STAGE)["Actions"]
+def _source_bundle_folder(synth: Synthesized, group: str) -> Path:
+    """The assembly folder CDK zips into the object the group's source action reads."""
+    (action,) = _stage(_pipeline(synth, group), contract.SOURCE_STAGE)["Actions"]
     key = action["Configuration"]["S3ObjectKey"]
-    manifest = json.loads((example.outdir / "Greenlight.assets.json").read_text())
+    manifest = json.loads((synth.outdir / "Greenlight.assets.json").read_text())
     (asset,) = [
         entry
         for entry in manifest["files"].values()
         if any(dest["objectKey"] == key for dest in entry["destinations"].values())
     ]
     assert asset["source"]["packaging"] == "zip"
-    folder = example.outdir / asset["source"]["path"]
+    return synth.outdir / asset["source"]["path"]
+
+
+def test_source_bundle_asset_holds_every_stages_settings_and_smoke_test(
+    example: Synthesized,
+) -> None:
+    # GIVEN the folder the source action's S3 object is published from
+    folder = _source_bundle_folder(example, "house-price-linear-learner")
 
     # WHEN the bundle file is read (as the zip CDK publishes would hold it)
     bundle = json.loads((folder / contract.BUNDLE_FILE).read_text())
@@ -176,16 +181,22 @@ def test_source_bundle_asset_holds_every_stages_settings_and_smoke_test(
     assert production["endpointName"] == "house-price-production"
 
 
-def test_bundle_zip_is_readable_by_a_plain_zip_reader(example: Synthesized, tmp_path: Path) -> None:
-    # GIVEN the bundle folder zipped the way an S3 source artifact arrives
-    folder = next((example.outdir).glob("asset.*/" + contract.BUNDLE_FILE)).parent
+def test_published_bundle_zip_gives_the_smoke_test_action_each_stages_spec(
+    example: Synthesized, tmp_path: Path
+) -> None:
+    # GIVEN the source action's bundle folder zipped the way CDK publishes a folder asset
+    folder = _source_bundle_folder(example, "house-price-linear-learner")
     archive = tmp_path / "bundle.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
-        for path in folder.iterdir():
-            zipped.write(path, path.name)
-    # THEN the bundle file sits at the root of the archive
-    with zipfile.ZipFile(archive) as zipped:
-        assert contract.BUNDLE_FILE in zipped.namelist()
+        for path in folder.rglob("*"):
+            zipped.write(path, path.relative_to(folder).as_posix())
+
+    # WHEN the SmokeTest action reads each stage's spec from the archive
+    group = example.config.model_groups[0]
+    specs = {stage: spec_from_bundle(archive.read_bytes(), stage) for stage in group.stage_names}
+
+    # THEN it gets exactly the smoke test each stage is configured with
+    assert specs == {stage.name: stage.smoke_test for stage in group.stages}
 
 
 def test_manual_approval_before_production_notifies_the_topic(example: Synthesized) -> None:

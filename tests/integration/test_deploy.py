@@ -301,12 +301,14 @@ def test_retention_leaves_other_endpoints_configs_alone(world: ActionWorld) -> N
     )
 
     # WHEN versions are deployed with keep 1
-    for _ in range(3):
-        world.deploy(world.register(), rollout=ALL_AT_ONCE, keep_configs=1)
+    runs = [world.deploy(world.register(), rollout=ALL_AT_ONCE, keep_configs=1) for _ in range(3)]
 
-    # THEN the other endpoint's config and model are still there
-    assert f"{ENDPOINT}-eu-v1-abcdef" in world.config_names()
-    assert f"{ENDPOINT}-eu-v1-abcdef" in world.model_names()
+    # THEN this endpoint's oldest config and model were removed, and the other
+    # endpoint's config and model are still there
+    kept = [run.output_variables[contract.OUT_ENDPOINT_CONFIG_NAME] for run in runs[-2:]]
+    other = f"{ENDPOINT}-eu-v1-abcdef"
+    assert world.config_names() == sorted([other, *kept])
+    assert world.model_names() == sorted([other, *kept])
 
 
 def test_artifact_credentials_never_appear_in_logs(
