@@ -33,9 +33,13 @@ CANARY_PERCENT_RANGE: Final = (1, 50)  # "less than or equal to 50% of the varia
 LINEAR_STEP_PERCENT_RANGE: Final = (10, 50)  # "must be 10-50% of the variant"
 MAX_ROLLBACK_ALARMS: Final = 10
 
-_GROUP_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# SageMaker's name pattern, with its separate 63-character limit (hyphens count too).
+_GROUP_NAME = re.compile(r"^(?=.{1,63}$)[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 _STAGE_NAME = re.compile(r"^[a-z0-9](-?[a-z0-9])*$")
-_ENDPOINT_NAME = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
+# Deploy names an endpoint's models and configs "<endpointName>-v<version>-<6 hex>",
+# which must fit SageMaker's 63 characters for versions up to 99999: 63 - 14 = 49.
+ENDPOINT_NAME_MAX = 49
+_ENDPOINT_NAME = re.compile(rf"^(?=.{{1,{ENDPOINT_NAME_MAX}}}$)[a-z0-9](-*[a-z0-9])*$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
@@ -485,7 +489,7 @@ def _stage(raw: Any, path: str) -> StageConfig:
     endpoint = obj.string(
         "endpointName",
         pattern=_ENDPOINT_NAME,
-        expected="lowercase letters, digits and hyphens, at most 63 characters",
+        expected=f"lowercase letters, digits and hyphens, at most {ENDPOINT_NAME_MAX} characters",
     )
     instance_type = obj.string(
         "instanceType",

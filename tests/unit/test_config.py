@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from deploy.logic import resource_name
 from stacks.config import (
     ConfigError,
     GreenlightConfig,
@@ -263,7 +264,8 @@ def test_datapoints_above_evaluation_periods_is_refused() -> None:
     ("key", "value", "expected"),
     [
         ("endpointName", "Churn-Staging", "lowercase letters, digits and hyphens"),
-        ("endpointName", "e" * 64, "lowercase letters, digits and hyphens"),
+        ("endpointName", "e" * 50, "lowercase letters, digits and hyphens, at most 49"),
+        ("endpointName", "e" + "-e" * 25, "lowercase letters, digits and hyphens, at most 49"),
         ("name", "Staging", "lowercase letters, digits and single hyphens"),
         ("instanceType", "m5.large", "a SageMaker instance type like ml.m5.large"),
     ],
@@ -275,6 +277,34 @@ def test_badly_formed_names_are_refused(key: str, value: str, expected: str) -> 
     message = _refusal(raw)
     assert message.startswith(f"greenlight.modelGroups[0].stages[0].{key}: expected {expected}")
     assert json.dumps(value) in message
+
+
+def test_a_group_name_over_63_characters_counting_hyphens_is_refused() -> None:
+    # GIVEN a group name of 65 characters, most of them hyphens between letters
+    raw = _valid()
+    raw["modelGroups"][0]["name"] = "g" + "-g" * 32
+
+    # THEN it is refused with the limit named
+    message = _refusal(raw)
+    assert message.startswith("greenlight.modelGroups[0].name: expected a model package group")
+    assert "1-63 characters" in message
+
+
+def test_names_at_their_limits_are_accepted_and_deploy_can_name_their_configs() -> None:
+    # GIVEN a group name at SageMaker's 63 characters and an endpoint name at 49
+    raw = _valid()
+    raw["modelGroups"][0]["name"] = "g" + "-g" * 31
+    raw["modelGroups"][0]["stages"][0]["endpointName"] = "e" + "-e" * 24
+
+    # WHEN parsed
+    (group,) = parse_config(raw).model_groups
+
+    # THEN both are kept, and Deploy's config name for version 99999 still fits
+    assert len(group.name) == 63
+    endpoint = group.stages[0].endpoint_name
+    assert len(endpoint) == 49
+    arn = f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{group.name}/99999"
+    assert len(resource_name(endpoint, arn, "job-id")) <= 63
 
 
 def test_share_with_an_account_id_that_is_not_twelve_digits_is_refused() -> None:
