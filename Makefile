@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: install browser test lint typecheck pytest synth sandbox bench clean
+.PHONY: install browser lock test lint typecheck pytest synth sandbox bench clean
 
 # Idempotent: rebuilds .venv or node_modules only when their pinned files change.
 install: $(VENV)/.install-stamp node_modules/.install-stamp browser
@@ -17,11 +17,21 @@ browser:
 	@bash scripts/install-chromium.sh
 
 # The editable install maps each top-level package once: a new lambdas/ package re-runs it.
-$(VENV)/.install-stamp: pyproject.toml $(wildcard lambdas/*/__init__.py)
+$(VENV)/.install-stamp: pyproject.toml constraints.txt $(wildcard lambdas/*/__init__.py)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -c constraints.txt
 	touch $@
+
+# Re-pin constraints.txt from a clean environment built from pyproject.toml alone.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
+	{ head -n 3 constraints.txt; .venv-lock/bin/pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt
+	rm -rf .venv-lock
 
 node_modules/.install-stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

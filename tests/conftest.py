@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
 #: The CDK synthesis fixtures, registered once so every suite shares one synthesis of
@@ -22,6 +24,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         suite = Path(str(item.path)).relative_to(REPO_ROOT / "tests").parts[0]
         if suite in _SYNTH_SUITES:
             item.add_marker(pytest.mark.xdist_group("cdk"))
+
+
+@pytest.fixture(autouse=True)
+def fresh_default_session() -> Iterator[None]:
+    """boto3's default session (credentials, hooks) does not outlive the test that
+    made it."""
+    yield
+    boto3.DEFAULT_SESSION = None
 
 
 @pytest.fixture(autouse=True)
