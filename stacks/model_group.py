@@ -37,6 +37,10 @@ SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 #: group's outcomes and acts, put one conditionally. Its TransactWriteItems holds only
 #: Put items, and DynamoDB authorises each item of a transaction as its own PutItem.
 TRIGGER_LEDGER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
+#: The trigger reads a version, and writes a gate refusal back to it.
+TRIGGER_PACKAGE_ACTIONS = ("sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage")
+#: The recorder writes stage outcomes back to a version.
+RECORDER_PACKAGE_ACTIONS = ("sagemaker:UpdateModelPackage",)
 #: The recorder appends its records with conditional puts and reads them back; it never
 #: changes one it wrote.
 RECORDER_LEDGER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
@@ -184,25 +188,16 @@ class GreenlightModelGroup(Construct):
         ledger: dynamodb.ITable,
         topic: sns.ITopic,
     ) -> None:
-        role = self.trigger.function.role
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadAndAnnotateModelPackages",
-                actions=["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
-                resources=[arns.model_packages_arn(self, config.name)],
-            )
+        self._grant_event_function(
+            self.trigger.function.role,
+            config,
+            package_statement=("ReadAndAnnotateModelPackages", TRIGGER_PACKAGE_ACTIONS),
+            pipeline_statement=("DrivePipeline", TRIGGER_PIPELINE_ACTIONS),
+            ledger_actions=TRIGGER_LEDGER_ACTIONS,
+            key=key,
+            ledger=ledger,
+            topic=topic,
         )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="DrivePipeline",
-                actions=list(TRIGGER_PIPELINE_ACTIONS),
-                resources=[self.pipeline.pipeline.pipeline_arn],
-            )
-        )
-        _acknowledge_versions(role, config)
-        ledger.grant(role, *TRIGGER_LEDGER_ACTIONS)
-        _grant_publish(role, topic)
-        _grant_key(role, key)
 
     def _grant_recorder(
         self,
@@ -212,23 +207,40 @@ class GreenlightModelGroup(Construct):
         ledger: dynamodb.ITable,
         topic: sns.ITopic,
     ) -> None:
-        role = self.recorder.function.role
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="WriteBackToModelPackages",
-                actions=["sagemaker:UpdateModelPackage"],
-                resources=[arns.model_packages_arn(self, config.name)],
-            )
+        self._grant_event_function(
+            self.recorder.function.role,
+            config,
+            package_statement=("WriteBackToModelPackages", RECORDER_PACKAGE_ACTIONS),
+            pipeline_statement=("ReadPipelineHistory", RECORDER_PIPELINE_ACTIONS),
+            ledger_actions=RECORDER_LEDGER_ACTIONS,
+            key=key,
+            ledger=ledger,
+            topic=topic,
         )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadPipelineHistory",
-                actions=list(RECORDER_PIPELINE_ACTIONS),
-                resources=[self.pipeline.pipeline.pipeline_arn],
+
+    def _grant_event_function(
+        self,
+        role: iam.IRole,
+        config: ModelGroupConfig,
+        *,
+        package_statement: tuple[str, tuple[str, ...]],
+        pipeline_statement: tuple[str, tuple[str, ...]],
+        ledger_actions: tuple[str, ...],
+        key: kms.IKey,
+        ledger: dynamodb.ITable,
+        topic: sns.ITopic,
+    ) -> None:
+        """What the trigger and the recorder both get: actions on this group's versions
+        and on its pipeline, the ledger, the topic and the key; which actions differ."""
+        for (sid, actions), resource in (
+            (package_statement, arns.model_packages_arn(self, config.name)),
+            (pipeline_statement, self.pipeline.pipeline.pipeline_arn),
+        ):
+            role.add_to_principal_policy(
+                iam.PolicyStatement(sid=sid, actions=list(actions), resources=[resource])
             )
-        )
         _acknowledge_versions(role, config)
-        ledger.grant(role, *RECORDER_LEDGER_ACTIONS)
+        ledger.grant(role, *ledger_actions)
         _grant_publish(role, topic)
         _grant_key(role, key)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import App
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 
 from shared.contract import ENV_GROUP_NAME
 from stacks.app import build_app
@@ -104,6 +104,30 @@ class Synthesized:
     @property
     def template_json(self) -> dict[str, Any]:
         return dict(self.template.to_json())
+
+    def assert_encrypted_tls_only_queue(self, queue_id: str) -> None:
+        """The SQS queue ``queue_id`` is encrypted and its policy denies non-TLS access."""
+        queue = self.template_json["Resources"][queue_id]
+        assert queue["Type"] == "AWS::SQS::Queue"
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+        self.template.has_resource_properties(
+            "AWS::SQS::QueuePolicy",
+            {
+                "Queues": [{"Ref": queue_id}],
+                "PolicyDocument": {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "Effect": "Deny",
+                                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                                }
+                            )
+                        ]
+                    )
+                },
+            },
+        )
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {

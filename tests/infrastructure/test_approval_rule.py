@@ -110,28 +110,7 @@ def test_rule_target_has_a_retry_policy_and_an_encrypted_ssl_only_dead_letter_qu
         },
     )
     # THEN the dead-letter queue is encrypted and refuses non-TLS access
-    queue_id = queue.as_string()
-    dlq = synthesized.template_json["Resources"][queue_id]
-    assert dlq["Type"] == "AWS::SQS::Queue"
-    assert dlq["Properties"]["SqsManagedSseEnabled"] is True
-    synthesized.template.has_resource_properties(
-        "AWS::SQS::QueuePolicy",
-        {
-            "Queues": [{"Ref": queue_id}],
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Effect": "Deny",
-                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                            }
-                        )
-                    ]
-                )
-            },
-        },
-    )
+    synthesized.assert_encrypted_tls_only_queue(queue.as_string())
 
 
 def test_trigger_function_keeps_failed_asynchronous_invocations_in_an_encrypted_queue(
