@@ -29,6 +29,7 @@ import boto3
 from moto import mock_aws
 from moto.events.models import events_backends
 
+from pipeline_scripts.emulation.checkpoint import RequestCheckpoint
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.codepipeline import EmulatedCodePipeline
 from pipeline_scripts.emulation.jobs import Artifact, EmulatedJobs
@@ -102,6 +103,8 @@ class Sandbox:
         self.jobs = EmulatedJobs()
         self.runtime = LambdaRuntime(app.functions)
         self.routes = ServiceRoutes()
+        #: Every request passes its checks before it is served (IAM, the service model).
+        self.checkpoint = RequestCheckpoint()
         self.sagemaker: EmulatedSageMaker
         self.engine: PipelineEngine
 
@@ -139,9 +142,11 @@ class Sandbox:
             on_transition=self._publish_pipeline_event,
         )
         self._route()
+        self.checkpoint.install()
         self._provision()
 
     def stop(self) -> None:
+        self.checkpoint.uninstall()
         self.routes.uninstall()
         self.registry.uninstall()
         install_clock(None)
