@@ -3,12 +3,15 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# The CDK CLI and the CDK's Python bindings (jsii) run on the Node.js that package.json
+# pins, not on the system's, which may be out of support.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: install browser lock test lint typecheck pytest synth sandbox bench clean
 
 # Idempotent: rebuilds .venv or node_modules only when their pinned files change.
+# Node.js comes from npm too (package "node"), so the system's Node only runs npm itself.
 install: $(VENV)/.install-stamp node_modules/.install-stamp browser
 
 # Headless Chromium renders the HTML history in the browser tests; installed from

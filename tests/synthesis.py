@@ -23,7 +23,11 @@ from stacks.config import CONTEXT_KEY, GreenlightConfig, load_config, parse_conf
 from stacks.greenlight_stack import STACK_NAME, GreenlightStack
 
 REPO = Path(__file__).resolve().parents[1]
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+# The CDK's bindings run on the Node.js that package.json pins (make install), as
+# `make test` and `make synth` do, also when pytest is run directly.
+_PINNED_NODE = REPO / "node_modules" / ".bin"
+if _PINNED_NODE.is_dir() and str(_PINNED_NODE) not in os.environ.get("PATH", "").split(":"):
+    os.environ["PATH"] = f"{_PINNED_NODE}{os.pathsep}{os.environ.get('PATH', '')}"
 
 #: Gates on, two groups, a LINEAR rollout, a shared registry, a configured role.
 GATED_CONTEXT: dict[str, Any] = {
