@@ -1,8 +1,8 @@
 """The ``greenlight`` command line.
 
 Each subcommand lives in its own module exposing ``add_parser(subparsers)``; the parser
-it adds sets ``func`` (``args -> int``). Errors derived from ``GreenlightError`` become
-one line on stderr and their exit code, never a traceback.
+it adds sets ``func`` (``args -> int``). Errors become one line on stderr and their
+documented exit code (``pipeline_scripts.errors``), never a traceback.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
-from botocore.exceptions import NoCredentialsError
-
-from pipeline_scripts.errors import EXIT_NO_CREDENTIALS, GreenlightError
+from pipeline_scripts.errors import EXIT_OK, error_line
 
 #: Modules that contribute subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -32,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="greenlight",
         description="Safe, audited deployments from SageMaker Model Registry approvals.",
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parser.add_argument("--version", action="version", version=f"greenlight {_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_parser(subparsers)
     return parser
@@ -41,19 +41,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
     try:
         code: int = args.func(args)
-    except GreenlightError as error:
+    except Exception as raised:
+        error = error_line(raised)
+        if error is None:
+            raise
         print(f"greenlight: {error}", file=sys.stderr)
         return error.exit_code
-    except NoCredentialsError:
-        print(
-            "greenlight: no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID, "
-            "or point AWS_ENDPOINT_URL at a sandbox)",
-            file=sys.stderr,
-        )
-        return EXIT_NO_CREDENTIALS
     return code
+
+
+def _version() -> str:
+    try:
+        return version("greenlight")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from botocore.exceptions import ClientError
 
-from pipeline_scripts.errors import GreenlightError, NotFound
+from pipeline_scripts.errors import NotFound, refused
 from pipeline_scripts.history_model import TRIGGERS, HistoryRow, Result, Trigger
 from shared import contract
 from shared.ledger import (
@@ -215,7 +215,7 @@ class HistoryReader:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ValidationException":
                 raise NotFound(f"model package group {self.group!r} not found") from None
-            raise _refused(error, f"cannot read model package group {self.group}") from None
+            raise refused(error, f"cannot read model package group {self.group}") from None
         versions: dict[str, int] = {}
         paginator = self.sagemaker.get_paginator("list_model_packages")
         for page in paginator.paginate(
@@ -249,7 +249,7 @@ class HistoryReader:
                     break  # newest first: every later page is older still
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "PipelineNotFoundException":
-                raise _refused(error, f"cannot list executions of {self.pipeline}") from None
+                raise refused(error, f"cannot list executions of {self.pipeline}") from None
         for execution in executions.values():
             execution.records.sort(key=PipelineRecord.sort_key)
         return executions
@@ -563,10 +563,3 @@ def _status_reason(execution: _Execution) -> str | None:
 def _moment(row: HistoryRow) -> datetime:
     """When the row happened, for ordering and ``--since``."""
     return row.started or row.approval_time or row.ended or _END_OF_TIME
-
-
-def _refused(error: ClientError, what: str) -> GreenlightError:
-    details = error.response.get("Error", {})
-    return GreenlightError(
-        f"{what}: {details.get('Code', 'Unknown')}: {details.get('Message', '')}"
-    )

@@ -27,12 +27,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-import boto3
-from botocore.exceptions import ClientError, EndpointConnectionError, NoRegionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from pipeline_scripts import review
-from pipeline_scripts.errors import GreenlightError, NotFound, Refused, UsageError
+from pipeline_scripts.errors import (
+    GreenlightError,
+    NotFound,
+    Refused,
+    UsageError,
+    refused,
+    unreachable,
+)
 from pipeline_scripts.images import framework_image_uri
+from pipeline_scripts.stack_outputs import client
 from stacks.config import ConfigError, Gates, load_config
 
 if TYPE_CHECKING:
@@ -163,7 +170,7 @@ def register(
             approval_text=approval_text,
         )
     except EndpointConnectionError as error:
-        raise GreenlightError(f"cannot reach SageMaker at {error.kwargs['endpoint_url']}") from None
+        raise unreachable(error) from None
 
 
 def _create(
@@ -190,7 +197,7 @@ def _create(
         try:
             client.create_model_package_group(ModelPackageGroupName=group)
         except ClientError as error:
-            raise _translate(error, f"cannot create model package group {group}") from None
+            raise refused(error, f"cannot create model package group {group}") from None
 
     request: CreateModelPackageInputTypeDef = {
         "ModelPackageGroupName": group,
@@ -212,7 +219,7 @@ def _create(
         arn = created["ModelPackageArn"]
         package = client.describe_model_package(ModelPackageName=arn)
     except ClientError as error:
-        raise _translate(error, f"cannot register a version in {group}") from None
+        raise refused(error, f"cannot register a version in {group}") from None
     version = package.get("ModelPackageVersion") or _version_from_arn(arn)
     status: str = package.get("ModelApprovalStatus", PENDING)
 
@@ -343,16 +350,14 @@ def group_exists(client: SageMakerClient, group: str) -> bool:
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ValidationException":
             return False
-        raise _translate(error, f"cannot read model package group {group}") from None
+        raise refused(error, f"cannot read model package group {group}") from None
     return True
 
 
 def sagemaker_client(region: str | None = None) -> SageMakerClient:
     """A SageMaker client; boto3 honours AWS_ENDPOINT_URL (a sandbox, or any endpoint)."""
-    try:
-        return boto3.client("sagemaker", region_name=region)
-    except NoRegionError:
-        raise UsageError("no AWS region: pass --region or set AWS_REGION") from None
+    sagemaker: SageMakerClient = client("sagemaker", region)
+    return sagemaker
 
 
 def _check_group_name(group: str) -> None:
@@ -449,14 +454,6 @@ def _version_from_arn(arn: str) -> int:
         return int(arn.rsplit("/", 1)[1])
     except (IndexError, ValueError):
         raise GreenlightError(f"cannot read the version number from {arn}") from None
-
-
-def _translate(error: ClientError, doing: str) -> GreenlightError:
-    """One line for a person: what failed, and SageMaker's own code and message."""
-    details = error.response.get("Error", {})
-    code = details.get("Code", "Unknown")
-    message = details.get("Message", str(error))
-    return Refused(f"{doing}: {code}: {message}")
 
 
 # --- command line -------------------------------------------------------------------

@@ -26,10 +26,16 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-import boto3
-from botocore.exceptions import ClientError, EndpointConnectionError, NoRegionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
-from pipeline_scripts.errors import GreenlightError, NotFound, Refused, UsageError
+from pipeline_scripts.errors import (
+    NotFound,
+    Refused,
+    UsageError,
+    refused,
+    unreachable,
+)
+from pipeline_scripts.stack_outputs import client
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -104,7 +110,7 @@ def _run(args: argparse.Namespace) -> int:
             sagemaker=sagemaker,
         )
     except EndpointConnectionError as error:
-        raise GreenlightError(f"cannot reach SageMaker at {error.kwargs['endpoint_url']}") from None
+        raise unreachable(error) from None
     name = f"{args.group}/{args.version}"
     if outcome.changed:
         print(
@@ -116,10 +122,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sagemaker_client(region: str | None) -> SageMakerClient:
-    try:
-        return boto3.client("sagemaker", region_name=region)
-    except NoRegionError:
-        raise UsageError("no AWS region: pass --region or set AWS_REGION") from None
+    sagemaker: SageMakerClient = client("sagemaker", region)
+    return sagemaker
 
 
 def review(
@@ -147,7 +151,7 @@ def review(
     try:
         package = sagemaker.describe_model_package(ModelPackageName=arn)
     except ClientError as error:
-        raise _translate(error, refused=f"cannot read {name}") from None
+        raise refused(error, f"cannot read {name}") from None
     current = package.get("ModelApprovalStatus", PENDING)
     if current == status:
         return ReviewOutcome(arn, current, status, changed=False)
@@ -165,9 +169,7 @@ def review(
             ApprovalDescription=text,
         )
     except ClientError as error:
-        raise _translate(
-            error, refused=f"SageMaker refused {current} -> {status} for {name}"
-        ) from None
+        raise refused(error, f"SageMaker refused {current} -> {status} for {name}") from None
     return ReviewOutcome(arn, current, status, changed=True)
 
 
@@ -189,18 +191,11 @@ def find_model_package_arn(sagemaker: SageMakerClient, *, group: str, version: i
                 if summary.get("ModelPackageVersion") == version:
                     return summary["ModelPackageArn"]
     except ClientError as error:
-        raise _translate(error, refused=f"cannot list versions of {group}") from None
+        raise refused(error, f"cannot list versions of {group}") from None
     try:
         sagemaker.describe_model_package_group(ModelPackageGroupName=group)
     except ClientError as error:
         if error.response["Error"]["Code"] == "ValidationException":
             raise NotFound(f"model package group {group!r} not found") from None
-        raise _translate(error, refused=f"cannot read model package group {group}") from None
+        raise refused(error, f"cannot read model package group {group}") from None
     raise NotFound(f"model package group {group!r} has no version {version}")
-
-
-def _translate(error: ClientError, *, refused: str) -> GreenlightError:
-    """One line for a person: what was refused, and SageMaker's own code and message."""
-    code = error.response.get("Error", {}).get("Code", "Unknown")
-    message = error.response.get("Error", {}).get("Message", str(error))
-    return Refused(f"{refused}: {code}: {message}")

@@ -19,7 +19,7 @@ import boto3
 from botocore.exceptions import ClientError, NoRegionError
 
 from approval_trigger.gates import Gates
-from pipeline_scripts.errors import GreenlightError, NotFound, UsageError
+from pipeline_scripts.errors import NO_REGION, GreenlightError, NotFound, UsageError
 from shared import contract
 from stacks.config import ConfigError, load_config
 
@@ -71,7 +71,7 @@ def client(service: str, region: str | None) -> Any:
     try:
         return boto3.client(service, region_name=region)  # type: ignore[call-overload]
     except NoRegionError:
-        raise UsageError("no AWS region: pass --region or set AWS_REGION") from None
+        raise UsageError(NO_REGION) from None
 
 
 def group_settings(args: argparse.Namespace, group: str | None) -> GroupSettings:
