@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,13 @@ MAX_CONTENT_TYPE_LENGTH: Final = 256
 _GROUP_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]*)/(?P<key>.*)$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+#: REGISTRY/REPOSITORY[:TAG|@DIGEST], the registry a host name (with a dot, or localhost),
+#: an optional port; what CreateModel can pull, not merely what the registry stores.
+_IMAGE_URI = re.compile(
+    r"^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)+|localhost)(?::\d{1,5})?"
+    r"/[a-z0-9]+(?:[._/-][a-z0-9]+)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})?$"
+)
 _MIME_TYPE = re.compile(r"^[\w.+-]+/[\w.+*-]+(\s*;.*)?$")
 #: Besides letters, separators and digits, the characters metadata keys and values allow.
 _METADATA_PUNCTUATION: Final = frozenset("_.:/=+-@")
@@ -401,7 +409,7 @@ def _check_image_choice(
                 "--framework-version and --instance-type choose a --framework image; "
                 "they do not apply to --image"
             )
-        if not image or any(c.isspace() for c in image) or len(image) > MAX_IMAGE_LENGTH:
+        if len(image) > MAX_IMAGE_LENGTH or not _IMAGE_URI.match(image):
             raise UsageError(
                 f"--image {image!r} is not an image URI: REGISTRY/REPOSITORY[:TAG|@DIGEST], "
                 f"at most {MAX_IMAGE_LENGTH} characters, no spaces"
@@ -560,6 +568,13 @@ def _run(args: argparse.Namespace) -> int:
         gates=gates,
         region=args.region,
     )
+    if registration.group_created:
+        print(
+            f"greenlight: warning: created model package group {args.group}, which no "
+            "Greenlight pipeline watches yet: approving its versions deploys nothing until "
+            "a platform team adds the group to cdk.json and deploys (README: Platform team)",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(registration.to_json(), indent=2))
     else:

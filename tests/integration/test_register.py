@@ -835,3 +835,67 @@ def test_cli_register_framework_without_the_sdk_exits_usage_with_the_install_hin
     assert code == EXIT_USAGE
     assert "install it with pip install 'greenlight[sdk]'" in capsys.readouterr().err
     assert _versions(sagemaker) == []
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "notanimage",
+        "linear-learner:1",
+        "382416733822.dkr.ecr.us-east-1.amazonaws.com/",
+        "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:bad tag",
+        "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner@sha256:abc",
+    ],
+)
+def test_register_refuses_an_image_that_is_not_an_image_uri(
+    sagemaker: SageMakerClient, group: str, image: str
+) -> None:
+    # GIVEN an existing group
+    # WHEN the image is not REGISTRY/REPOSITORY[:TAG|@DIGEST]
+    with pytest.raises(UsageError) as raised:
+        register(group, model_data=MODEL_DATA, image=image, sagemaker=sagemaker)
+
+    # THEN the refusal names the option and the value, and nothing was registered
+    assert str(raised.value).startswith(f"--image {image!r} is not an image URI")
+    assert (
+        sagemaker.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"] == []
+    )
+
+
+@pytest.mark.parametrize(
+    "image",
+    [IMAGE, XGBOOST_1_7_IMAGE, "localhost:5000/house-price/model@sha256:" + "a" * 64],
+)
+def test_register_accepts_image_uris_with_a_tag_or_a_digest(
+    sagemaker: SageMakerClient, group: str, image: str
+) -> None:
+    result = register(group, model_data=MODEL_DATA, image=image, sagemaker=sagemaker)
+    assert result.image == image
+
+
+def test_register_create_group_warns_that_no_pipeline_watches_the_new_group(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN no group yet
+    with mock_aws():
+        # WHEN the CLI registers a version with --create-group
+        code = main(
+            [
+                "register",
+                "brand-new-model",
+                "--create-group",
+                "--model-data",
+                MODEL_DATA,
+                "--image",
+                IMAGE,
+                "--region",
+                "us-east-1",
+            ]
+        )
+
+    # THEN it registers, and warns on stderr that approving will deploy nothing yet
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "warning: created model package group brand-new-model" in err
+    assert "deploys nothing" in err
+    assert "Platform team" in err
