@@ -97,7 +97,10 @@ def _run(args: argparse.Namespace) -> int:
         codepipeline=stack_outputs.client("codepipeline", args.region),
     )
     rows = reader.rows(since=since)
-    text = render(rows, args.format, group=settings.group, stages=settings.stages)
+    if not rows and since is not None and args.format == "table":
+        text = f"No history since {since.isoformat()}.\n"
+    else:
+        text = render(rows, args.format, group=settings.group, stages=settings.stages)
     if args.output is None:
         sys.stdout.write(text)
         return 0

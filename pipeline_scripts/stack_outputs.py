@@ -80,13 +80,10 @@ def group_settings(args: argparse.Namespace, group: str | None) -> GroupSettings
     With no GROUP the config must hold exactly one group."""
     stages_flag: str | None = getattr(args, "stages", None)
     path: Path | None = getattr(args, "config", None)
-    if stages_flag and path is None:
+    if stages_flag and path is None and not _configures(DEFAULT_CONFIG, group):
         if group is None:
             raise UsageError("GROUP is required with --stages")
-        stages = tuple(s.strip() for s in stages_flag.split(",") if s.strip())
-        if not stages:
-            raise UsageError("--stages: expected a comma-separated list of stage names")
-        return GroupSettings(group=group, stages=stages)
+        return GroupSettings(group=group, stages=_stage_list(stages_flag))
     path = path or DEFAULT_CONFIG
     if not path.exists():
         raise UsageError(f"no config at {path}: pass --config PATH, or GROUP and --stages")
@@ -106,7 +103,14 @@ def group_settings(args: argparse.Namespace, group: str | None) -> GroupSettings
         raise NotFound(f"group {group!r} is not in {path} (groups: {names})") from None
     stages = settings.stage_names
     if stages_flag:
-        stages = tuple(s.strip() for s in stages_flag.split(",") if s.strip())
+        chosen = _stage_list(stages_flag)
+        unknown = [name for name in chosen if name not in stages]
+        if unknown:
+            raise UsageError(
+                f"--stages: {', '.join(unknown)} not a stage of {group} in {path} "
+                f"(stages: {', '.join(stages)})"
+            )
+        stages = chosen
     return GroupSettings(
         group=group,
         stages=stages,
@@ -176,3 +180,21 @@ def stack_outputs(cloudformation: Any) -> dict[str, str]:
         for o in stack.get("Outputs", [])
         if "OutputKey" in o and "OutputValue" in o
     }
+
+
+def _stage_list(flag: str) -> tuple[str, ...]:
+    stages = tuple(s.strip() for s in flag.split(",") if s.strip())
+    if not stages:
+        raise UsageError("--stages: expected a comma-separated list of stage names")
+    return stages
+
+
+def _configures(path: Path, group: str | None) -> bool:
+    """Whether ``path`` is a readable config that holds ``group``: then --stages names
+    are checked against it."""
+    if group is None or not path.exists():
+        return False
+    try:
+        return any(g.name == group for g in load_config(path).model_groups)
+    except ConfigError:
+        return False

@@ -178,7 +178,13 @@ def _line(status: StageStatus) -> str:
     if status.last is None:
         last = "no outcome recorded"
     else:
-        last = f"last: {status.last.record} v{status.last.model_package_version}"
+        last = f"last: {_outcome(status.last.record)} v{status.last.model_package_version}"
         if status.last.reason:
             last += f" ({status.last.reason})"
     return f"  {status.stage}: {live}; {last}"
+
+
+def _outcome(record: str) -> str:
+    """A ledger outcome as a phrase before the version it concerns: a rollback names the
+    version it put back ("rolled back to v1")."""
+    return "rolled back to" if record == RECORD_ROLLED_BACK else record

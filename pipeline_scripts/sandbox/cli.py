@@ -93,6 +93,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def _run(args: argparse.Namespace) -> int:
     if args.list:
+        if args.json:
+            listed = [
+                {"name": s.name, "summary": s.summary, "needsGates": s.needs_gates}
+                for s in SCENARIOS
+            ]
+            print(json.dumps(listed, indent=2))
+            return EXIT_OK
         for known in SCENARIOS:
             gated = " (synthesizes a gates-on variant)" if known.needs_gates else ""
             print(f"{known.name:28} {known.summary}{gated}")

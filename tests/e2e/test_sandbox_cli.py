@@ -27,6 +27,18 @@ def test_list_names_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:
         assert known.summary in out
 
 
+def test_list_with_json_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
+    # WHEN the scenarios are listed as JSON
+    code = main(["sandbox", "--list", "--json"])
+
+    # THEN stdout is one JSON document naming each scenario with its summary
+    listed = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [(s["name"], s["summary"], s["needsGates"]) for s in listed] == [
+        (s.name, s.summary, s.needs_gates) for s in SCENARIOS
+    ]
+
+
 def test_an_unknown_scenario_is_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

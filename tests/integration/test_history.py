@@ -245,6 +245,18 @@ def test_since_keeps_only_rows_from_that_time_on(
     ]
 
 
+def test_since_after_the_last_row_says_nothing_happened_since_then_not_never(
+    world: PipelineWorld, scenario: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the scenario's history
+    # WHEN the table is asked for rows from a date after all of them
+    code, out, _ = _run(capsys, "history", GROUP, "--since", "2099-01-01", *common_flags(world))
+
+    # THEN it says there is nothing since then, not that nothing was ever recorded
+    assert code == 0
+    assert out == "No history since 2099-01-01T00:00:00+00:00.\n"
+
+
 def test_history_of_a_group_with_no_deployments_says_so(
     world: PipelineWorld, capsys: pytest.CaptureFixture[str]
 ) -> None:

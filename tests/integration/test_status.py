@@ -16,7 +16,7 @@ from pipeline_world import (
 )
 
 from pipeline_scripts import cli
-from pipeline_scripts.errors import EXIT_FAILURE, EXIT_NOT_FOUND
+from pipeline_scripts.errors import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_USAGE
 from shared import ledger
 
 pytestmark = pytest.mark.integration
@@ -84,7 +84,7 @@ def test_status_shows_the_live_version_its_approver_and_the_last_outcome_per_sta
     assert lines[1].startswith("  staging: v2 live since 2026-01-05 ")
     assert f"approved by {approver}; last: deployed v2" in lines[1]
     assert lines[2].startswith("  production: v1 live since ")
-    assert "; last: rolled-back v1 (Bake failed: alarm " in lines[2]
+    assert "; last: rolled back to v1 (Bake failed: alarm " in lines[2]
     assert not any(line.startswith("WARNING") for line in lines)
 
 
@@ -150,3 +150,19 @@ def test_status_of_an_unknown_group_is_one_line_and_exit_3(
     # THEN one line on stderr
     assert (code, out) == (EXIT_NOT_FOUND, "")
     assert err.splitlines() == ["greenlight: model package group 'nope' not found"]
+
+
+def test_status_refuses_stages_the_groups_config_does_not_have(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN the project's cdk.json, whose group has staging and production
+    # WHEN status is asked for stages it does not have
+    code = cli.main(["status", "house-price-linear-learner", "--stages", "foo,staging,bar"])
+
+    # THEN it names the unknown ones and the real ones, before calling AWS
+    err = capsys.readouterr().err.strip()
+    assert code == EXIT_USAGE
+    assert err == (
+        "greenlight: --stages: foo, bar not a stage of house-price-linear-learner in cdk.json "
+        "(stages: staging, production)"
+    )
