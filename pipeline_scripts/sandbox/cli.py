@@ -38,13 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "emulation of what moto lacks): scripted scenarios, or a server for boto3."
         ),
     )
-    parser.add_argument(
-        "--cdk-out",
-        type=Path,
-        default=Path("cdk.out"),
-        metavar="DIR",
-        help="the synthesized cloud assembly (default: cdk.out; `make synth` writes it)",
-    )
+    _add_cdk_out(parser, default=Path("cdk.out"))
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument(
         "--scenario",
@@ -73,6 +67,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         ),
     )
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="default: 4566")
+    # Given after `serve` as well as before it; the value given last wins.
+    _add_cdk_out(serve, default=argparse.SUPPRESS)
     serve.set_defaults(func=_serve)
     approve = actions.add_parser(
         "approve-stage",
@@ -86,6 +82,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     approve.add_argument("--reject", action="store_true", help="reject instead of approve")
     approve.add_argument("--summary", default="approved from the greenlight CLI")
     approve.set_defaults(func=_approve_stage)
+
+
+def _add_cdk_out(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    parser.add_argument(
+        "--cdk-out",
+        type=Path,
+        default=default,
+        metavar="DIR",
+        help="the synthesized cloud assembly (default: cdk.out; `make synth` writes it)",
+    )
 
 
 # --- scripted scenarios --------------------------------------------------------------------

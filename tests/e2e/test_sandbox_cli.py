@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_scripts.cli import main
+from pipeline_scripts.cli import build_parser, main
 from pipeline_scripts.sandbox import cli as sandbox_cli
 from pipeline_scripts.sandbox.scenarios import SCENARIOS, Scenario
 from pipeline_scripts.sandbox.story import Story
@@ -37,6 +37,29 @@ def test_list_with_json_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert [(s["name"], s["summary"], s["needsGates"]) for s in listed] == [
         (s.name, s.summary, s.needs_gates) for s in SCENARIOS
     ]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sandbox", "--cdk-out", "elsewhere", "serve", "--port", "4567"],
+        ["sandbox", "serve", "--cdk-out", "elsewhere", "--port", "4567"],
+    ],
+    ids=["before serve", "after serve"],
+)
+def test_cdk_out_is_taken_before_or_after_serve(argv: list[str]) -> None:
+    # WHEN --cdk-out is given on either side of `serve`
+    args = build_parser().parse_args(argv)
+
+    # THEN serve gets it
+    assert args.cdk_out == Path("elsewhere")
+    assert args.port == 4567
+
+
+def test_serve_help_lists_cdk_out(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["sandbox", "serve", "--help"])
+    assert "--cdk-out DIR" in capsys.readouterr().out
 
 
 def test_an_unknown_scenario_is_one_line_and_exit_2(
