@@ -41,6 +41,7 @@ from pipeline_scripts.emulation.registry import RegistryEmulation
 from pipeline_scripts.emulation.sagemaker import EmulatedSageMaker
 from pipeline_scripts.emulation.service import Operation, ServiceRoutes
 from pipeline_scripts.sandbox.engine import Change, PipelineEngine
+from pipeline_scripts.sandbox.moto_clock import MotoClock
 from pipeline_scripts.sandbox.runtime import LambdaRuntime
 from pipeline_scripts.sandbox.template import ACCOUNT_ID, REGION, AppSpec, load_app
 from shared.clock import install_clock
@@ -102,6 +103,7 @@ class Sandbox:
         self.jobs = EmulatedJobs()
         self.runtime = LambdaRuntime(app.functions)
         self.routes = ServiceRoutes()
+        self.moto_clock = MotoClock(self.clock)
         self.sagemaker: EmulatedSageMaker
         self.engine: PipelineEngine
 
@@ -125,6 +127,8 @@ class Sandbox:
         self._saved_environment = {name: os.environ.get(name) for name in _SANDBOX_ENVIRONMENT}
         for name, value in _SANDBOX_ENVIRONMENT.items():
             os.environ.setdefault(name, value)
+        # Every time the sandbox shows is virtual, moto's own stamps included.
+        self.moto_clock.install()
         self.registry.install()
         self.sagemaker = EmulatedSageMaker(self.clock, account_id=ACCOUNT_ID, region=REGION)
         # The handlers' waits pass in virtual time, and let the endpoints and their
@@ -144,6 +148,7 @@ class Sandbox:
     def stop(self) -> None:
         self.routes.uninstall()
         self.registry.uninstall()
+        self.moto_clock.uninstall()
         install_clock(None)
         for name, value in self._saved_environment.items():
             if value is None:
