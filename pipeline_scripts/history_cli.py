@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any, Final
 
 from pipeline_scripts import stack_outputs
+from pipeline_scripts.cli_clock import cli_clock
 from pipeline_scripts.errors import GreenlightError, UsageError
 from pipeline_scripts.history import HistoryReader
 from pipeline_scripts.history_html import render_history_html
 from pipeline_scripts.history_model import HistoryRow
-from shared.clock import current_clock
 from shared.ledger import Ledger
 
 FORMATS: Final = ("table", "json", "csv", "html")
@@ -131,7 +131,7 @@ def render(
         return buffer.getvalue()
     if fmt == "html":
         return render_history_html(
-            rows, group=group, generated_at=now or current_clock().now(), stages=stages
+            rows, group=group, generated_at=now or cli_clock().now(), stages=stages
         )
     return _table(rows)
 

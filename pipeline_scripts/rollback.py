@@ -21,10 +21,10 @@ from botocore.exceptions import ClientError
 
 from approval_trigger.logic import ApprovalTrigger, TriggerConfig
 from pipeline_scripts import stack_outputs
+from pipeline_scripts.cli_clock import cli_clock
 from pipeline_scripts.errors import NotFound, Refused, UsageError
 from pipeline_scripts.review import find_model_package_arn
 from shared import contract
-from shared.clock import current_clock
 from shared.ledger import OUTCOME_ROLLBACK_STARTED, OUTCOME_STARTED, Outcome, RollbackStart
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ def _trigger(args: argparse.Namespace, settings: stack_outputs.GroupSettings) ->
         codepipeline=stack_outputs.client("codepipeline", args.region),
         sns=stack_outputs.client("sns", args.region),
         dynamodb=stack_outputs.client("dynamodb", args.region),
+        clock=cli_clock(),
     )
 
 
@@ -152,7 +153,7 @@ def _rollback(args: argparse.Namespace) -> int:
                 f"{args.stage}: rolled back to v{target_version} (execution {target_id}) "
                 f"in {rollback_id}"
             ),
-            recorded_at=current_clock().now(),
+            recorded_at=trigger.clock.now(),
             model_package_arn=target_arn or None,
             model_package_version=target_version,
             trigger_reason=contract.REASON_MANUAL_ROLLBACK,

@@ -67,6 +67,7 @@ TOP_KEYS: Final = (
 GROUP_KEYS: Final = (
     "name",
     "description",
+    "adoptExistingGroup",
     "shareWithAccounts",
     "modelExecutionRoleArn",
     "modelDataBuckets",
@@ -208,6 +209,9 @@ class ModelGroupConfig:
     model_data_buckets: tuple[str, ...] = ()
     retain_endpoints_on_destroy: bool = False
     keep_endpoint_configs: int = 3
+    #: The group exists already (made by data scientists, or kept by an earlier stack):
+    #: the stack uses it by name instead of creating it.
+    adopt_existing_group: bool = False
 
     @property
     def stage_names(self) -> tuple[str, ...]:
@@ -552,6 +556,15 @@ def _group(raw: Any, path: str) -> ModelGroupConfig:
         lambda v, at: _string(v, at, pattern=_BUCKET_NAME, expected="an S3 bucket name"),
         default=(),
     )
+    adopt = obj.boolean("adoptExistingGroup", False)
+    if adopt and accounts:
+        # CloudFormation sets a group's resource policy only on a group it creates.
+        raise ConfigError(
+            obj.at("adoptExistingGroup"),
+            "cannot be true together with shareWithAccounts: the stack cannot set the "
+            "resource policy of a group it does not create; put the policy on the existing "
+            "group (PutModelPackageGroupPolicy) and remove shareWithAccounts",
+        )
     stages = obj.items("stages", _stage, non_empty=True)
     seen: dict[str, int] = {}
     for index, stage in enumerate(stages):
@@ -579,6 +592,7 @@ def _group(raw: Any, path: str) -> ModelGroupConfig:
         model_data_buckets=buckets,
         retain_endpoints_on_destroy=obj.boolean("retainEndpointsOnDestroy", False),
         keep_endpoint_configs=obj.integer("keepEndpointConfigs", low=1, high=20, default=3),
+        adopt_existing_group=adopt,
     )
 
 

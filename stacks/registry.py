@@ -20,10 +20,19 @@ SHARED_ACTIONS = (
 
 
 class ModelRegistryGroup(Construct):
-    """Exposes ``group`` (the CfnModelPackageGroup) and ``group_name``."""
+    """Exposes ``group`` (the CfnModelPackageGroup, or None for an adopted group) and
+    ``group_name``.
+
+    With ``adoptExistingGroup`` the group already exists in the account (created by data
+    scientists first, or retained by an earlier stack): CloudFormation would fail to
+    create a second resource of that name, so the stack refers to it by name only."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: ModelGroupConfig) -> None:
         super().__init__(scope, construct_id)
+        self.group_name = config.name
+        self.group: sagemaker.CfnModelPackageGroup | None = None
+        if config.adopt_existing_group:
+            return
         policy = None
         if config.share_with_accounts:
             policy = iam.PolicyDocument(
@@ -50,4 +59,3 @@ class ModelRegistryGroup(Construct):
         )
         # Versions, approvals and their history outlive the stack.
         self.group.apply_removal_policy(RemovalPolicy.RETAIN)
-        self.group_name = config.name

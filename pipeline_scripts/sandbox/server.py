@@ -12,17 +12,61 @@ from __future__ import annotations
 import json
 import signal
 import threading
+from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any
 
-from moto.server import ThreadedMotoServer
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
 
+from pipeline_scripts.cli_clock import CLOCK_PATH
 from pipeline_scripts.errors import EXIT_OK
 from pipeline_scripts.sandbox.template import AppSpec
 from pipeline_scripts.sandbox.world import Sandbox
+from shared.clock import Clock
 
 #: How often the background loop looks for work, in wall-clock seconds.
 TICK_SECONDS = 0.2
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def with_clock_route(app: WsgiApp, clock: Clock) -> WsgiApp:
+    """``app``, also answering ``GET CLOCK_PATH`` with the sandbox's time, so the
+    ``greenlight`` CLI stamps what it records in the sandbox's time."""
+
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == CLOCK_PATH and environ.get("REQUEST_METHOD") == "GET":
+            body = json.dumps({"now": clock.now().isoformat()}).encode()
+            start_response(
+                "200 OK",
+                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+            )
+            return [body]
+        return app(environ, start_response)
+
+    return serve
+
+
+class _SandboxMotoServer(ThreadedMotoServer):
+    """moto's threaded server, with the sandbox's clock route in front of it."""
+
+    def __init__(self, clock: Clock, *, port: int) -> None:
+        super().__init__(ip_address="127.0.0.1", port=port, verbose=False)
+        self._clock = clock
+
+    def _server_entry(self) -> None:
+        app = with_clock_route(DomainDispatcherApplication(create_backend_app), self._clock)
+        self._server = make_server(
+            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
 
 
 class SandboxServer:
@@ -31,7 +75,7 @@ class SandboxServer:
     def __init__(self, app: AppSpec, *, port: int, log: Any = print) -> None:
         self.port = port
         self.sandbox = Sandbox(app, log=log)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._server = _SandboxMotoServer(self.sandbox.clock, port=port)
         self._stop = threading.Event()
         self._loop = threading.Thread(target=self._run, name="greenlight-sandbox", daemon=True)
         self.lock = threading.Lock()

@@ -9,11 +9,15 @@ names the sandbox gives each resource, and hands back plain values.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from shared.contract import ENV_GROUP_NAME
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -24,12 +28,21 @@ class TemplateError(Exception):
     """The cloud assembly is missing, or holds something the sandbox cannot run."""
 
 
+class ResourceAlreadyExists(TemplateError):
+    """CloudFormation cannot create a named resource whose name is taken in the account."""
+
+    def __init__(self, kind: str, name: str, hint: str) -> None:
+        super().__init__(f"CREATE_FAILED {kind} {name!r}: it already exists in the account; {hint}")
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     name: str
     handler: str
     environment: dict[str, str]
+    #: The function's properties with the template's references resolved.
+    properties: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,57 @@ class PipelineSpec:
 
 
 @dataclass(frozen=True)
+class Resource:
+    """One resource of the template: its logical id, physical name and resolved properties."""
+
+    logical_id: str
+    kind: str
+    name: str
+    properties: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Inventory:
+    resources: tuple[Resource, ...]
+    #: Output key -> (resolved value, description).
+    outputs: dict[str, tuple[str, str]]
+    #: S3 object key -> local path, for the stack's file assets (the functions' code).
+    assets: dict[str, Path]
+
+    def of(self, kind: str) -> list[Resource]:
+        return [r for r in self.resources if r.kind == kind]
+
+
+def read_inventory(
+    template: dict[str, Any], resolver: Resolver, assets: dict[str, Path]
+) -> Inventory:
+    """Every resource of the template with its references resolved, and the outputs."""
+    resources = tuple(
+        Resource(
+            logical_id=logical_id,
+            kind=resource["Type"],
+            name=_physical(resolver, logical_id, resource["Type"]),
+            properties=resolver.resolve(resource.get("Properties", {})),
+        )
+        for logical_id, resource in template.get("Resources", {}).items()
+    )
+    outputs = {
+        key: (str(resolver.resolve(output["Value"])), str(output.get("Description", "")))
+        for key, output in template.get("Outputs", {}).items()
+    }
+    return Inventory(resources=resources, outputs=outputs, assets=assets)
+
+
+def _physical(resolver: Resolver, logical_id: str, kind: str) -> str:
+    if kind.startswith("Custom::") or kind == "AWS::CloudFormation::CustomResource":
+        return logical_id
+    reference = resolver.ref(logical_id)
+    if kind == "AWS::SQS::Queue":
+        return reference.rsplit("/", 1)[-1]
+    return reference
+
+
+@dataclass(frozen=True)
 class AppSpec:
     stack_name: str
     model_package_groups: tuple[str, ...]
@@ -76,6 +140,11 @@ class AppSpec:
     tables: dict[str, dict[str, Any]]
     topics: dict[str, str]
     queues: dict[str, str] = field(default_factory=dict)
+    #: Those of ``model_package_groups`` the stack uses but does not create
+    #: (``adoptExistingGroup``): they exist in the account before the stack does.
+    adopted_groups: tuple[str, ...] = ()
+    #: Everything the template declares, as CloudFormation would create it.
+    inventory: Inventory = field(default_factory=lambda: Inventory((), {}, {}))
 
     def function_by_name(self, name: str) -> FunctionSpec:
         for spec in self.functions.values():
@@ -86,6 +155,18 @@ class AppSpec:
 
 def _physical_name(logical_id: str) -> str:
     return f"sandbox-{logical_id}"[:64]
+
+
+def _bucket_name(logical_id: str) -> str:
+    """As CloudFormation names a bucket: stack and logical id, lower case, a unique tail,
+    at most 63 characters."""
+    tail = hashlib.sha256(logical_id.encode()).hexdigest()[:12]
+    return f"greenlight-{logical_id}".lower()[:50] + f"-{tail}"
+
+
+def kms_key_id(logical_id: str) -> str:
+    """The key id the sandbox's KMS key ``logical_id`` gets (a UUID, as KMS's are)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"greenlight-sandbox/{logical_id}"))
 
 
 class Resolver:
@@ -121,11 +202,16 @@ class Resolver:
             "AWS::Events::Rule": "Name",
             "AWS::SageMaker::ModelPackageGroup": "ModelPackageGroupName",
         }
+        key_of_name = name_keys.get(kind, "")
         if kind == "AWS::SNS::Topic":
             return self._arn("sns", props.get("TopicName") or _physical_name(logical_id))
         if kind == "AWS::SQS::Queue":
             name = props.get("QueueName") or _physical_name(logical_id)
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
+        if kind == "AWS::KMS::Key":
+            return kms_key_id(logical_id)
+        if kind == "AWS::S3::Bucket" and key_of_name not in props:
+            return _bucket_name(logical_id)
         if kind == "AWS::SageMaker::ModelPackageGroup":
             return self._arn(
                 "sagemaker", f"model-package-group/{self.resolve(props[name_keys[kind]])}"
@@ -240,6 +326,7 @@ def load_app(cdk_out: Path, stack_name: str = "Greenlight") -> AppSpec:
                 name=resolver.ref(logical_id),
                 handler=props.get("Handler", ""),
                 environment={k: str(resolver.resolve(v)) for k, v in env.items()},
+                properties=resolver.resolve(props),
             )
         elif kind == "AWS::Events::Rule":
             targets = tuple(
@@ -266,16 +353,25 @@ def load_app(cdk_out: Path, stack_name: str = "Greenlight") -> AppSpec:
             topics[logical_id] = resolver.ref(logical_id)
         elif kind == "AWS::SageMaker::ModelPackageGroup":
             groups.append(str(resolver.resolve(props["ModelPackageGroupName"])))
+    adopted = _adopted_groups(functions, groups)
     return AppSpec(
         stack_name=stack_name,
-        model_package_groups=tuple(groups),
+        model_package_groups=(*groups, *adopted),
         functions=functions,
         rules=tuple(rules),
         pipelines=tuple(pipelines),
         alarms=tuple(alarms),
         tables=tables,
         topics=topics,
+        inventory=read_inventory(template, resolver, assets),
+        adopted_groups=adopted,
     )
+
+
+def _adopted_groups(functions: dict[str, FunctionSpec], declared: list[str]) -> tuple[str, ...]:
+    """The groups the functions serve that the template does not create."""
+    served = {f.environment.get(ENV_GROUP_NAME, "") for f in functions.values()}
+    return tuple(sorted(served - set(declared) - {""}))
 
 
 def _logical_id_of(value: Any) -> str | None:

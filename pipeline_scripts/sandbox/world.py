@@ -14,11 +14,9 @@ clock straight to the next thing due.
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,9 +39,18 @@ from pipeline_scripts.emulation.pipeline_events import (
 from pipeline_scripts.emulation.registry import RegistryEmulation
 from pipeline_scripts.emulation.sagemaker import EmulatedSageMaker
 from pipeline_scripts.emulation.service import Operation, ServiceRoutes
+from pipeline_scripts.sandbox.delivery import RuleDelivery
 from pipeline_scripts.sandbox.engine import Change, PipelineEngine
+from pipeline_scripts.sandbox.inventory import provision_inventory, zip_path
+from pipeline_scripts.sandbox.moto_clock import MotoClock
 from pipeline_scripts.sandbox.runtime import LambdaRuntime
-from pipeline_scripts.sandbox.template import ACCOUNT_ID, REGION, AppSpec, load_app
+from pipeline_scripts.sandbox.template import (
+    ACCOUNT_ID,
+    REGION,
+    AppSpec,
+    ResourceAlreadyExists,
+    load_app,
+)
 from shared.clock import install_clock
 
 #: Access keys of the sandbox's people: the registry records who did what by key.
@@ -88,14 +95,19 @@ class Notification:
 class Sandbox:
     """Use as a context manager: ``with Sandbox.from_cdk_out(path) as sandbox: ...``."""
 
-    def __init__(self, app: AppSpec, *, log: Log | None = None) -> None:
+    def __init__(
+        self, app: AppSpec, *, log: Log | None = None, existing_groups: Iterable[str] = ()
+    ) -> None:
         self.app = app
+        #: Model package groups in the account before the stack is deployed: the ones
+        #: the stack adopts, and any a test puts there.
+        self.existing_groups = tuple(dict.fromkeys((*app.adopted_groups, *existing_groups)))
         self.log: Log = log or (lambda _line: None)
         self.clock = VirtualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
         self.notifications: list[Notification] = []
         self._stack = ExitStack()
         self._saved_environment: dict[str, str | None] = {}
-        self._rule_queues: dict[str, str] = {}
+        self.delivery = RuleDelivery(rule.name for rule in app.rules)
         self._notification_queue = ""
         self._events: dict[str, dict[str, Any]] = {}
         self.registry = RegistryEmulation(self.clock)
@@ -105,6 +117,7 @@ class Sandbox:
         self.routes = ServiceRoutes()
         #: Every request passes its checks before it is served (IAM, the service model).
         self.checkpoint = RequestCheckpoint()
+        self.moto_clock = MotoClock(self.clock)
         self.sagemaker: EmulatedSageMaker
         self.engine: PipelineEngine
 
@@ -116,7 +129,12 @@ class Sandbox:
 
     def __enter__(self) -> Sandbox:
         self._stack.enter_context(mock_aws())
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            # A failed provisioning leaves no patch and no mock behind.
+            self.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -128,6 +146,9 @@ class Sandbox:
         self._saved_environment = {name: os.environ.get(name) for name in _SANDBOX_ENVIRONMENT}
         for name, value in _SANDBOX_ENVIRONMENT.items():
             os.environ.setdefault(name, value)
+        # Every time the sandbox shows is virtual, moto's own stamps included.
+        self.moto_clock.install()
+        self.delivery.install()
         self.registry.install()
         self.sagemaker = EmulatedSageMaker(self.clock, account_id=ACCOUNT_ID, region=REGION)
         # The handlers' waits pass in virtual time, and let the endpoints and their
@@ -149,6 +170,8 @@ class Sandbox:
         self.checkpoint.uninstall()
         self.routes.uninstall()
         self.registry.uninstall()
+        self.delivery.uninstall()
+        self.moto_clock.uninstall()
         install_clock(None)
         for name, value in self._saved_environment.items():
             if value is None:
@@ -218,44 +241,122 @@ class Sandbox:
         return {"pipelines": pipelines}
 
     def _provision(self) -> None:
+        """Create what the template declares (docs/aws-behaviour.md, "CloudFormation and
+        the provisioned inventory"), then the pipelines with their source bundles."""
         app = self.app
-        dynamodb, sns, sqs = self.client("dynamodb"), self.client("sns"), self.client("sqs")
-        for name, table in app.tables.items():
+        provision_inventory(app.inventory, self.client)
+        self._provision_tables()
+        self._provision_topics()
+        cloudwatch = self.client("cloudwatch")
+        for alarm in app.alarms:
+            cloudwatch.put_metric_alarm(
+                **{k: v for k, v in alarm.properties.items() if k in _ALARM_KEYS}
+            )
+        self._provision_groups()
+        self._provision_rules()
+        self._publish_stack_outputs()
+        self._provision_pipelines()
+
+    def _provision_groups(self) -> None:
+        """The account's existing groups, then the template's: CloudFormation fails to
+        create a group whose name exists (adopt it with ``adoptExistingGroup``)."""
+        sagemaker = self.client("sagemaker", access_key=DATA_SCIENTIST_KEY)
+        for group in self.existing_groups:
+            sagemaker.create_model_package_group(
+                ModelPackageGroupName=group,
+                ModelPackageGroupDescription="created in SageMaker before the stack",
+            )
+        for group in self.app.model_package_groups:
+            if group in self.app.adopted_groups:
+                continue
+            if group in self.existing_groups:
+                raise ResourceAlreadyExists(
+                    "AWS::SageMaker::ModelPackageGroup",
+                    group,
+                    'set "adoptExistingGroup": true on the group in cdk.json to use it',
+                )
+            self.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
+
+    def _provision_tables(self) -> None:
+        """Each table with the encryption, deletion protection and point-in-time
+        recovery the template declares."""
+        dynamodb = self.client("dynamodb")
+        for name, table in self.app.tables.items():
+            sse = table.get("SSESpecification", {})
             dynamodb.create_table(
                 TableName=name,
                 KeySchema=table["KeySchema"],
                 AttributeDefinitions=table["AttributeDefinitions"],
-                BillingMode="PAY_PER_REQUEST",
+                BillingMode=table.get("BillingMode", "PAY_PER_REQUEST"),
+                DeletionProtectionEnabled=bool(table.get("DeletionProtectionEnabled", False)),
+                **(
+                    {
+                        "SSESpecification": {
+                            "Enabled": bool(sse.get("SSEEnabled", False)),
+                            **({"SSEType": sse["SSEType"]} if "SSEType" in sse else {}),
+                            **(
+                                {"KMSMasterKeyId": sse["KMSMasterKeyId"]}
+                                if "KMSMasterKeyId" in sse
+                                else {}
+                            ),
+                        }
+                    }
+                    if sse
+                    else {}
+                ),
             )
+            recovery = table.get("PointInTimeRecoverySpecification", {})
+            if recovery.get("PointInTimeRecoveryEnabled"):
+                dynamodb.update_continuous_backups(
+                    TableName=name,
+                    PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+                )
+
+    def _provision_topics(self) -> None:
+        sns, sqs = self.client("sns"), self.client("sqs")
         self._notification_queue = sqs.create_queue(QueueName="sandbox-notifications")["QueueUrl"]
         notification_arn = _queue_arn(sqs, self._notification_queue)
-        for topic_arn in app.topics.values():
-            sns.create_topic(Name=topic_arn.rsplit(":", 1)[-1])
+        topics = {r.name: r.properties for r in self.app.inventory.of("AWS::SNS::Topic")}
+        for topic_arn in self.app.topics.values():
+            properties = topics.get(topic_arn, {})
+            sns.create_topic(
+                Name=topic_arn.rsplit(":", 1)[-1],
+                Attributes={
+                    key: str(properties[key])
+                    for key in ("DisplayName", "KmsMasterKeyId")
+                    if key in properties
+                },
+            )
             sns.subscribe(
                 TopicArn=topic_arn,
                 Protocol="sqs",
                 Endpoint=notification_arn,
                 Attributes={"RawMessageDelivery": "false"},
             )
-        cloudwatch = self.client("cloudwatch")
-        for alarm in app.alarms:
-            cloudwatch.put_metric_alarm(
-                **{k: v for k, v in alarm.properties.items() if k in _ALARM_KEYS}
-            )
-        sagemaker = self.client("sagemaker")
-        for group in app.model_package_groups:
-            sagemaker.create_model_package_group(ModelPackageGroupName=group)
+
+    def _provision_rules(self) -> None:
+        """The rules with their real targets; ``self.delivery`` runs the functions."""
         events = self.client("events")
-        for rule in app.rules:
-            queue = sqs.create_queue(QueueName=f"sandbox-rule-{len(self._rule_queues)}")["QueueUrl"]
-            events.put_rule(Name=rule.name, EventPattern=json.dumps(rule.event_pattern))
-            events.put_targets(
-                Rule=rule.name, Targets=[{"Id": "sandbox", "Arn": _queue_arn(sqs, queue)}]
+        declared = {r.logical_id: r.properties for r in self.app.inventory.of("AWS::Events::Rule")}
+        for rule in self.app.rules:
+            properties = declared.get(rule.logical_id, {})
+            events.put_rule(
+                Name=rule.name,
+                EventPattern=json.dumps(rule.event_pattern),
+                State=properties.get("State", "ENABLED"),
+                **(
+                    {"Description": properties["Description"]}
+                    if "Description" in properties
+                    else {}
+                ),
             )
-            self._rule_queues[rule.logical_id] = queue
-        self._publish_stack_outputs()
+            targets = properties.get("Targets", [])
+            if targets:
+                events.put_targets(Rule=rule.name, Targets=targets)
+
+    def _provision_pipelines(self) -> None:
         s3 = self.client("s3")
-        for pipeline in app.pipelines:
+        for pipeline in self.app.pipelines:
             if pipeline.bundle is not None:
                 bundle = pipeline.bundle
                 if bundle.bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
@@ -264,7 +365,7 @@ class Sandbox:
                         Bucket=bundle.bucket, VersioningConfiguration={"Status": "Enabled"}
                     )
                 put = s3.put_object(
-                    Bucket=bundle.bucket, Key=bundle.key, Body=_zip(bundle.local_path)
+                    Bucket=bundle.bucket, Key=bundle.key, Body=zip_path(bundle.local_path)
                 )
                 self.engine.bundles[pipeline.name] = Artifact(
                     name="Bundle",
@@ -275,14 +376,14 @@ class Sandbox:
             self.engine.add_pipeline(pipeline.declaration)
 
     def _publish_stack_outputs(self) -> None:
-        """The stack's outputs, where the CLI looks them up (DescribeStacks)."""
-        outputs = {
-            "LedgerTableName": next(iter(self.app.tables), ""),
-            "NotificationTopicArn": next(iter(self.app.topics.values()), ""),
-        }
+        """The stack, with every output the template declares, resolved (the CLI looks
+        them up with DescribeStacks)."""
         template = {
             "Resources": {},
-            "Outputs": {key: {"Value": value} for key, value in outputs.items() if value},
+            "Outputs": {
+                key: {"Value": value, **({"Description": description} if description else {})}
+                for key, (value, description) in self.app.inventory.outputs.items()
+            },
         }
         self.client("cloudformation").create_stack(
             StackName=self.app.stack_name, TemplateBody=json.dumps(template)
@@ -334,32 +435,17 @@ class Sandbox:
 
         EventBridge does not promise order: ``newest_first`` delivers what is waiting in
         reverse, as a late delivery of an older event would arrive."""
-        sqs = self.client("sqs")
-        delivered = False
+        matched = self.delivery.take()
         for rule in self.app.rules:
-            queue = self._rule_queues[rule.logical_id]
-            waiting: list[dict[str, Any]] = []
-            while True:
-                messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get(
-                    "Messages", []
-                )
-                if not messages:
-                    break
-                for message in messages:
-                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-                    matched = json.loads(message["Body"])
-                    event = self.registry.emitted.get(matched["id"]) or self._events.get(
-                        matched["id"]
-                    )
-                    if event is not None:
-                        waiting.append(event)
-            for event in reversed(waiting) if newest_first else waiting:
-                for function in rule.target_functions:
-                    result = self.runtime.invoke_async(function, event)
-                    self._narrate_invocation(function, event, result)
-                delivered = True
+            waiting = [m for m in matched if m.rule == rule.name]
+            for each in reversed(waiting) if newest_first else waiting:
+                event_id = each.event.get("id", "")
+                event = self.registry.emitted.get(event_id) or self._events.get(event_id)
+                for function in each.functions:
+                    result = self.runtime.invoke_async(function, event or each.event)
+                    self._narrate_invocation(function, event or each.event, result)
         self._drain_notifications()
-        return delivered
+        return bool(matched)
 
     def redeliver(self, event: dict[str, Any]) -> None:
         """Deliver an event again to the functions whose rules match it (EventBridge's
@@ -477,14 +563,3 @@ def _queue_arn(sqs: Any, url: str) -> str:
         "QueueArn"
     ]
     return arn
-
-
-def _zip(path: Path) -> bytes:
-    """The bundle as the CDK publishes a directory asset: a zip of its files."""
-    if path.is_file():
-        return path.read_bytes()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            archive.write(file, file.relative_to(path).as_posix())
-    return buffer.getvalue()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from pipeline_scripts.sandbox.story import Story
-from pipeline_scripts.sandbox.template import load_app
+from pipeline_scripts.sandbox.template import ResourceAlreadyExists, load_app
 from pipeline_scripts.sandbox.world import Sandbox
 
 pytestmark = pytest.mark.e2e
@@ -104,3 +104,138 @@ def test_a_stage_without_its_rollback_condition_leaves_the_bad_version_live(
         assert any(m.startswith("bake of") for m in story.failures("staging"))
         assert [e for e in story.executions() if e.get("executionType") == "ROLLBACK"] == []
         assert story.live("staging") == bad.number
+
+
+def test_the_sandbox_holds_the_templates_inventory_as_cloudformation_creates_it(
+    example_out: Path,
+) -> None:
+    # GIVEN the example app's synthesized template
+    template = json.loads((example_out / TEMPLATE).read_text(encoding="utf-8"))
+    app = load_app(example_out)
+
+    # WHEN the sandbox provisions it
+    with Sandbox(app) as sandbox:
+        functions = {
+            f["FunctionName"]: f for f in sandbox.client("lambda").list_functions()["Functions"]
+        }
+        roles = {r["RoleName"] for r in sandbox.client("iam").list_roles()["Roles"]}
+        log_groups = {
+            g["logGroupName"]: g for g in sandbox.client("logs").describe_log_groups()["logGroups"]
+        }
+        queues = sandbox.client("sqs").list_queues().get("QueueUrls", [])
+        buckets = {b["Name"] for b in sandbox.client("s3").list_buckets()["Buckets"]}
+        (stack,) = sandbox.client("cloudformation").describe_stacks(StackName=app.stack_name)[
+            "Stacks"
+        ]
+        dynamodb = sandbox.client("dynamodb")
+        (table,) = app.tables
+        described = dynamodb.describe_table(TableName=table)["Table"]
+        backups = dynamodb.describe_continuous_backups(TableName=table)
+        targets = {
+            rule.logical_id: sandbox.client("events").list_targets_by_rule(Rule=rule.name)[
+                "Targets"
+            ]
+            for rule in app.rules
+        }
+        iam = sandbox.client("iam")
+        inventory = app.inventory
+        inline_policies = {
+            role.name: set(iam.list_role_policies(RoleName=role.name)["PolicyNames"])
+            for role in inventory.of("AWS::IAM::Role")
+        }
+
+    # THEN every function is there with its runtime, handler, timeout, role and environment
+    declared = _resources(template, "AWS::Lambda::Function")
+    assert len(functions) == len(declared)
+    for function in inventory.of("AWS::Lambda::Function"):
+        shown, props = functions[function.name], function.properties
+        assert shown["Runtime"] == props["Runtime"]
+        assert shown["Handler"] == props["Handler"]
+        assert shown["Timeout"] == props.get("Timeout", 3)
+        assert shown["Role"] == props["Role"]
+        assert shown["Environment"]["Variables"] == props.get("Environment", {}).get(
+            "Variables", {}
+        )
+    # AND every role, with the template's policies attached to it
+    assert {r.name for r in inventory.of("AWS::IAM::Role")} <= roles
+    for policy in inventory.of("AWS::IAM::Policy"):
+        for role in policy.properties["Roles"]:
+            assert policy.properties["PolicyName"] in inline_policies[role]
+    # AND every log group with its retention, every queue, every bucket
+    for group in inventory.of("AWS::Logs::LogGroup"):
+        assert log_groups[group.name]["retentionInDays"] == group.properties["RetentionInDays"]
+    assert {url.rsplit("/", 1)[-1] for url in queues} >= {
+        q.name for q in inventory.of("AWS::SQS::Queue")
+    }
+    assert {b.name for b in inventory.of("AWS::S3::Bucket")} <= buckets
+    assert {p.bundle.bucket for p in app.pipelines if p.bundle} <= buckets
+    # AND each rule's targets are the template's: the function, its DLQ and retry policy
+    for rule in inventory.of("AWS::Events::Rule"):
+        assert targets[rule.logical_id] == rule.properties["Targets"]
+    # AND the stack shows every output the template declares, resolved
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert set(outputs) == set(template["Outputs"])
+    assert outputs["LedgerTableName"] == table
+    # AND the ledger has the declared KMS encryption, deletion protection and PITR
+    (ledger,) = _resources(template, "AWS::DynamoDB::Table")
+    assert described["DeletionProtectionEnabled"] is True
+    assert described["SSEDescription"]["SSEType"] == "KMS"
+    assert (
+        described["SSEDescription"]["KMSMasterKeyArn"]
+        == app.inventory.of("AWS::DynamoDB::Table")[0].properties["SSESpecification"][
+            "KMSMasterKeyId"
+        ]
+    )
+    recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert ledger["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+
+
+def _adopt_the_group(template: dict[str, Any]) -> None:
+    """What ``adoptExistingGroup`` synthesizes: no group resource, the rest unchanged."""
+    resources = template["Resources"]
+    for logical_id in [
+        k for k, r in resources.items() if r["Type"] == "AWS::SageMaker::ModelPackageGroup"
+    ]:
+        del resources[logical_id]
+    for resource in resources.values():
+        resource.pop("DependsOn", None)
+
+
+def test_a_group_that_exists_before_the_stack_makes_its_creation_fail(
+    example_out: Path,
+) -> None:
+    # GIVEN data scientists created the example's group before the stack was deployed
+    app = load_app(example_out)
+    (group,) = app.model_package_groups
+
+    # WHEN the template, which creates that group, is provisioned
+    # THEN it fails as CloudFormation fails on a taken name, pointing at the config key
+    with (
+        pytest.raises(ResourceAlreadyExists, match="adoptExistingGroup"),
+        Sandbox(app, existing_groups=[group]),
+    ):
+        pass
+
+
+def test_an_adopted_group_is_used_as_it_exists_and_its_approvals_deploy(
+    example_out: Path, tmp_path: Path
+) -> None:
+    # GIVEN the example app adopting its group, which exists before the stack
+    adopted = _edited_copy(example_out, tmp_path / "cdk.out", _adopt_the_group)
+    app = load_app(adopted)
+    assert app.model_package_groups == app.adopted_groups == ("house-price-linear-learner",)
+
+    with Sandbox(app) as sandbox:
+        # WHEN a version of the existing group is registered and approved
+        described = sandbox.client("sagemaker").describe_model_package_group(
+            ModelPackageGroupName="house-price-linear-learner"
+        )
+        story = Story(sandbox, name="adopted-group")
+        version = story.register("a good model")
+        story.approve(version)
+        story.settle()
+
+        # THEN the group is the one made before the stack, and the approval reached staging
+        assert described["ModelPackageGroupDescription"] == "created in SageMaker before the stack"
+        assert story.live("staging") == version.number

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -124,6 +125,79 @@ def test_the_lessons_boto3_calls_deploy_through_staging_and_production(
     assert code == 0
     assert "staging: v1 live since" in status
     assert "production: v1 live since" in status
+
+
+def _register_and_approve(server: SandboxServer, description: str) -> str:
+    scientist = _client(server, "sagemaker", DATA_SCIENTIST_KEY)
+    reviewer = _client(server, "sagemaker", REVIEWER_KEY)
+    arn: str = scientist.create_model_package(
+        ModelPackageGroupName=GROUP,
+        ModelPackageDescription=description,
+        InferenceSpecification={
+            "Containers": [
+                {
+                    "Image": "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1",
+                    "ModelDataUrl": "s3://my-bucket/house-price/model.tar.gz",
+                }
+            ],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        ModelApprovalStatus="PendingManualApproval",
+    )["ModelPackageArn"]
+    reviewer.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    return arn
+
+
+def _outcomes(server: SandboxServer) -> list[dict[str, Any]]:
+    dynamodb = _client(server, "dynamodb", REVIEWER_KEY)
+    table = next(iter(server.sandbox.app.tables))
+    items = dynamodb.scan(TableName=table)["Items"]
+    return [
+        {key: next(iter(value.values())) for key, value in item.items()}
+        for item in items
+        if item.get("kind", {}).get("S") == "trigger-outcome"
+    ]
+
+
+def _cli_process(server: SandboxServer, *argv: str) -> subprocess.CompletedProcess[str]:
+    """The ``greenlight`` CLI in its own process, as a user runs it against the server."""
+    root = Path(__file__).resolve().parents[2]
+    environment = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": server.endpoint_url,
+        "AWS_ACCESS_KEY_ID": REVIEWER_KEY,
+        "AWS_SECRET_ACCESS_KEY": "sandbox",
+        "AWS_DEFAULT_REGION": REGION,
+        "PYTHONPATH": os.pathsep.join([str(root), str(root / "lambdas")]),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline_scripts.cli", *argv],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_redeploy_from_the_cli_keeps_later_approvals_current(server: SandboxServer) -> None:
+    # GIVEN v1 approved through the server and its first approval acted on
+    first = _register_and_approve(server, "v1")
+    assert _wait_for(lambda: any(o.get("modelPackageArn") == first for o in _outcomes(server)))
+
+    # WHEN an operator redeploys v1 with the CLI, in its own process, on the server
+    redeploy = _cli_process(server, "redeploy", GROUP, "1", "--stages", "staging,production")
+    assert redeploy.returncode == 0, redeploy.stderr
+
+    # AND a data scientist's v2 is approved afterwards
+    second = _register_and_approve(server, "v2")
+
+    # THEN v2's approval starts a deployment: the redeploy was recorded in the sandbox's
+    # time, so a later approval is not older than it
+    assert _wait_for(lambda: any(o.get("modelPackageArn") == second for o in _outcomes(server)))
+    (outcome,) = [o for o in _outcomes(server) if o.get("modelPackageArn") == second]
+    assert outcome["outcome"] == "started", outcome["reason"]
 
 
 def _history_results(capsys: pytest.CaptureFixture[str]) -> set[str]:

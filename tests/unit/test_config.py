@@ -470,3 +470,27 @@ def test_unknown_rollout_type_is_refused() -> None:
         "greenlight.modelGroups[0].stages[0].rollout.type: expected one of ALL_AT_ONCE, "
         'CANARY, LINEAR, got string "BLUE_GREEN"'
     )
+
+
+# --- adopting an existing model package group ---------------------------------------
+
+
+def test_adopting_an_existing_group_is_read_from_the_group() -> None:
+    # GIVEN a group that says it already exists in the account
+    raw = _valid()
+    raw["modelGroups"][0]["adoptExistingGroup"] = True
+
+    # WHEN parsed THEN the group is marked for adoption
+    assert parse_config(raw).model_groups[0].adopt_existing_group is True
+
+
+def test_adopting_a_group_and_sharing_it_is_refused_naming_the_key() -> None:
+    # GIVEN an adopted group that also asks for a resource policy the stack cannot set
+    raw = _valid()
+    raw["modelGroups"][0]["adoptExistingGroup"] = True
+    raw["modelGroups"][0]["shareWithAccounts"] = ["111122223333"]
+
+    # WHEN parsed THEN the refusal names the key path and says what to do instead
+    message = _refusal(raw)
+    assert message.startswith("greenlight.modelGroups[0].adoptExistingGroup: cannot be true")
+    assert "PutModelPackageGroupPolicy" in message
