@@ -345,6 +345,14 @@ class GreenlightModelGroup(Construct):
         )
         role.add_to_policy(
             iam.PolicyStatement(
+                sid="RecreateFailedEndpoints",
+                # A Failed endpoint accepts only DeleteEndpoint; Deploy then creates it again.
+                actions=["sagemaker:DeleteEndpoint"],
+                resources=endpoint_arns,
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
                 sid="ReadAndTagEndpoints",
                 # CreateEndpoint with Tags also needs AddTags on the endpoint.
                 actions=["sagemaker:DescribeEndpoint", "sagemaker:AddTags"],

@@ -60,8 +60,8 @@ def test_sagemaker_statements_name_only_one_groups_package_and_endpoint_arns(
         )
         assert len(owners) == 1, f"{logical_id} mixes groups: {resources}"
         checked += 1
-    # trigger (1) + deploy (5) + smoke test (1) + recorder (1) + endpoint cleanup (3)
-    assert checked == 11 * len(synthesized.config.model_groups)
+    # trigger (1) + deploy (6) + smoke test (1) + recorder (1) + endpoint cleanup (3)
+    assert checked == 12 * len(synthesized.config.model_groups)
 
 
 def test_unscoped_sagemaker_actions_are_only_the_list_calls(synthesized: Synthesized) -> None:
@@ -243,6 +243,8 @@ def test_deploy_role_allows_exactly_the_calls_deploy_makes(synthesized: Synthesi
         assert allowed["sagemaker:AddTags"] == models | configs | endpoints
         # AND it creates or updates (and reads) only the stage endpoints, on its own configs
         assert allowed["sagemaker:DescribeEndpoint"] == endpoints
+        # AND it deletes only a stage endpoint (one left Failed, to create it again)
+        assert allowed["sagemaker:DeleteEndpoint"] == endpoints
         for action in ("CreateEndpoint", "UpdateEndpoint"):
             assert allowed[f"sagemaker:{action}"] == endpoints | configs, action
         # AND the retention sweep lists on "*" (no resource-level permissions)
