@@ -91,6 +91,7 @@ class GreenlightModelGroup(Construct):
             stage.name: StageAlarms(self, f"Alarms-{stage.name}", group=group, stage=stage)
             for stage in config.stages
         }
+        self.execution_role.allow_reading_alarms(self._alarm_arns())
 
         self.trigger = EventDrivenFunction(
             self,

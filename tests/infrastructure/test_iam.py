@@ -141,6 +141,22 @@ def test_model_execution_role_reads_only_the_configured_model_buckets(gated: Syn
     ]
 
 
+def test_created_model_execution_role_reads_its_groups_auto_rollback_alarms(
+    gated: Synthesized,
+) -> None:
+    # GIVEN the gated app: fraud-detector's execution role is created, churn-predictor's
+    # is configured
+    # WHEN the statements that let the guardrail read alarms are collected
+    described = [
+        {render(resource) for resource in as_list(statement["Resource"])}
+        for _, statement in _statements(gated)
+        if statement.get("Sid") == "ReadAutoRollbackAlarms"
+    ]
+
+    # THEN exactly one, on the created role, names exactly fraud-detector's stage alarms
+    assert described == [_alarm_arns(gated, "fraud-detector")]
+
+
 # --- each role against the calls its runtime code makes ----------------------------------
 
 #: CloudWatch Logs for the function's own log group, and the asynchronous failure queue.
