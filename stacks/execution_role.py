@@ -15,7 +15,7 @@ class ModelExecutionRole(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: ModelGroupConfig) -> None:
         super().__init__(scope, construct_id)
-        self._created = None
+        self._created: iam.Role | None = None
         if config.model_execution_role_arn is not None:
             self.role: iam.IRole = iam.Role.from_role_arn(
                 self, "Configured", config.model_execution_role_arn, mutable=False
@@ -99,7 +99,7 @@ class ModelExecutionRole(Construct):
                 )
             )
         self.role = role
-        self._created: iam.Role | None = role
+        self._created = role
         acknowledge_wildcard_resource(
             role,
             ecr_repositories,
