@@ -15,6 +15,7 @@ class ModelExecutionRole(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: ModelGroupConfig) -> None:
         super().__init__(scope, construct_id)
+        self._created: iam.Role | None = None
         if config.model_execution_role_arn is not None:
             self.role: iam.IRole = iam.Role.from_role_arn(
                 self, "Configured", config.model_execution_role_arn, mutable=False
@@ -98,6 +99,7 @@ class ModelExecutionRole(Construct):
                 )
             )
         self.role = role
+        self._created = role
         acknowledge_wildcard_resource(
             role,
             ecr_repositories,
@@ -126,3 +128,17 @@ class ModelExecutionRole(Construct):
                 f"Model artifacts live under version-specific keys of {bucket}, a bucket the "
                 "configuration names as holding this group's model data; read only.",
             )
+
+    def allow_reading_alarms(self, alarm_arns: list[str]) -> None:
+        """Deployment guardrails read the auto-rollback alarms with this role
+        (``cloudwatch:DescribeAlarms``, per SageMaker's deployment-guardrails page). A
+        configured role is the platform team's to grant."""
+        if self._created is None or not alarm_arns:
+            return
+        self._created.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadAutoRollbackAlarms",
+                actions=["cloudwatch:DescribeAlarms"],
+                resources=alarm_arns,
+            )
+        )

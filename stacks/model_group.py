@@ -91,6 +91,7 @@ class GreenlightModelGroup(Construct):
             stage.name: StageAlarms(self, f"Alarms-{stage.name}", group=group, stage=stage)
             for stage in config.stages
         }
+        self.execution_role.allow_reading_alarms(self._alarm_arns())
 
         self.trigger = EventDrivenFunction(
             self,
@@ -341,6 +342,14 @@ class GreenlightModelGroup(Construct):
                 actions=["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
                 # CreateEndpoint and UpdateEndpoint are also authorised on the config.
                 resources=endpoint_arns + endpoint_configs,
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="RecreateFailedEndpoints",
+                # A Failed endpoint accepts only DeleteEndpoint; Deploy then creates it again.
+                actions=["sagemaker:DeleteEndpoint"],
+                resources=endpoint_arns,
             )
         )
         role.add_to_policy(

@@ -1,9 +1,24 @@
 """Deploy one approved model package version to one stage's endpoint.
 
-First invocation: create a Model from the package ARN and a new EndpointConfig, then
-CreateEndpoint (no endpoint yet) or UpdateEndpoint with the stage's blue/green
-DeploymentConfig and its auto-rollback alarms. Later invocations (continuation tokens)
-poll DescribeEndpoint until the endpoint settles.
+Each invocation does one step and answers CodePipeline; waits are continuation tokens,
+never sleeps, so no invocation comes near the function's timeout:
+
+- First invocation: when the endpoint already serves the version, succeed at once.
+  When it is busy (Creating, Updating, Deleting...), wait for it (a continuation token
+  in the *preparing* phase) and decide again on a later invocation. When it is
+  ``Failed`` (a version whose instances never started: SageMaker then accepts only
+  DeleteEndpoint), delete it and create it afresh on a later invocation. Otherwise
+  create a Model from the package ARN and a new EndpointConfig, then CreateEndpoint (no
+  endpoint) or UpdateEndpoint, and answer in progress.
+- Later invocations (the *deploying* phase) make one DescribeEndpoint each, until the
+  endpoint settles.
+
+The UpdateEndpoint is a blue/green update with the stage's rollout and its alarms as
+auto-rollback alarms, unless the fleet being replaced is itself the problem: SageMaker's
+alarms watch the old fleet too, so a bad fleet would undo its own replacement. When the
+requested version is older than the live one (a stage rollback, a rejection rollback, a
+manual rollback) or a stage alarm is in ALARM already, Deploy replaces the fleet
+ALL_AT_ONCE without AutoRollbackConfiguration; Bake still watches the alarms after it.
 
 Success needs the endpoint InService *on the requested EndpointConfig*: after a
 guardrail rollback SageMaker leaves it InService on the old config, often with no
@@ -19,7 +34,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from shared import contract
 from shared.alarms import alarms_firing
@@ -41,6 +56,11 @@ MAX_NAME_CHARS: Final = 63
 TAG_PACKAGE_ARN: Final = "greenlight:model-package-arn"
 TAG_ENDPOINT: Final = "greenlight:endpoint"
 SETTLING: Final = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
+#: States Deploy waits out before it acts.
+BUSY: Final = SETTLING | {"Deleting"}
+PREPARING: Final = "preparing"
+DEPLOYING: Final = "deploying"
+Phase = Literal["preparing", "deploying"]
 
 
 class DeployError(RuntimeError):
@@ -51,14 +71,16 @@ class DeployError(RuntimeError):
 class Progress:
     """What a continuation token carries between invocations."""
 
-    requested_config: str
-    previous_config: str | None
-    model_name: str
     started: datetime
+    phase: Phase = DEPLOYING
+    requested_config: str = ""
+    previous_config: str | None = None
+    model_name: str = ""
 
     def to_token(self) -> str:
         return json.dumps(
             {
+                "phase": self.phase,
                 "requested": self.requested_config,
                 "previous": self.previous_config,
                 "model": self.model_name,
@@ -71,13 +93,17 @@ class Progress:
     def from_token(cls, token: str) -> Progress:
         try:
             raw = json.loads(token)
+            phase = raw.get("phase", DEPLOYING)
+            if phase not in (PREPARING, DEPLOYING):
+                raise ValueError(f"unknown phase {phase!r}")
             return cls(
+                phase=phase,
                 requested_config=str(raw["requested"]),
                 previous_config=raw["previous"],
                 model_name=str(raw["model"]),
                 started=datetime.fromisoformat(raw["started"]),
             )
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise DeployError(f"continuation token is not a Deploy token ({error})") from None
 
 
@@ -88,8 +114,6 @@ def run(
     sagemaker: SageMakerClient | None = None,
     cloudwatch: CloudWatchClient | None = None,
     clock: Clock | None = None,
-    poll_seconds: float = 15,
-    polls_per_invocation: int = 4,
 ) -> dict[str, str]:
     """Handle one Deploy invocation and report its result to CodePipeline."""
     clock = clock or current_clock()
@@ -100,8 +124,6 @@ def run(
             sagemaker=sagemaker or _sagemaker(),
             cloudwatch=cloudwatch or _cloudwatch(),
             clock=clock,
-            poll_seconds=poll_seconds,
-            polls_per_invocation=polls_per_invocation,
         )
 
     return run_job(event, action, action_name=ACTION, codepipeline=codepipeline, clock=clock)
@@ -113,33 +135,78 @@ def deploy(
     sagemaker: SageMakerClient,
     cloudwatch: CloudWatchClient,
     clock: Clock,
-    poll_seconds: float = 15,
-    polls_per_invocation: int = 4,
 ) -> JobResult:
+    """One step of the deployment: begin (or wait to begin), or poll once."""
     params = DeployParameters.from_json(job.user_parameters)
-    if job.continuation_token:
-        progress = Progress.from_token(job.continuation_token)
-    else:
-        live = _describe_endpoint(sagemaker, params.endpoint_name)
-        if live is not None and live["EndpointStatus"] == "InService":
-            already = _live_version(sagemaker, live["EndpointConfigName"])
-            if already is not None and already[1] == params.model_package_arn:
-                logger.info("%s already serves %s", params.endpoint_name, already[1])
-                return _succeeded(params, live["EndpointConfigName"], already[0], "already live")
-        progress = _start(job, params, live, sagemaker=sagemaker, clock=clock)
+    progress = Progress.from_token(job.continuation_token) if job.continuation_token else None
+    if progress is not None and progress.phase == DEPLOYING:
+        return _poll(params, progress, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock)
+    started = progress.started if progress is not None else clock.now()
+    return _begin(job, params, started, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock)
 
-    status = "unknown"
-    for poll in range(max(polls_per_invocation, 1)):
-        if poll:
-            clock.sleep(poll_seconds)
-        endpoint = _describe_endpoint(sagemaker, params.endpoint_name)
-        if endpoint is None:
-            return Failed(message=f"endpoint {params.endpoint_name} disappeared during deploy")
-        status = endpoint["EndpointStatus"]
-        if status in SETTLING:
-            continue
-        return _settled(params, progress, endpoint, sagemaker=sagemaker, cloudwatch=cloudwatch)
 
+def _begin(
+    job: PipelineJob,
+    params: DeployParameters,
+    started: datetime,
+    *,
+    sagemaker: SageMakerClient,
+    cloudwatch: CloudWatchClient,
+    clock: Clock,
+) -> JobResult:
+    """Act on the endpoint as it is now: succeed, wait, recover, or start the rollout."""
+    live = _describe_endpoint(sagemaker, params.endpoint_name)
+    status = live["EndpointStatus"] if live is not None else None
+    if live is not None and status == "InService":
+        already = _live_version(sagemaker, live["EndpointConfigName"])
+        if already is not None and already[1] == params.model_package_arn:
+            logger.info("%s already serves %s", params.endpoint_name, already[1])
+            return _succeeded(params, live["EndpointConfigName"], already[0], "already live")
+    elif live is not None and status == "Failed":
+        # SageMaker accepts only DeleteEndpoint on a Failed endpoint; recreate it after.
+        logger.info("deleting Failed endpoint %s", params.endpoint_name)
+        sagemaker.delete_endpoint(EndpointName=params.endpoint_name)
+        reason = live.get("FailureReason") or "no FailureReason given"
+        return _preparing(params, started, clock, f"deleting it: it was Failed ({reason})")
+    elif live is not None and status in BUSY:
+        return _preparing(params, started, clock, f"waiting for it to leave {status}")
+    elif live is not None:
+        raise DeployError(
+            f"endpoint {params.endpoint_name} is {status}; it must be InService "
+            "before a new version can be deployed"
+        )
+    progress = _start(job, params, live, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock)
+    progress = Progress(
+        phase=DEPLOYING,
+        requested_config=progress.requested_config,
+        previous_config=progress.previous_config,
+        model_name=progress.model_name,
+        started=started,
+    )
+    return _in_progress(params, progress, clock, "Creating" if live is None else "Updating")
+
+
+def _poll(
+    params: DeployParameters,
+    progress: Progress,
+    *,
+    sagemaker: SageMakerClient,
+    cloudwatch: CloudWatchClient,
+    clock: Clock,
+) -> JobResult:
+    """One DescribeEndpoint: settled (success or failure) or still in progress."""
+    endpoint = _describe_endpoint(sagemaker, params.endpoint_name)
+    if endpoint is None:
+        return Failed(message=f"endpoint {params.endpoint_name} disappeared during deploy")
+    status = endpoint["EndpointStatus"]
+    if status in SETTLING:
+        return _in_progress(params, progress, clock, status)
+    return _settled(params, progress, endpoint, sagemaker=sagemaker, cloudwatch=cloudwatch)
+
+
+def _in_progress(
+    params: DeployParameters, progress: Progress, clock: Clock, status: str
+) -> InProgress:
     waited = int((clock.now() - progress.started).total_seconds())
     return InProgress(
         continuation_token=progress.to_token(),
@@ -148,6 +215,17 @@ def deploy(
             f"({waited} s so far)"
         ),
         external_execution_id=progress.requested_config,
+    )
+
+
+def _preparing(params: DeployParameters, started: datetime, clock: Clock, doing: str) -> InProgress:
+    waited = int((clock.now() - started).total_seconds())
+    return InProgress(
+        continuation_token=Progress(phase=PREPARING, started=started).to_token(),
+        summary=(
+            f"endpoint {params.endpoint_name}: {doing} before deploying "
+            f"{params.model_package_arn} ({waited} s so far)"
+        ),
     )
 
 
@@ -202,15 +280,10 @@ def _start(
     live: Mapping[str, Any] | None,
     *,
     sagemaker: SageMakerClient,
+    cloudwatch: CloudWatchClient,
     clock: Clock,
 ) -> Progress:
-    if live is not None and live["EndpointStatus"] != "InService":
-        reason = live.get("FailureReason")
-        raise DeployError(
-            f"endpoint {params.endpoint_name} is {live['EndpointStatus']}"
-            + (f" ({reason})" if reason else "")
-            + "; it must be InService before a new version can be deployed"
-        )
+    """Create the model and config, then CreateEndpoint or UpdateEndpoint."""
     name = resource_name(params.endpoint_name, params.model_package_arn, job.id)
     tags = [
         {"Key": TAG_PACKAGE_ARN, "Value": params.model_package_arn},
@@ -246,15 +319,55 @@ def _start(
         previous = None
     else:
         previous = str(live["EndpointConfigName"])
+        replacing = _replacing_a_bad_fleet(params, previous, sagemaker, cloudwatch)
+        if replacing:
+            logger.info("replacing the fleet of %s at once: %s", params.endpoint_name, replacing)
+            config = deployment_config(REPLACE_AT_ONCE, ())
+        else:
+            config = deployment_config(params.rollout, params.alarm_names)
         logger.info("updating endpoint %s from %s to %s", params.endpoint_name, previous, name)
         sagemaker.update_endpoint(
             EndpointName=params.endpoint_name,
             EndpointConfigName=name,
-            DeploymentConfig=deployment_config(params.rollout, params.alarm_names),  # type: ignore[arg-type]
+            DeploymentConfig=config,  # type: ignore[arg-type]
         )
     return Progress(
         requested_config=name, previous_config=previous, model_name=name, started=clock.now()
     )
+
+
+#: A fleet replaced at once with no auto-rollback alarms (see the module docstring).
+REPLACE_AT_ONCE: Final = Rollout(type="ALL_AT_ONCE")
+
+
+def _replacing_a_bad_fleet(
+    params: DeployParameters,
+    live_config: str,
+    sagemaker: SageMakerClient,
+    cloudwatch: CloudWatchClient,
+) -> str | None:
+    """Why the live fleet must be replaced without guardrails, or None: the requested
+    version is older than the live one (a rollback), or a stage alarm is in ALARM now
+    (it would trip the guardrail whichever fleet raised it)."""
+    live = _live_version(sagemaker, live_config)
+    requested = _version_of(params.model_package_arn)
+    if live is not None and _same_group(live[1], params.model_package_arn):
+        live_version = _version_of(live[1])
+        if requested is not None and live_version is not None and requested < live_version:
+            return f"rolling back from version {live_version} to {requested}"
+    firing = alarms_firing(cloudwatch, params.alarm_names)
+    if firing:
+        return "alarm(s) in ALARM: " + "; ".join(alarm.name for alarm in firing)
+    return None
+
+
+def _version_of(package_arn: str) -> int | None:
+    version = package_arn.rsplit("/", 1)[-1]
+    return int(version) if version.isdigit() else None
+
+
+def _same_group(first_arn: str, second_arn: str) -> bool:
+    return first_arn.rsplit("/", 1)[0] == second_arn.rsplit("/", 1)[0]
 
 
 def _settled(

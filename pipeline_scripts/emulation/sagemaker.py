@@ -35,9 +35,20 @@ How this emulation follows it:
   ``alarm_recovery_seconds`` after it stops. Alarms are set with moto's
   ``set_alarm_state``; an alarm set to ALARM by someone else (a test, the sandbox)
   counts as tripped from the moment a tick sees it.
-- Rollback: an auto-rollback alarm that trips after the new fleet takes traffic and
-  before the update completes sends the endpoint back to its old config, InService,
-  with no FailureReason. Alarms already raised by the old version do not count.
+- Rollback: an auto-rollback alarm in ALARM at any time between the first traffic
+  shift and the end of the update sends the endpoint back to its old config, InService,
+  with no FailureReason. The alarms watch the endpoint's variant, so the old fleet and
+  the new one alike: an alarm already in ALARM when the update starts, or raised by the
+  old version during it, trips the update too (at the first traffic shift at the
+  earliest, when the guardrail starts watching).
+- Endpoint states: ``UpdateEndpoint`` is refused unless the endpoint is InService;
+  a ``Failed`` endpoint accepts only DeleteEndpoint; CreateEndpoint is refused for a
+  name that exists. The messages have AWS's shape.
+- CloudWatch alarm states (start in INSUFFICIENT_DATA, re-evaluation after a
+  SetAlarmState) are ``EmulatedAlarms``' (``emulation/cloudwatch.py``); what the
+  metrics say is this module's ``alarm_state``.
+
+Every behaviour here has its line, and its AWS page, in ``docs/aws-behaviour.md``.
 - InvokeEndpoint answers as the version behind the live config does: an unhealthy
   version raises ``ModelError`` (model status 500); a healthy one answers its declared
   body and content type after its declared latency, on the injected clock.
@@ -47,7 +58,7 @@ How this emulation follows it:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -58,6 +69,7 @@ from moto.cloudwatch.models import cloudwatch_backends
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemakerruntime.models import sagemakerruntime_backends
 
+from pipeline_scripts.emulation.cloudwatch import INSUFFICIENT_DATA, EmulatedAlarms
 from shared.clock import Clock
 
 if TYPE_CHECKING:
@@ -175,6 +187,9 @@ class EmulatedSageMaker:
         self._endpoints: dict[str, _EndpointState] = {}
         self._raised: dict[tuple[str, str], tuple[str, datetime]] = {}
         self._pending_creates: dict[str, tuple[datetime, str | None]] = {}
+        self.alarms = EmulatedAlarms(
+            self.clock, self.alarm_state, account_id=account_id, region=region
+        )
         self._sagemaker = sagemaker or boto3.client("sagemaker", region_name=region)
         self._runtime = runtime or boto3.client("sagemaker-runtime", region_name=region)
 
@@ -224,9 +239,19 @@ class EmulatedSageMaker:
     def create_endpoint(self, **kwargs: Any) -> dict[str, Any]:
         """CreateEndpoint: Creating for the provisioning time, then InService (or Failed
         when the version's instances cannot start)."""
+        self.refuse_existing(kwargs)
         response = dict(self._sagemaker.create_endpoint(**kwargs))
         self.endpoint_created(kwargs["EndpointName"], kwargs["EndpointConfigName"])
         return response
+
+    def refuse_existing(self, params: Mapping[str, Any]) -> None:
+        """Before CreateEndpoint: a name in use is refused (moto would overwrite it)."""
+        self.tick()
+        name = str(params.get("EndpointName", ""))
+        if name in self._backend().endpoints:
+            raise _validation(
+                "CreateEndpoint", f'Cannot create already existing endpoint "{self._arn(name)}".'
+            )
 
     def endpoint_created(self, name: str, config: str) -> None:
         """What follows moto's CreateEndpoint (which is InService at once)."""
@@ -246,11 +271,15 @@ class EmulatedSageMaker:
         endpoint = backend.endpoints.get(name)
         if endpoint is None:
             raise _validation("UpdateEndpoint", f"Could not find endpoint '{self._arn(name)}'.")
-        if endpoint.endpoint_status != "InService":
+        if endpoint.endpoint_status == "Failed":
             raise _validation(
                 "UpdateEndpoint",
-                f"Cannot update in-progress endpoint '{self._arn(name)}' "
-                f"(status {endpoint.endpoint_status}).",
+                f'Cannot update failed endpoint "{self._arn(name)}". '
+                "DeleteEndpoint is the only operation that can be performed on a failed endpoint.",
+            )
+        if endpoint.endpoint_status != "InService":
+            raise _validation(
+                "UpdateEndpoint", f'Cannot update in-progress endpoint "{self._arn(name)}".'
             )
         if config not in backend.endpoint_configs:
             raise _validation(
@@ -317,6 +346,7 @@ class EmulatedSageMaker:
             if rollout and rollout.new_package and now >= rollout.traffic_at:
                 state.serving.setdefault(rollout.new_package, _Serving(since=rollout.traffic_at))
         self._update_alarms(now)
+        self.alarms.evaluate()
         for state in self._endpoints.values():
             if state.rollout is not None:
                 self._progress(state, state.rollout, now)
@@ -338,6 +368,8 @@ class EmulatedSageMaker:
             self._end_rollout(state, rollout, back=False, at=rollout.completes_at, reason=None)
 
     def _tripped_at(self, rollout: _Rollout, now: datetime) -> datetime | None:
+        """When an auto-rollback alarm tripped the update: any of them in ALARM, whichever
+        fleet raised it, from the first traffic shift on."""
         if now < rollout.traffic_at or not rollout.alarm_names:
             return None
         times: list[datetime] = []
@@ -347,10 +379,8 @@ class EmulatedSageMaker:
             if alarm is None or alarm.state_value != "ALARM":
                 continue
             raised = self._raised.get((rollout.endpoint, name))
-            if raised is None:
-                times.append(now)
-            elif raised[0] == rollout.new_package and raised[1] >= rollout.traffic_at:
-                times.append(raised[1])
+            since = raised[1] if raised else _virtual_time(alarm.state_updated_timestamp, now)
+            times.append(max(since or rollout.traffic_at, rollout.traffic_at))
         return min(times) if times else None
 
     def _end_rollout(
@@ -426,6 +456,25 @@ class EmulatedSageMaker:
                                 until + self._recovery(alarm_name)
                             )
                         self._record(name, "alarm-ok", alarm_name, at=serving.until)
+
+    def alarm_state(self, alarm: Any) -> str:
+        """What an alarm's metrics say now: ALARM while a version that breaks its metric
+        serves its endpoint; otherwise OK when the endpoint serves (healthy datapoints),
+        and, with no datapoints, what its TreatMissingData says."""
+        endpoint = next((d.value for d in alarm.dimensions if d.name == "EndpointName"), None)
+        if endpoint is not None and (endpoint, alarm.name) in self._raised:
+            return "ALARM"
+        live = self._backend().endpoints.get(endpoint) if endpoint else None
+        if live is not None and live.endpoint_status in ("InService", "Updating"):
+            return "OK"
+        missing = alarm.treat_missing_data or "missing"
+        if missing == "notBreaching":
+            return "OK"
+        if missing == "breaching":
+            return "ALARM"
+        if missing == "ignore":
+            return str(alarm.state_value)
+        return INSUFFICIENT_DATA
 
     def _recovery(self, alarm_name: str) -> timedelta:
         """How long an alarm stays in ALARM after the bad datapoints stop: its
@@ -519,6 +568,15 @@ class EmulatedSageMaker:
         self.events.append(
             EndpointEvent(at=at or self.clock.now(), endpoint=endpoint, what=what, detail=detail)
         )
+
+
+def _virtual_time(stamp: datetime | None, now: datetime) -> datetime | None:
+    """An alarm's StateUpdatedTimestamp if it is on the virtual clock (the emulation and
+    the API hooks stamp it so); None for one moto stamped with the wall clock, which the
+    guardrail then takes as "in ALARM since before the update" (the stricter reading)."""
+    if stamp is None or stamp.tzinfo is None or stamp > now:
+        return None
+    return stamp
 
 
 def endpoint_variant(endpoint: Any) -> str:

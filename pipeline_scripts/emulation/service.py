@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
+from moto.cloudwatch.responses import CloudWatchResponse
 from moto.codepipeline.responses import CodePipelineResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, BaseResponse
@@ -27,6 +28,7 @@ Operation = Callable[..., Mapping[str, Any]]
 Hook = Callable[[Mapping[str, Any]], None]
 
 _RESPONSE_CLASSES: dict[str, type[BaseResponse]] = {
+    "cloudwatch": CloudWatchResponse,
     "codepipeline": CodePipelineResponse,
     "sagemaker": SageMakerResponse,
     "sagemaker-runtime": SageMakerRuntimeResponse,
@@ -100,7 +102,10 @@ class ServiceRoutes:
 
 def _request_params(response: BaseResponse) -> dict[str, Any]:
     """The request's parameters: the JSON body for CodePipeline and SageMaker; for
-    sagemaker-runtime's REST calls, the endpoint name from the path."""
+    sagemaker-runtime's REST calls, the endpoint name from the path; for services moto
+    parses from botocore's model (CloudWatch's CBOR or query), moto's parsed values."""
+    if getattr(response, "automated_parameter_parsing", False):
+        return dict(response.params)
     if isinstance(response, SageMakerRuntimeResponse):
         parts = response.path.split("/")
         return {"EndpointName": parts[2]} if len(parts) > 2 else {}

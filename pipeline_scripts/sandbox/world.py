@@ -212,10 +212,15 @@ class Sandbox:
         routes.wrap(
             "sagemaker",
             "CreateEndpoint",
+            before=self.sagemaker.refuse_existing,
             after=lambda p: self.sagemaker.endpoint_created(
                 p["EndpointName"], p["EndpointConfigName"]
             ),
         )
+        alarms = self.sagemaker.alarms
+        routes.wrap("cloudwatch", "PutMetricAlarm", after=alarms.created)
+        routes.wrap("cloudwatch", "SetAlarmState", after=alarms.set_by_hand)
+        routes.wrap("cloudwatch", "DescribeAlarms", before=lambda _p: self.sagemaker.tick())
         for operation in ("DescribeEndpoint", "ListEndpoints", "DescribeEndpointConfig"):
             routes.wrap("sagemaker", operation, before=lambda _p: self.sagemaker.tick())
         routes.wrap(

@@ -60,8 +60,8 @@ def test_sagemaker_statements_name_only_one_groups_package_and_endpoint_arns(
         )
         assert len(owners) == 1, f"{logical_id} mixes groups: {resources}"
         checked += 1
-    # trigger (1) + deploy (5) + smoke test (1) + recorder (1) + endpoint cleanup (3)
-    assert checked == 11 * len(synthesized.config.model_groups)
+    # trigger (1) + deploy (6) + smoke test (1) + recorder (1) + endpoint cleanup (3)
+    assert checked == 12 * len(synthesized.config.model_groups)
 
 
 def test_unscoped_sagemaker_actions_are_only_the_list_calls(synthesized: Synthesized) -> None:
@@ -139,6 +139,22 @@ def test_model_execution_role_reads_only_the_configured_model_buckets(gated: Syn
         "arn:<AWS::Partition>:s3:::fraud-model-artifacts",
         "arn:<AWS::Partition>:s3:::fraud-model-artifacts/*",
     ]
+
+
+def test_created_model_execution_role_reads_its_groups_auto_rollback_alarms(
+    gated: Synthesized,
+) -> None:
+    # GIVEN the gated app: fraud-detector's execution role is created, churn-predictor's
+    # is configured
+    # WHEN the statements that let the guardrail read alarms are collected
+    described = [
+        {render(resource) for resource in as_list(statement["Resource"])}
+        for _, statement in _statements(gated)
+        if statement.get("Sid") == "ReadAutoRollbackAlarms"
+    ]
+
+    # THEN exactly one, on the created role, names exactly fraud-detector's stage alarms
+    assert described == [_alarm_arns(gated, "fraud-detector")]
 
 
 # --- each role against the calls its runtime code makes ----------------------------------
@@ -243,6 +259,8 @@ def test_deploy_role_allows_exactly_the_calls_deploy_makes(synthesized: Synthesi
         assert allowed["sagemaker:AddTags"] == models | configs | endpoints
         # AND it creates or updates (and reads) only the stage endpoints, on its own configs
         assert allowed["sagemaker:DescribeEndpoint"] == endpoints
+        # AND it deletes only a stage endpoint (one left Failed, to create it again)
+        assert allowed["sagemaker:DeleteEndpoint"] == endpoints
         for action in ("CreateEndpoint", "UpdateEndpoint"):
             assert allowed[f"sagemaker:{action}"] == endpoints | configs, action
         # AND the retention sweep lists on "*" (no resource-level permissions)

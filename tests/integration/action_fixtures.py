@@ -43,6 +43,9 @@ CANARY = Rollout(
     max_execution_timeout_seconds=3600,
 )
 ALL_AT_ONCE = Rollout(type="ALL_AT_ONCE", wait_seconds=120)
+#: How long after a continuation token the tests' CodePipeline invokes the action again
+#: (not documented; the sandbox's engine uses the same).
+REINVOKE_SECONDS = 30
 #: Credentials CodePipeline hands the action; no log line may contain any of them.
 ARTIFACT_CREDENTIALS = Credentials(
     access_key_id="ASIAGREENLIGHTTESTKEY",
@@ -135,16 +138,27 @@ class ActionWorld:
         return handler
 
     def deploy(
-        self, arn: str, *, rollout: Rollout = CANARY, keep_configs: int = 3, **overrides: Any
+        self,
+        arn: str,
+        *,
+        rollout: Rollout = CANARY,
+        keep_configs: int = 3,
+        handler_override: Any = None,
+        **overrides: Any,
     ) -> ActionRun:
         params = self.deploy_parameters(arn, rollout=rollout, keep_configs=keep_configs)
         return drive(
-            self.deploy_handler(**overrides),
+            handler_override or self.deploy_handler(**overrides),
             self.jobs,
             user_parameters=params.to_json(),
             credentials=ARTIFACT_CREDENTIALS,
             max_invocations=200,
+            between=self.reinvocation_delay,
         )
+
+    def reinvocation_delay(self) -> None:
+        """CodePipeline invokes an action again some time after a continuation token."""
+        self.emulator.clock.sleep(REINVOKE_SECONDS)
 
     def smoke_test_handler(self) -> Any:
         def handler(event: dict[str, Any], context: object) -> dict[str, str]:
