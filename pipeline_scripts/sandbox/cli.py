@@ -66,7 +66,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "the pipeline within seconds. Ctrl-C stops it."
         ),
     )
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="default: 4566")
+    serve.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help=f"1-65535 (default: {DEFAULT_PORT})"
+    )
     # Given after `serve` as well as before it; the value given last wins.
     _add_cdk_out(serve, default=argparse.SUPPRESS)
     serve.set_defaults(func=_serve)
@@ -82,6 +84,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     approve.add_argument("--reject", action="store_true", help="reject instead of approve")
     approve.add_argument("--summary", default="approved from the greenlight CLI")
     approve.set_defaults(func=_approve_stage)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1-65535, got {port}")
+    return port
 
 
 def _add_cdk_out(parser: argparse.ArgumentParser, *, default: Any) -> None:

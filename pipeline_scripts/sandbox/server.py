@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from types import FrameType
@@ -25,7 +26,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from pipeline_scripts.cli_clock import CLOCK_PATH
-from pipeline_scripts.errors import EXIT_OK
+from pipeline_scripts.errors import EXIT_OK, UsageError
 from pipeline_scripts.sandbox.template import AppSpec
 from pipeline_scripts.sandbox.world import Sandbox
 from shared.clock import Clock
@@ -60,13 +61,28 @@ class _SandboxMotoServer(ThreadedMotoServer):
         super().__init__(ip_address="127.0.0.1", port=port, verbose=False)
         self._clock = clock
 
-    def _server_entry(self) -> None:
+    def start(self) -> None:
+        """Bind the port here, so that a port in use fails at once, in this thread,
+        rather than in the server's thread while this one waits for it forever."""
+        _check_port_free(self._ip_address, self._port)
         app = with_clock_route(DomainDispatcherApplication(create_backend_app), self._clock)
         self._server = make_server(
             self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
         )
+        super().start()
+
+    def _server_entry(self) -> None:
+        assert self._server is not None
         self._server_ready_event.set()
         self._server.serve_forever()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Raise OSError if ``port`` cannot be bound, as the server would bind it (address
+    reuse on): werkzeug itself would print its own message and exit the process."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
 
 
 class SandboxServer:
@@ -127,7 +143,13 @@ def serve(app: AppSpec, *, port: int) -> int:
     }
     server = SandboxServer(app, port=port)
     try:
-        server.start()
+        try:
+            server.start()
+        except OSError as error:
+            raise UsageError(
+                f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}; "
+                "choose another port with --port"
+            ) from None
         print(f"Greenlight sandbox serving on {server.endpoint_url}", flush=True)
         print(f"  export AWS_ENDPOINT_URL={server.endpoint_url}")
         print("  export AWS_ACCESS_KEY_ID=AKIADATASCIENTIST001 AWS_SECRET_ACCESS_KEY=sandbox")

@@ -143,7 +143,15 @@ class Sandbox:
 
     def start(self) -> None:
         """Install the emulation and provision the template (moto must be active)."""
-        self._saved_environment = {name: os.environ.get(name) for name in _SANDBOX_ENVIRONMENT}
+        # The sandbox's own clients, and the functions', talk to the in-process AWS: an
+        # exported AWS_ENDPOINT_URL (a served sandbox's, or another emulator's) is set
+        # aside while it runs, and given back when it stops.
+        redirects = [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]
+        self._saved_environment = {
+            name: os.environ.get(name) for name in [*_SANDBOX_ENVIRONMENT, *redirects]
+        }
+        for name in redirects:
+            del os.environ[name]
         for name, value in _SANDBOX_ENVIRONMENT.items():
             os.environ.setdefault(name, value)
         # Every time the sandbox shows is virtual, moto's own stamps included.

@@ -259,3 +259,80 @@ def test_ctrl_c_stops_a_served_sandbox_cleanly(example_out: Path) -> None:
     assert process.returncode == 0
     assert "sandbox stopped" in out
     assert "Traceback" not in out
+
+
+def _serve_process(example_out: Path, *args: str, env: dict[str, str] | None = None) -> Any:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipeline_scripts.cli",
+            "sandbox",
+            "serve",
+            "--cdk-out",
+            str(example_out),
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_serve_on_a_port_in_use_exits_at_once_with_one_line(example_out: Path) -> None:
+    # GIVEN a port something already listens on
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        # WHEN the sandbox is served there
+        process = _serve_process(example_out, "--port", str(port))
+        try:
+            out, _ = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+    # THEN it exits with the usage code, naming the port and what to do, no traceback
+    assert process.returncode == 2, out
+    assert f"greenlight: cannot serve on 127.0.0.1:{port}" in out
+    assert "--port" in out
+    assert "Traceback" not in out
+
+
+def test_serve_refuses_a_port_number_that_cannot_exist(capsys: pytest.CaptureFixture[str]) -> None:
+    # WHEN the port is out of range
+    with pytest.raises(SystemExit) as exited:
+        main(["sandbox", "serve", "--port", "99999"])
+
+    # THEN argparse refuses it before anything starts
+    assert exited.value.code == 2
+    assert "a port is 1-65535, got 99999" in capsys.readouterr().err
+
+
+def test_serve_ignores_an_exported_endpoint_url_for_its_own_clients(example_out: Path) -> None:
+    # GIVEN AWS_ENDPOINT_URL exported, as users of local emulators often have it,
+    # pointing where the server is about to listen
+    port = _free_port()
+    process = _serve_process(
+        example_out,
+        "--port",
+        str(port),
+        env={"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"},
+    )
+    try:
+        # WHEN the server starts
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+
+        # THEN it provisions in-process and serves, rather than calling itself
+        assert f"serving on http://127.0.0.1:{port}" in banner, banner
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, out
+    assert "Traceback" not in out
