@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,10 @@ CANARY = Rollout(
     termination_wait_seconds=120,
     max_execution_timeout_seconds=3600,
 )
+#: How soon CodePipeline re-invokes an action after a continuation token (undocumented;
+#: modelled as 30 s), and how many re-invocations fit in an action's 24 hours.
+REINVOKE_SECONDS = 30.0
+MAX_INVOCATIONS = int(24 * 3600 // REINVOKE_SECONDS)
 ALL_AT_ONCE = Rollout(type="ALL_AT_ONCE", wait_seconds=120)
 #: Credentials CodePipeline hands the action; no log line may contain any of them.
 ARTIFACT_CREDENTIALS = Credentials(
@@ -183,7 +187,17 @@ class ActionWorld:
 
         return handler
 
-    def bake(self, arn: str, *, minutes: int = 15, between: Any = None) -> ActionRun:
+    def bake(
+        self, arn: str, *, minutes: int = 15, between: Callable[[], None] | None = None
+    ) -> ActionRun:
+        """Bake driven as CodePipeline drives it: re-invoked REINVOKE_SECONDS after each
+        continuation (then ``between`` runs), for at most the action's 24 hours."""
+
+        def reinvoke_later() -> None:
+            self.emulator.clock.sleep(REINVOKE_SECONDS)  # the endpoints and alarms move on
+            if between is not None:
+                between()
+
         params = BakeParameters(
             group=GROUP,
             stage=STAGE,
@@ -197,7 +211,8 @@ class ActionWorld:
             self.jobs,
             user_parameters=params.to_json(),
             credentials=ARTIFACT_CREDENTIALS,
-            between=between,
+            between=reinvoke_later,
+            max_invocations=MAX_INVOCATIONS,
         )
 
     # --- bundle ------------------------------------------------------------------------
