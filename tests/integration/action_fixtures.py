@@ -20,6 +20,7 @@ from deploy import logic as deploy_logic
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.jobs import ActionRun, Artifact, Credentials, EmulatedJobs, drive
 from pipeline_scripts.emulation.sagemaker import EmulatedSageMaker
+from pipeline_scripts.sandbox.engine import ACTION_TIMEOUT, REINVOKE_SECONDS
 from shared import contract
 from shared.parameters import BakeParameters, DeployParameters, Rollout, SmokeTestParameters
 from smoke_test import logic as smoke_logic
@@ -42,10 +43,6 @@ CANARY = Rollout(
     termination_wait_seconds=120,
     max_execution_timeout_seconds=3600,
 )
-#: How soon CodePipeline re-invokes an action after a continuation token (undocumented;
-#: modelled as 30 s), and how many re-invocations fit in an action's 24 hours.
-REINVOKE_SECONDS = 30.0
-MAX_INVOCATIONS = int(24 * 3600 // REINVOKE_SECONDS)
 ALL_AT_ONCE = Rollout(type="ALL_AT_ONCE", wait_seconds=120)
 #: Credentials CodePipeline hands the action; no log line may contain any of them.
 ARTIFACT_CREDENTIALS = Credentials(
@@ -212,7 +209,7 @@ class ActionWorld:
             user_parameters=params.to_json(),
             credentials=ARTIFACT_CREDENTIALS,
             between=reinvoke_later,
-            max_invocations=MAX_INVOCATIONS,
+            max_invocations=int(ACTION_TIMEOUT.total_seconds() // REINVOKE_SECONDS),
         )
 
     # --- bundle ------------------------------------------------------------------------
