@@ -1,9 +1,11 @@
 """Bake: watch the stage's alarms for the configured minutes after the rollout.
 
-Each invocation polls the alarms a few times (sleeping on the injected clock between
-polls) and then returns in progress with a continuation token holding the bake's start
-time. The first alarm found in ALARM fails the action, named with its StateReason; when
-the minutes are up with every alarm OK or INSUFFICIENT_DATA, the action succeeds.
+Each invocation polls the alarms once and, unless that settles it, returns in progress
+with a continuation token holding the bake's start time: it never sleeps, so it ends far
+within the function's 30-second timeout, and CodePipeline's re-invocation after the
+continuation is the wait between polls. The first alarm found in ALARM fails the action,
+named with its StateReason; when the minutes are up with every alarm OK or
+INSUFFICIENT_DATA, the action succeeds.
 
 An alarm that went into ALARM before the bake began was raised by the version this
 deployment replaced (a rollback bakes right after the bad version left). Its datapoints
@@ -44,53 +46,40 @@ def run(
     codepipeline: CodePipelineClient | None = None,
     cloudwatch: CloudWatchClient | None = None,
     clock: Clock | None = None,
-    polls_per_invocation: int = 5,
 ) -> dict[str, str]:
     """Handle one Bake invocation and report its result to CodePipeline."""
     clock = clock or current_clock()
 
     def action(job: PipelineJob) -> JobResult:
-        return bake(
-            job,
-            cloudwatch=cloudwatch or _cloudwatch(),
-            clock=clock,
-            polls_per_invocation=polls_per_invocation,
-        )
+        return bake(job, cloudwatch=cloudwatch or _cloudwatch(), clock=clock)
 
     return run_job(event, action, action_name=ACTION, codepipeline=codepipeline, clock=clock)
 
 
-def bake(
-    job: PipelineJob,
-    *,
-    cloudwatch: CloudWatchClient,
-    clock: Clock,
-    polls_per_invocation: int = 5,
-) -> JobResult:
+def bake(job: PipelineJob, *, cloudwatch: CloudWatchClient, clock: Clock) -> JobResult:
+    """One poll of the stage's alarms: failed, succeeded, or in progress until the next."""
     params = BakeParameters.from_json(job.user_parameters)
-    started = _started(job.continuation_token) if job.continuation_token else clock.now()
+    now = clock.now()
+    started = _started(job.continuation_token) if job.continuation_token else now
     ends = started + timedelta(minutes=params.bake_minutes)
     label = f"bake of {params.endpoint_name} ({params.stage})"
-    for poll in range(max(polls_per_invocation, 1)):
-        if poll:
-            clock.sleep(min(params.poll_seconds, max((ends - clock.now()).total_seconds(), 0)))
-        for alarm in alarm_states(cloudwatch, params.alarm_names):
-            if alarm.state == "ALARM" and not _inherited(alarm, started, clock.now()):
-                return Failed(
-                    message=f"{label} failed after {_minutes(clock.now() - started)}: "
-                    f"alarm {alarm.describe()} is in ALARM"
-                )
-        if clock.now() >= ends:
-            return Succeeded(
-                summary=f"{label}: {len(params.alarm_names)} alarm(s) stayed out of ALARM "
-                f"for {params.bake_minutes} minute(s)"
+    for alarm in alarm_states(cloudwatch, params.alarm_names):
+        if alarm.state == "ALARM" and not _inherited(alarm, started, now):
+            return Failed(
+                message=f"{label} failed after {_minutes(now - started)}: "
+                f"alarm {alarm.describe()} is in ALARM"
             )
-    elapsed = clock.now() - started
+    if now >= ends:
+        return Succeeded(
+            summary=f"{label}: {len(params.alarm_names)} alarm(s) stayed out of ALARM "
+            f"for {params.bake_minutes} minute(s)"
+        )
+    elapsed = now - started
     total = timedelta(minutes=params.bake_minutes)
     return InProgress(
         continuation_token=json.dumps({"started": started.isoformat()}),
         summary=f"{label}: {_minutes(elapsed)} of {params.bake_minutes} minute(s), no alarm",
-        percent_complete=int(100 * elapsed / total) if total else 100,
+        percent_complete=int(100 * elapsed / total),
     )
 
 

@@ -104,7 +104,6 @@ class BakeParameters:
     model_package_arn: str
     alarm_names: tuple[str, ...]
     bake_minutes: int
-    poll_seconds: int = 60
 
     def to_json(self) -> str:
         return _dumps(self)
@@ -119,7 +118,6 @@ class BakeParameters:
             model_package_arn=_require_arn(raw, "Bake"),
             alarm_names=tuple(_require(raw, "Bake", "alarmNames", list)),
             bake_minutes=_require(raw, "Bake", "bakeMinutes", int),
-            poll_seconds=raw.get("pollSeconds", 60),
         )
 
 

@@ -16,6 +16,8 @@ pipeline"; API reference PutJobSuccessResult / PutJobFailureResult):
   ``data.continuationToken``. A success without a token completes the action, with its
   ``outputVariables``; a failure fails it with ``failureDetails.message``.
 - No answer within 20 minutes times the action out.
+- A function that Lambda stopped at its timeout sends nothing: ``before_answer`` (the
+  sandbox's ``LambdaRuntime.check_deadline``) stops an answer sent past the deadline.
 
 This module records answers instead of sending them, validates them as the API does,
 builds job events of that shape, and drives a handler through its continuations.
@@ -82,8 +84,9 @@ class Credentials:
 class EmulatedJobs:
     """PutJobSuccessResult / PutJobFailureResult with the API's validation, recorded."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, before_answer: Callable[[], None] | None = None) -> None:
         self._open: set[str] = set()
+        self._before_answer = before_answer
         self.answers: dict[str, JobAnswer] = {}
 
     def open_job(self, job_id: str | None = None) -> str:
@@ -167,6 +170,8 @@ class EmulatedJobs:
         return {"ResponseMetadata": {"HTTPStatusCode": 200}}
 
     def _check_open(self, job_id: str, operation: str) -> None:
+        if self._before_answer is not None:
+            self._before_answer()
         if job_id in self.answers:
             raise _error(
                 operation,

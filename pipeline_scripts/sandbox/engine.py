@@ -11,7 +11,14 @@ What it follows from CodePipeline (user guide, "How pipeline executions work",
   variables (``#{variables.NAME}``) and earlier actions' output variables
   (``#{namespace.NAME}``) are resolved; the function answers with PutJobSuccessResult
   (a continuation token means "invoke me again") or PutJobFailureResult. Re-invocations
-  come ``poll_seconds`` of virtual time later.
+  come ``poll_seconds`` of virtual time later (30 s by default: how soon CodePipeline
+  re-invokes after a continuation is not documented).
+- Lambda invoke actions are timed as CodePipeline times them (docs/aws-behaviour.md,
+  CodePipeline and Time): a job with no result 20 minutes after its invocation fails the
+  action as timed out, each continuation starts a new job and so a new 20 minutes, and
+  an action may run 24 hours in all. CodePipeline invokes the function asynchronously,
+  so an invocation that raised or was killed at its timeout without answering gets
+  Lambda's retries (the same job, 1 and then 2 minutes later) within those 20 minutes.
 - Manual approval actions wait for PutApprovalResult with the token GetPipelineState
   shows for them; a rejection fails the action.
 - A failed action fails its stage and the execution. A stage declared with
@@ -20,7 +27,9 @@ What it follows from CodePipeline (user guide, "How pipeline executions work",
 - Execution, stage and action state changes are published as CodePipeline's
   EventBridge events, so rules in the template (the recorder's) see them.
 
-Not followed: artifacts beyond the source bundle, retries of stages, timeouts.
+Not followed: artifacts beyond the source bundle, retries of stages, and Lambda's retry
+of an invocation that failed after it had answered its job (the retry's answer would be
+refused with InvalidJobStateException).
 """
 
 from __future__ import annotations
@@ -48,6 +57,14 @@ from pipeline_scripts.emulation.codepipeline import (
 from pipeline_scripts.emulation.jobs import Artifact, EmulatedJobs, job_event
 from pipeline_scripts.sandbox.runtime import LambdaRuntime
 
+#: CodePipeline fails a Lambda invoke job that has no result this long after its
+#: invocation; a Lambda invoke action may run this long in all (CodePipeline quotas).
+JOB_RESULT_TIMEOUT = timedelta(minutes=20)
+ACTION_TIMEOUT = timedelta(hours=24)
+#: How soon the engine invokes the function again after a continuation token. Not
+#: documented by CodePipeline; 30 s is the sandbox's model.
+REINVOKE_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class Change:
@@ -71,12 +88,31 @@ ApprovalKey = tuple[str, str, str]
 
 @dataclass
 class _Job:
+    """A Lambda invoke action in progress, and the CodePipeline job it is waiting on."""
+
     function: str
     user_parameters: str
     artifacts: tuple[Artifact, ...]
-    due: datetime
+    #: When the action began: it may run ACTION_TIMEOUT in all.
+    started: datetime
+    #: When the function is next invoked (a new job, or Lambda's retry of the current
+    #: one); None while CodePipeline only waits for the current job's result.
+    due: datetime | None
     continuation_token: str | None = None
-    invocations: int = 0
+    #: The current job: its id, its event, and when CodePipeline gives up on it.
+    job_id: str | None = None
+    event: dict[str, Any] = field(default_factory=dict)
+    reply_by: datetime | None = None
+    #: Lambda's waits before the retries the current job has left.
+    retries: list[float] = field(default_factory=list)
+
+    def deadline(self) -> datetime:
+        """When the action times out if nothing answers first."""
+        limit = self.started + ACTION_TIMEOUT
+        return limit if self.reply_by is None else min(self.reply_by, limit)
+
+    def next_due(self) -> datetime:
+        return self.deadline() if self.due is None else min(self.due, self.deadline())
 
 
 @dataclass
@@ -107,8 +143,7 @@ class PipelineEngine:
         clock: VirtualClock,
         bundles: Mapping[str, Artifact],
         on_transition: Transition | None = None,
-        poll_seconds: float = 30.0,
-        max_invocations: int = 1000,
+        poll_seconds: float = REINVOKE_SECONDS,
     ) -> None:
         self.codepipeline = codepipeline
         self.jobs = jobs
@@ -116,7 +151,6 @@ class PipelineEngine:
         self.clock = clock
         self.bundles = dict(bundles)
         self.poll = timedelta(seconds=poll_seconds)
-        self.max_invocations = max_invocations
         self._on_transition = on_transition
         self._jobs: dict[tuple[str, str, str], _Job] = {}
         self._approvals: dict[tuple[str, str, str], _Approval] = {}
@@ -142,8 +176,8 @@ class PipelineEngine:
         return moved
 
     def next_due(self) -> datetime | None:
-        """When the next re-invocation of an action is due."""
-        return min((job.due for job in self._jobs.values()), default=None)
+        """When an action is next due: a (re-)invocation, or a timeout."""
+        return min((job.next_due() for job in self._jobs.values()), default=None)
 
     def pending_approvals(self) -> list[_Approval]:
         return list(self._approvals.values())
@@ -331,6 +365,7 @@ class PipelineEngine:
                 function=configuration["FunctionName"],
                 user_parameters=configuration.get("UserParameters", ""),
                 artifacts=artifacts,
+                started=self.clock.now(),
                 due=self.clock.now(),
             )
         else:
@@ -345,47 +380,61 @@ class PipelineEngine:
     def _poll(self, execution_id: str, stage: str, action: Mapping[str, Any]) -> bool:
         key = (execution_id, stage, action["name"])
         job = self._jobs.get(key)
-        if job is None or job.due > self.clock.now():
+        if job is None:
             return False
-        job.invocations += 1
-        job_id = self.jobs.open_job()
-        event = job_event(
-            job_id=job_id,
-            user_parameters=job.user_parameters,
-            function_name=job.function,
-            input_artifacts=job.artifacts,
-            continuation_token=job.continuation_token,
-        )
+        now = self.clock.now()
+        if job.due is not None and job.due <= now < job.deadline():
+            return self._invoke(key, job)
+        if now >= job.deadline():
+            del self._jobs[key]
+            self._finish_action(execution_id, stage, action["name"], FAILED, summary=_timeout(job))
+            return True
+        return False
+
+    def _invoke(self, key: tuple[str, str, str], job: _Job) -> bool:
+        """Invoke the function with the current job (a retry) or a new one."""
+        if job.job_id is None:
+            job.job_id = self.jobs.open_job()
+            job.event = job_event(
+                job_id=job.job_id,
+                user_parameters=job.user_parameters,
+                function_name=job.function,
+                input_artifacts=job.artifacts,
+                continuation_token=job.continuation_token,
+            )
+            job.reply_by = self.clock.now() + JOB_RESULT_TIMEOUT
+            job.retries = list(self.runtime.retry_waits(job.function))
+        job.due = None
         try:
-            self.runtime.invoke(job.function, event)
-        except Exception as error:
-            answer_status, message = FAILED, f"{type(error).__name__}: {error}"
+            self.runtime.invoke(job.function, job.event)
+        except Exception:  # a function error or a timeout: Lambda retries it
+            failed = True
         else:
-            answer = self.jobs.answers.get(job_id)
-            if answer is None:
-                answer_status, message = FAILED, "the function gave CodePipeline no result"
-            elif answer.status == "InProgress":
-                if job.invocations >= self.max_invocations:
-                    answer_status, message = FAILED, "the action timed out"
-                else:
-                    job.continuation_token = answer.continuation_token
-                    job.due = self.clock.now() + self.poll
-                    return True
-            elif answer.status == SUCCEEDED:
-                del self._jobs[key]
-                self._finish_action(
-                    execution_id,
-                    stage,
-                    action["name"],
-                    SUCCEEDED,
-                    summary=answer.summary,
-                    output_variables=answer.output_variables,
-                )
-                return True
-            else:
-                answer_status, message = FAILED, answer.message or "failed"
+            failed = False
+        answer = self.jobs.answers.get(job.job_id)
+        if answer is None:
+            if failed and job.retries:
+                job.due = self.clock.now() + timedelta(seconds=job.retries.pop(0))
+            return True
+        execution_id, stage, action = key
+        if answer.status == "InProgress":
+            job.continuation_token = answer.continuation_token
+            job.job_id, job.reply_by, job.due = None, None, self.clock.now() + self.poll
+            return True
         del self._jobs[key]
-        self._finish_action(execution_id, stage, action["name"], answer_status, summary=message)
+        if answer.status == SUCCEEDED:
+            self._finish_action(
+                execution_id,
+                stage,
+                action,
+                SUCCEEDED,
+                summary=answer.summary,
+                output_variables=answer.output_variables,
+            )
+        else:
+            self._finish_action(
+                execution_id, stage, action, FAILED, summary=answer.message or "failed"
+            )
         return True
 
     def _finish_action(
@@ -518,6 +567,15 @@ class PipelineEngine:
                 if declared["name"] == action:
                     return dict(declared["actionTypeId"])
         return None
+
+
+def _timeout(job: _Job) -> str:
+    """The failure summary of an action CodePipeline timed out."""
+    if job.reply_by is not None and job.reply_by <= job.started + ACTION_TIMEOUT:
+        minutes = int(JOB_RESULT_TIMEOUT.total_seconds() // 60)
+        return f"The action timed out: {job.function} sent no job result within {minutes} minutes"
+    hours = int(ACTION_TIMEOUT.total_seconds() // 3600)
+    return f"The action timed out: it ran longer than the {hours}-hour limit"
 
 
 def _stage_status(execution: PipelineExecution, stage: str) -> str | None:

@@ -35,6 +35,24 @@ class ResourceAlreadyExists(TemplateError):
         super().__init__(f"CREATE_FAILED {kind} {name!r}: it already exists in the account; {hint}")
 
 
+#: Lambda's defaults when the template leaves them out (docs/aws-behaviour.md, Lambda).
+DEFAULT_TIMEOUT_SECONDS = 3
+DEFAULT_ASYNC_RETRY_ATTEMPTS = 2
+DEFAULT_ASYNC_MAX_EVENT_AGE_SECONDS = 6 * 3600
+
+
+@dataclass(frozen=True)
+class QueueRef:
+    """An SQS queue the template declares, named as the sandbox names it."""
+
+    logical_id: str
+    arn: str
+
+    @property
+    def name(self) -> str:
+        return self.arn.rsplit(":", 1)[-1]
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
@@ -43,6 +61,14 @@ class FunctionSpec:
     environment: dict[str, str]
     #: The function's properties with the template's references resolved.
     properties: dict[str, Any] = field(default_factory=dict)
+    #: ``Timeout``: how long Lambda lets one invocation run.
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
+    #: ``AWS::Lambda::EventInvokeConfig`` of ``$LATEST``: retries of a failed
+    #: asynchronous invocation, and how old its event may grow before it is dropped.
+    async_retry_attempts: int = DEFAULT_ASYNC_RETRY_ATTEMPTS
+    async_max_event_age_seconds: int = DEFAULT_ASYNC_MAX_EVENT_AGE_SECONDS
+    #: ``DeadLetterConfig``: where a failed asynchronous invocation's event ends.
+    dead_letter_queue: QueueRef | None = None
 
 
 @dataclass(frozen=True)
@@ -320,14 +346,7 @@ def load_app(cdk_out: Path, stack_name: str = "Greenlight") -> AppSpec:
         kind = resource["Type"]
         props = resource.get("Properties", {})
         if kind == "AWS::Lambda::Function":
-            env = props.get("Environment", {}).get("Variables", {})
-            functions[logical_id] = FunctionSpec(
-                logical_id=logical_id,
-                name=resolver.ref(logical_id),
-                handler=props.get("Handler", ""),
-                environment={k: str(resolver.resolve(v)) for k, v in env.items()},
-                properties=resolver.resolve(props),
-            )
+            functions[logical_id] = _function_spec(logical_id, props, resources, resolver)
         elif kind == "AWS::Events::Rule":
             targets = tuple(
                 _logical_id_of(target["Arn"])
@@ -372,6 +391,46 @@ def _adopted_groups(functions: dict[str, FunctionSpec], declared: list[str]) -> 
     """The groups the functions serve that the template does not create."""
     served = {f.environment.get(ENV_GROUP_NAME, "") for f in functions.values()}
     return tuple(sorted(served - set(declared) - {""}))
+
+
+def _function_spec(
+    logical_id: str, props: dict[str, Any], resources: dict[str, Any], resolver: Resolver
+) -> FunctionSpec:
+    env = props.get("Environment", {}).get("Variables", {})
+    target = props.get("DeadLetterConfig", {}).get("TargetArn")
+    queue_id = _logical_id_of(target)
+    invoke_config = _event_invoke_config(logical_id, resources)
+    return FunctionSpec(
+        logical_id=logical_id,
+        name=resolver.ref(logical_id),
+        handler=props.get("Handler", ""),
+        environment={k: str(resolver.resolve(v)) for k, v in env.items()},
+        properties=resolver.resolve(props),
+        timeout_seconds=int(props.get("Timeout", DEFAULT_TIMEOUT_SECONDS)),
+        async_retry_attempts=int(
+            invoke_config.get("MaximumRetryAttempts", DEFAULT_ASYNC_RETRY_ATTEMPTS)
+        ),
+        async_max_event_age_seconds=int(
+            invoke_config.get("MaximumEventAgeInSeconds", DEFAULT_ASYNC_MAX_EVENT_AGE_SECONDS)
+        ),
+        dead_letter_queue=(
+            QueueRef(logical_id=queue_id, arn=str(resolver.resolve(target)))
+            if queue_id is not None
+            else None
+        ),
+    )
+
+
+def _event_invoke_config(function_id: str, resources: dict[str, Any]) -> dict[str, Any]:
+    """The properties of the EventInvokeConfig of the function's ``$LATEST``, if any."""
+    for resource in resources.values():
+        if resource["Type"] != "AWS::Lambda::EventInvokeConfig":
+            continue
+        props: dict[str, Any] = resource.get("Properties", {})
+        qualifier = props.get("Qualifier", "$LATEST")
+        if props.get("FunctionName") == {"Ref": function_id} and qualifier == "$LATEST":
+            return props
+    return {}
 
 
 def _logical_id_of(value: Any) -> str | None:

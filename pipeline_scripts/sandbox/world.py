@@ -112,8 +112,9 @@ class Sandbox:
         self._events: dict[str, dict[str, Any]] = {}
         self.registry = RegistryEmulation(self.clock)
         self.codepipeline = EmulatedCodePipeline(clock=self.clock)
-        self.jobs = EmulatedJobs()
-        self.runtime = LambdaRuntime(app.functions)
+        self.runtime = LambdaRuntime(app.functions, sqs=lambda: self.client("sqs"))
+        # A job answer from a function past its timeout never reaches CodePipeline.
+        self.jobs = EmulatedJobs(before_answer=self.runtime.check_deadline)
         self.routes = ServiceRoutes()
         #: Every request passes its checks before it is served (IAM, the service model).
         self.checkpoint = RequestCheckpoint()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from deploy import logic as deploy_logic
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.jobs import ActionRun, Artifact, Credentials, EmulatedJobs, drive
 from pipeline_scripts.emulation.sagemaker import EmulatedSageMaker
+from pipeline_scripts.sandbox.engine import ACTION_TIMEOUT, REINVOKE_SECONDS
 from shared import contract
 from shared.parameters import BakeParameters, DeployParameters, Rollout, SmokeTestParameters
 from smoke_test import logic as smoke_logic
@@ -43,9 +44,6 @@ CANARY = Rollout(
     max_execution_timeout_seconds=3600,
 )
 ALL_AT_ONCE = Rollout(type="ALL_AT_ONCE", wait_seconds=120)
-#: How long after a continuation token the tests' CodePipeline invokes the action again
-#: (not documented; the sandbox's engine uses the same).
-REINVOKE_SECONDS = 30
 #: Credentials CodePipeline hands the action; no log line may contain any of them.
 ARTIFACT_CREDENTIALS = Credentials(
     access_key_id="ASIAGREENLIGHTTESTKEY",
@@ -197,7 +195,17 @@ class ActionWorld:
 
         return handler
 
-    def bake(self, arn: str, *, minutes: int = 15, between: Any = None) -> ActionRun:
+    def bake(
+        self, arn: str, *, minutes: int = 15, between: Callable[[], None] | None = None
+    ) -> ActionRun:
+        """Bake driven as CodePipeline drives it: re-invoked REINVOKE_SECONDS after each
+        continuation (then ``between`` runs), for at most the action's 24 hours."""
+
+        def reinvoke_later() -> None:
+            self.emulator.clock.sleep(REINVOKE_SECONDS)  # the endpoints and alarms move on
+            if between is not None:
+                between()
+
         params = BakeParameters(
             group=GROUP,
             stage=STAGE,
@@ -211,7 +219,8 @@ class ActionWorld:
             self.jobs,
             user_parameters=params.to_json(),
             credentials=ARTIFACT_CREDENTIALS,
-            between=between,
+            between=reinvoke_later,
+            max_invocations=int(ACTION_TIMEOUT.total_seconds() // REINVOKE_SECONDS),
         )
 
     # --- bundle ------------------------------------------------------------------------

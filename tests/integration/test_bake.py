@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
-from action_fixtures import ALARM_LATENCY, ALL_AT_ONCE, ActionWorld, action_world
+from action_fixtures import (
+    ALARM_LATENCY,
+    ALL_AT_ONCE,
+    ENDPOINT,
+    GROUP,
+    STAGE,
+    STAGE_ALARMS,
+    ActionWorld,
+    action_world,
+)
+
+from bake import logic as bake_logic
+from pipeline_scripts.emulation.jobs import drive
+from shared.parameters import BakeParameters
 
 pytestmark = pytest.mark.integration
 
@@ -144,3 +158,55 @@ def test_bake_fails_when_an_inherited_alarm_outlives_its_evaluation_window(
     assert run.message is not None
     assert ALARM_LATENCY in run.message
     assert (world.clock.now() - started).total_seconds() >= window_seconds
+
+
+class _NoSleep:
+    """A clock for a function that must not wait inside an invocation."""
+
+    def __init__(self, world: ActionWorld) -> None:
+        self._clock = world.clock
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self._clock.advance(seconds)
+
+
+def test_bake_polls_once_per_invocation_and_never_waits_inside_one(world: ActionWorld) -> None:
+    # GIVEN a healthy live version, and Bake on a clock that records every sleep
+    arn = world.register()
+    world.deploy(arn)
+    clock = _NoSleep(world)
+    described: list[int] = []
+    cloudwatch = world.cloudwatch
+    cloudwatch.meta.events.register(
+        "before-call.cloudwatch.DescribeAlarms", lambda **_: described.append(1)
+    )
+    params = BakeParameters(
+        group=GROUP,
+        stage=STAGE,
+        endpoint_name=ENDPOINT,
+        model_package_arn=arn,
+        alarm_names=STAGE_ALARMS,
+        bake_minutes=5,
+    )
+
+    def handler(event: dict[str, Any], context: object) -> dict[str, str]:
+        return bake_logic.run(event, codepipeline=world.jobs, cloudwatch=cloudwatch, clock=clock)
+
+    # WHEN CodePipeline drives it, re-invoking 30 s after each continuation
+    run = drive(
+        handler,
+        world.jobs,
+        user_parameters=params.to_json(),
+        between=lambda: world.clock.advance(30),
+        max_invocations=100,
+    )
+
+    # THEN each invocation polled the alarms once and slept not at all
+    assert run.status == "Succeeded"
+    assert clock.slept == []
+    assert len(described) == run.invocations == 5 * 2 + 1
