@@ -168,6 +168,11 @@ def _ordered_stages(rows: Sequence[HistoryRow], stages: Sequence[str] | None) ->
     return seen
 
 
+#: How far past the last event "now" may be and still be drawn on the timeline (at least;
+#: a quarter of the data's span when that is longer).
+_NOW_REACH: Final = timedelta(hours=6)
+
+
 class _Scale:
     def __init__(self, start: datetime, end: datetime) -> None:
         span = max(end - start, timedelta(minutes=10))
@@ -176,8 +181,23 @@ class _Scale:
         self.end = end + pad
         self._seconds = (self.end - self.start).total_seconds()
 
+    @classmethod
+    def for_data(cls, moments: Sequence[datetime], now: datetime) -> _Scale:
+        """The data's own time range, reaching to ``now`` only when now is close to it:
+        a history read long after its last event (a sandbox's virtual January read in
+        November) would otherwise be a sliver at the left of the timeline."""
+        first, last = min(moments), max(moments)
+        reach = max((last - first) / 4, _NOW_REACH)
+        return cls(first, now if last <= now <= last + reach else last)
+
+    def contains(self, moment: datetime) -> bool:
+        return self.start <= _utc(moment) <= self.end
+
     def x(self, moment: datetime) -> float:
+        """The horizontal position of ``moment``; one beyond the range sits at its edge
+        (a version still live runs to the right end)."""
         fraction = (_utc(moment) - self.start).total_seconds() / self._seconds
+        fraction = min(max(fraction, 0.0), 1.0)
         return round(_LEFT + fraction * (_WIDTH - _LEFT - _RIGHT), 1)
 
     def ticks(self) -> tuple[list[datetime], timedelta]:
@@ -309,10 +329,12 @@ def _timeline_svg(
                 f'<g class="mark mark-{mark.result}"><title>{_e(_mark_title(lane.stage, mark))}'
                 f"</title>{_mark_shape(mark.result, scale.x(mark.at), bar_top - 2)}</g>"
             )
-    now_x = scale.x(now)
-    out.append(
-        f'<line class="now" x1="{now_x}" y1="{_AXIS - 6}" x2="{now_x}" y2="{height - 8}"/></svg>'
-    )
+    if scale.contains(now):
+        now_x = scale.x(now)
+        out.append(
+            f'<line class="now" x1="{now_x}" y1="{_AXIS - 6}" x2="{now_x}" y2="{height - 8}"/>'
+        )
+    out.append("</svg>")
     return "".join(out)
 
 
@@ -455,14 +477,14 @@ svg.timeline .approval-label { font-size: 11.5px; fill: var(--muted); font-weigh
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 13.5px; }
 caption { text-align: left; color: var(--muted); padding: 0 0 10px; font-size: 13px; }
-th, td { text-align: left; vertical-align: top; padding: 7px 10px;
+th, td { text-align: left; vertical-align: top; padding: 6px 6px;
   border-bottom: 1px solid var(--line); }
-thead th { position: sticky; top: 0; background: #eef2f7; font-weight: 650;
-  white-space: nowrap; }
+thead th { position: sticky; top: 0; background: #eef2f7; font-weight: 650; }
 tbody tr:nth-child(even) { background: #fafbfd; }
 td.version { font-weight: 700; white-space: nowrap; }
-td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.reason, td.description { min-width: 220px; max-width: 360px; }
+td.time { font-variant-numeric: tabular-nums; min-width: 82px; }
+td.reason, td.description { min-width: 120px; max-width: 300px; }
+td { overflow-wrap: anywhere; }
 code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px;
   word-break: break-all; }
 .badge { display: inline-block; white-space: nowrap; border-radius: 999px; padding: 1px 9px;
@@ -606,7 +628,7 @@ def render_history_html(
     approvals = _distinct_approvals(rows)
     moments = [m for r in rows for m in (r.approval_time, r.started, r.ended) if m is not None]
     if moments:
-        scale = _Scale(min(_utc(m) for m in moments), max(now, *(_utc(m) for m in moments)))
+        scale = _Scale.for_data([_utc(m) for m in moments], now)
         timeline = (
             f"<figure>{_timeline_svg(lanes, approvals, scale, now)}"
             f"<figcaption>{_LEGEND}</figcaption></figure>"
