@@ -111,7 +111,10 @@ def _structure(shape: StructureShape, value: object, path: str) -> list[Violatio
         member_path = _join(path, name)
         item = value.get(name)
         if item is None:
-            if name in required:
+            # A member of the URI is in every request that reaches the operation (S3
+            # names its bucket in the host); only a body, query or header member can
+            # be missing.
+            if name in required and member.serialization.get("location") != "uri":
                 found.append(Violation(member_path, None, "Member must not be null"))
             continue
         found += violations(member, item, member_path)

@@ -41,6 +41,7 @@ from pipeline_scripts.emulation.pipeline_events import (
 from pipeline_scripts.emulation.registry import RegistryEmulation
 from pipeline_scripts.emulation.sagemaker import EmulatedSageMaker
 from pipeline_scripts.emulation.service import Operation, ServiceRoutes
+from pipeline_scripts.emulation.validation import validate_request
 from pipeline_scripts.sandbox.engine import Change, PipelineEngine
 from pipeline_scripts.sandbox.runtime import LambdaRuntime
 from pipeline_scripts.sandbox.template import ACCOUNT_ID, REGION, AppSpec, load_app
@@ -105,6 +106,7 @@ class Sandbox:
         self.routes = ServiceRoutes()
         #: Every request passes its checks before it is served (IAM, the service model).
         self.checkpoint = RequestCheckpoint()
+        self.checkpoint.add(validate_request)
         self.sagemaker: EmulatedSageMaker
         self.engine: PipelineEngine
 
