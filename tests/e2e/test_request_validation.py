@@ -1,5 +1,6 @@
 """The sandbox validates every request against the service model, in-process and
-through the sandbox server, whatever the client validated."""
+through the sandbox server, whatever the client validated; what the functions write
+back passes it."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from approval_trigger.logic import GATE_METADATA_KEY
 from pipeline_scripts.sandbox.server import SandboxServer
+from pipeline_scripts.sandbox.story import Story
 from pipeline_scripts.sandbox.template import REGION, load_app
-from pipeline_scripts.sandbox.world import Sandbox
+from pipeline_scripts.sandbox.world import DATA_SCIENTIST_KEY, Sandbox
+from shared.metadata import metadata_value
 
 pytestmark = pytest.mark.e2e
 
@@ -78,3 +82,30 @@ def test_the_sandbox_server_refuses_a_metadata_value_outside_its_pattern(
     assert raised.value.response["Error"]["Message"].startswith(
         "1 validation error detected: Value 'a; b' at 'customerMetadataProperties.note'"
     )
+
+
+def test_a_gate_refusal_with_brackets_commas_and_semicolons_is_written_back(
+    gated_out: Path,
+) -> None:
+    with Sandbox(load_app(gated_out)) as sandbox:
+        story = Story(sandbox, name="self-approval")
+        # GIVEN a version without its reports, approved by the data scientist who registered it
+        version = story.register("registered and approved by one person")
+        sandbox.client("sagemaker", access_key=DATA_SCIENTIST_KEY).update_model_package(
+            ModelPackageArn=version.arn, ModelApprovalStatus="Approved"
+        )
+
+        # WHEN the trigger refuses it on both gates
+        story.settle()
+
+        # THEN the refusal, "report(s) …, …; separation of duties …", was recorded in full
+        (refusal,) = [o for o in story.outcomes() if o["outcome"] == "gate-rejected"]
+        assert "report(s)" in refusal["reason"]
+        assert "; separation of duties" in refusal["reason"]
+        # AND written back as a metadata value SageMaker accepts
+        described = sandbox.client("sagemaker").describe_model_package(ModelPackageName=version.arn)
+        written = described["CustomerMetadataProperties"][GATE_METADATA_KEY]
+        assert written == metadata_value(refusal["reason"])
+        assert written.startswith(
+            "required reports missing from ModelMetrics: ModelQuality Bias / separation of duties"
+        )
