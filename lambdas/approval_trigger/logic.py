@@ -53,6 +53,7 @@ from shared.ledger import (
     Outcome,
     RollbackStart,
 )
+from shared.metadata import metadata_value
 from shared.notify import publish
 
 if TYPE_CHECKING:
@@ -471,7 +472,8 @@ class ApprovalTrigger:
             attributes={"group": self.config.group, "outcome": OUTCOME_GATE_REJECTED},
         )
         self.sagemaker.update_model_package(
-            ModelPackageArn=arn, CustomerMetadataProperties={GATE_METADATA_KEY: reason[:256]}
+            ModelPackageArn=arn,
+            CustomerMetadataProperties={GATE_METADATA_KEY: metadata_value(reason)},
         )
         return replace(base, outcome=OUTCOME_GATE_REJECTED, reason=reason)
 

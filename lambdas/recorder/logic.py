@@ -49,6 +49,7 @@ from shared.ledger import (
     PipelineRecord,
     timestamp,
 )
+from shared.metadata import metadata_value
 from shared.notify import publish
 
 if TYPE_CHECKING:
@@ -420,8 +421,10 @@ class Recorder:
                 "StageDescription": description[:1024],
             },
             CustomerMetadataProperties={
-                contract.stage_execution_metadata_key(record.stage): record.execution_id,
-                contract.stage_time_metadata_key(record.stage): at,
+                contract.stage_execution_metadata_key(record.stage): metadata_value(
+                    record.execution_id
+                ),
+                contract.stage_time_metadata_key(record.stage): metadata_value(at),
             },
         )
 

@@ -39,6 +39,7 @@ from pipeline_scripts.emulation.pipeline_events import (
 from pipeline_scripts.emulation.registry import RegistryEmulation
 from pipeline_scripts.emulation.sagemaker import EmulatedSageMaker
 from pipeline_scripts.emulation.service import Operation, ServiceRoutes
+from pipeline_scripts.emulation.validation import validate_request
 from pipeline_scripts.sandbox.delivery import RuleDelivery
 from pipeline_scripts.sandbox.engine import Change, PipelineEngine
 from pipeline_scripts.sandbox.inventory import provision_inventory, zip_path
@@ -119,6 +120,7 @@ class Sandbox:
         #: Every request passes its checks before it is served (IAM, the service model).
         self.checkpoint = RequestCheckpoint()
         self.moto_clock = MotoClock(self.clock)
+        self.checkpoint.add(validate_request)
         self.sagemaker: EmulatedSageMaker
         self.engine: PipelineEngine
 
