@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from botocore.exceptions import ClientError
 
 from pipeline_scripts.errors import NotFound, refused
-from pipeline_scripts.history_model import TRIGGERS, HistoryRow, Result, Trigger
+from pipeline_scripts.history_model import TRIGGERS, HistoryRow, Result, RollbackTarget, Trigger
 from shared import contract
 from shared.ledger import (
     OUTCOME_GATE_REJECTED,
@@ -326,7 +326,7 @@ class HistoryReader:
             started: datetime | None,
             ended: datetime | None,
             reason: str | None = None,
-            target: str | None = None,
+            target: RollbackTarget | None = None,
         ) -> HistoryRow:
             assert execution.version is not None
             assert execution.arn is not None
@@ -369,11 +369,6 @@ class HistoryReader:
                 if outcome.record == RECORD_DEPLOYED:
                     rows.append(row(stage, "deployed", started=started, ended=outcome.at))
                 elif outcome.record == RECORD_ROLLED_BACK:
-                    replaced = (
-                        f" replacing v{outcome.rolled_back_version}"
-                        if outcome.rolled_back_version
-                        else ""
-                    )
                     rows.append(
                         row(
                             stage,
@@ -381,8 +376,11 @@ class HistoryReader:
                             started=started,
                             ended=outcome.at,
                             reason=outcome.reason,
-                            target=f"v{execution.version} (execution "
-                            f"{outcome.rollback_target_execution_id}){replaced}",
+                            target=_target(
+                                execution.version,
+                                outcome.rollback_target_execution_id,
+                                replacing=outcome.rolled_back_version,
+                            ),
                         )
                     )
                 else:
@@ -395,8 +393,9 @@ class HistoryReader:
                                 started=started,
                                 ended=rollback.at,
                                 reason=outcome.reason,
-                                target=f"v{rollback.model_package_version} "
-                                f"(execution {rollback.execution_id})",
+                                target=_target(
+                                    rollback.model_package_version, rollback.execution_id
+                                ),
                             )
                         )
                     else:
@@ -479,8 +478,7 @@ class HistoryReader:
                     stage=record.stage,
                     result="rolled-back",
                     reason=why,
-                    rollback_target=f"v{execution.version} (execution "
-                    f"{record.rollback_target_execution_id})",
+                    rollback_target=_target(execution.version, record.rollback_target_execution_id),
                     started=execution.started or record.started_at,
                     ended=record.at,
                 )
@@ -563,3 +561,12 @@ def _status_reason(execution: _Execution) -> str | None:
 def _moment(row: HistoryRow) -> datetime:
     """When the row happened, for ordering and ``--since``."""
     return row.started or row.approval_time or row.ended or _END_OF_TIME
+
+
+def _target(
+    version: int | None, execution_id: str | None, *, replacing: int | None = None
+) -> RollbackTarget | None:
+    """The version a rollback put back, when the records name it."""
+    if version is None:
+        return None
+    return RollbackTarget(version=version, execution_id=execution_id, replacing=replacing)

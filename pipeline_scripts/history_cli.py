@@ -14,7 +14,7 @@ import io
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -31,6 +31,15 @@ FORMATS: Final = ("table", "json", "csv", "html")
 #: Widest approval description and reason the table shows before cutting with "…".
 TABLE_DESCRIPTION_WIDTH: Final = 40
 TABLE_REASON_WIDTH: Final = 80
+#: The default table fits a terminal this wide (``--wide`` shows every column in full).
+TABLE_WIDTH: Final = 120
+#: Columns the default table leaves out, in this order, until it fits.
+_DROPPED_FIRST: Final = ("EXECUTION", "ENDED", "APPROVED", "TRIGGER", "REGISTRANT")
+#: Free-text columns the default table then narrows, down to this many characters.
+_NARROWED: Final = ("REASON", "DESCRIPTION")
+_NARROWEST: Final = 12
+#: One line of the table, cell by cell.
+Cells = tuple[str, ...]
 COLUMNS: Final = (
     "group",
     "version",
@@ -45,6 +54,8 @@ COLUMNS: Final = (
     "result",
     "reason",
     "rollback_target",
+    "rollback_target_version",
+    "rollback_target_execution_id",
     "started",
     "ended",
 )
@@ -66,6 +77,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--since", metavar="DATE", help="only rows from this date (YYYY-MM-DD or ISO 8601 time)"
     )
     parser.add_argument("--format", choices=FORMATS, default="table", help="default: table")
+    parser.add_argument(
+        "--wide",
+        action="store_true",
+        help=f"table: every column in full (default: fit {TABLE_WIDTH} columns)",
+    )
     parser.add_argument("--output", type=Path, metavar="FILE", help="write here, not stdout")
     stack_outputs.add_common_arguments(parser)
     parser.set_defaults(func=_run)
@@ -100,7 +116,9 @@ def _run(args: argparse.Namespace) -> int:
     if not rows and since is not None and args.format == "table":
         text = f"No history since {since.isoformat()}.\n"
     else:
-        text = render(rows, args.format, group=settings.group, stages=settings.stages)
+        text = render(
+            rows, args.format, group=settings.group, stages=settings.stages, wide=args.wide
+        )
     if args.output is None:
         sys.stdout.write(text)
         return 0
@@ -119,6 +137,7 @@ def render(
     group: str,
     stages: Sequence[str],
     now: datetime | None = None,
+    wide: bool = False,
 ) -> str:
     if fmt == "json":
         return json.dumps([_record(row) for row in rows], indent=2) + "\n"
@@ -133,11 +152,17 @@ def render(
         return render_history_html(
             rows, group=group, generated_at=now or cli_clock().now(), stages=stages
         )
-    return _table(rows)
+    return _table(rows, wide=wide)
 
 
 def _record(row: HistoryRow) -> dict[str, Any]:
-    values = asdict(row)
+    """The row as JSON and CSV give it: times in ISO 8601, the rollback target both as
+    text and as its typed parts."""
+    values: dict[str, Any] = {f.name: getattr(row, f.name) for f in fields(row)}
+    target = row.rollback_target
+    values["rollback_target"] = target.describe() if target else None
+    values["rollback_target_version"] = target.version if target else None
+    values["rollback_target_execution_id"] = target.execution_id if target else None
     return {
         name: (values[name].isoformat() if isinstance(values[name], datetime) else values[name])
         for name in COLUMNS
@@ -167,10 +192,10 @@ def truncate(text: str | None, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
 
 
-def _table(rows: Sequence[HistoryRow]) -> str:
+def _table(rows: Sequence[HistoryRow], *, wide: bool = False) -> str:
     if not rows:
         return "No history recorded yet.\n"
-    header = (
+    header: Cells = (
         "VERSION",
         "REGISTRANT",
         "APPROVER",
@@ -185,7 +210,7 @@ def _table(rows: Sequence[HistoryRow]) -> str:
         "ROLLBACK TARGET",
         "REASON",
     )
-    lines = [
+    lines: list[Cells] = [
         (
             f"v{row.version}",
             short_identity(row.registrant),
@@ -198,14 +223,45 @@ def _table(rows: Sequence[HistoryRow]) -> str:
             row.result,
             _short_time(row.started) or "-",
             _short_time(row.ended) or "-",
-            row.rollback_target or "-",
+            row.rollback_target.describe(short=not wide) if row.rollback_target else "-",
             truncate(row.reason, TABLE_REASON_WIDTH),
         )
         for row in rows
     ]
+    if not wide:
+        header, lines = _fit(header, lines, TABLE_WIDTH)
     widths = [max(len(line[i]) for line in (header, *lines)) for i in range(len(header))]
     return "".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         + "\n"
         for line in (header, *lines)
     )
+
+
+def _fit(header: Cells, lines: list[Cells], width: int) -> tuple[Cells, list[Cells]]:
+    """Leave out low-value columns, then narrow the free-text ones, until every line fits
+    ``width`` characters (as far as the columns that stay allow)."""
+
+    def total(head: Cells, body: list[Cells]) -> int:
+        columns = range(len(head))
+        return sum(max(len(line[i]) for line in (head, *body)) for i in columns) + 2 * (
+            len(head) - 1
+        )
+
+    for name in _DROPPED_FIRST:
+        if total(header, lines) <= width:
+            return header, lines
+        index = header.index(name)
+        header = header[:index] + header[index + 1 :]
+        lines = [line[:index] + line[index + 1 :] for line in lines]
+    for name in _NARROWED:
+        excess = total(header, lines) - width
+        if excess <= 0:
+            break
+        index = header.index(name)
+        widest = max(len(line[index]) for line in lines)
+        narrowed = max(widest - excess, _NARROWEST, len(name))
+        lines = [
+            (*line[:index], truncate(line[index], narrowed), *line[index + 1 :]) for line in lines
+        ]
+    return header, lines

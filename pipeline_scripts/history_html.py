@@ -17,7 +17,6 @@ How the timeline reads the rows of one stage, oldest first:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,7 +57,6 @@ _ATTEMPT_RESULTS: Final = frozenset(
 _MARKED_RESULTS: Final = frozenset(
     {"failed", "rolled-back", "superseded", "stopped", "gate-rejected", "skipped"}
 )
-_TARGET_VERSION: Final = re.compile(r"^\s*v(\d+)\b")
 
 # Timeline geometry (SVG user units; the SVG scales to the page width).
 _WIDTH: Final = 1100
@@ -125,8 +123,7 @@ class _Lane:
 
 
 def _target_version(row: HistoryRow) -> int | None:
-    match = _TARGET_VERSION.match(row.rollback_target or "")
-    return int(match.group(1)) if match else None
+    return row.rollback_target.version if row.rollback_target else None
 
 
 def _build_lane(stage: str, rows: Sequence[HistoryRow], now: datetime) -> _Lane:
@@ -277,7 +274,7 @@ def _mark_title(lane: str, mark: _Mark) -> str:
     if row.reason:
         parts.append(row.reason)
     if row.rollback_target:
-        parts.append(f"back to {row.rollback_target}")
+        parts.append(f"back to {row.rollback_target.describe()}")
     return " — ".join(parts)
 
 
@@ -560,7 +557,7 @@ def _table(rows: Sequence[HistoryRow], group: str) -> str:
             f"{_e(_RESULT_LABELS[row.result])}</span></td>"
             f"{_text_cell(row.trigger)}"
             f"{_text_cell(row.reason, 'reason')}"
-            f"{_text_cell(row.rollback_target)}"
+            f"{_text_cell(row.rollback_target.describe() if row.rollback_target else None)}"
             f"{_time_cell(row.started)}{_time_cell(row.ended)}"
             f"{execution}"
             f"{_text_cell(row.approver)}"

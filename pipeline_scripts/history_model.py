@@ -41,6 +41,25 @@ ROLLBACK_TRIGGERS: Final = frozenset(
 
 
 @dataclass(frozen=True)
+class RollbackTarget:
+    """What a rollback put back: a version, the execution it came from, and the version
+    it took out, when known."""
+
+    version: int
+    execution_id: str | None = None
+    replacing: int | None = None
+
+    def describe(self, *, short: bool = False) -> str:
+        """``v1 (execution 3b1f…) replacing v2``; ``short`` leaves the execution out."""
+        text = f"v{self.version}"
+        if self.execution_id and not short:
+            text += f" (execution {self.execution_id})"
+        if self.replacing:
+            text += f" replacing v{self.replacing}"
+        return text
+
+
+@dataclass(frozen=True)
 class HistoryRow:
     group: str
     version: int
@@ -59,8 +78,8 @@ class HistoryRow:
     result: Result
     #: Why: the failing action and its message, the alarm, the gate, the newer version.
     reason: str | None
-    #: For a rolled-back row: what was put back, e.g. ``"v1 (execution 3b1f…)"``.
-    rollback_target: str | None
+    #: For a rolled-back row, or a rollback's own row: what was put back.
+    rollback_target: RollbackTarget | None
     started: datetime | None
     ended: datetime | None
 

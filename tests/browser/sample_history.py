@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline_scripts.history_model import HistoryRow
+from pipeline_scripts.history_model import HistoryRow, RollbackTarget
 
 GROUP = "house-price-linear-learner"
 ARN = f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{GROUP}/"
@@ -98,7 +98,7 @@ def sample_rows() -> list[HistoryRow]:
             result="rolled-back",
             reason="Deploy: guardrail rolled traffic back; alarm "
             f"greenlight-{GROUP}-production-5xx in ALARM",
-            rollback_target=f"v1 (execution {EXECUTIONS['v1'][:8]})",
+            rollback_target=RollbackTarget(version=1, execution_id=EXECUTIONS["v1"][:8]),
             started=at(5, 9, 15),
             ended=at(5, 10, 0),
         ),
@@ -108,7 +108,7 @@ def sample_rows() -> list[HistoryRow]:
             execution_id=EXECUTIONS["v2-rollback"],
             stage="production",
             trigger="automated-rollback",
-            rollback_target=f"v1 (execution {EXECUTIONS['v1'][:8]})",
+            rollback_target=RollbackTarget(version=1, execution_id=EXECUTIONS["v1"][:8]),
             reason="stage rollback after v2 failed",
             started=at(5, 10, 0),
             ended=at(5, 10, 20),
@@ -147,7 +147,7 @@ def sample_rows() -> list[HistoryRow]:
             trigger="rejection-rollback",
             result="rolled-back",
             reason="v4 rejected by erin.risk while live",
-            rollback_target=f"v1 (execution {EXECUTIONS['v1'][:8]})",
+            rollback_target=RollbackTarget(version=1, execution_id=EXECUTIONS["v1"][:8]),
             started=at(6, 9, 2),
             ended=at(6, 9, 40),
         ),

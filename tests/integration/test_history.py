@@ -133,8 +133,8 @@ def test_table_history_shows_versions_results_and_the_rollback_target(
     world: PipelineWorld, scenario: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN the scenario's history
-    # WHEN it is read as the default table
-    code, out, _ = _run(capsys, "history", GROUP, *common_flags(world))
+    # WHEN it is read as the wide table
+    code, out, _ = _run(capsys, "history", GROUP, "--wide", *common_flags(world))
 
     # THEN one header line and one line per row, the rollback visible
     lines = out.splitlines()
@@ -161,12 +161,33 @@ def test_table_history_shows_versions_results_and_the_rollback_target(
     assert f"v1 (execution {scenario['rollback']})" in rolled
 
 
+def test_the_default_table_fits_120_columns_and_keeps_who_what_where_and_why(
+    world: PipelineWorld, scenario: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the scenario's history, whose wide table is wider than a terminal
+    _, wide, _ = _run(capsys, "history", GROUP, "--wide", *common_flags(world))
+    assert max(len(line) for line in wide.splitlines()) > 120
+
+    # WHEN it is read as the default table
+    code, out, _ = _run(capsys, "history", GROUP, *common_flags(world))
+
+    # THEN every line fits 120 columns, and the columns that answer who, what, where and
+    # why stay, with the rollback still visible
+    lines = out.splitlines()
+    assert code == 0
+    assert max(len(line) for line in lines) <= 120, out
+    for column in ("VERSION", "APPROVER", "DESCRIPTION", "STAGE", "RESULT", "REASON"):
+        assert column in lines[0]
+    assert len(lines) == 6
+    assert any("rolled-back" in line for line in lines)
+
+
 def test_table_history_shows_registrant_approver_and_description_with_short_iam_names(
     world: PipelineWorld, scenario: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN versions registered and approved by IAM users (full ARNs in the ledger)
-    # WHEN the history is read as the default table
-    code, out, _ = _run(capsys, "history", GROUP, *common_flags(world))
+    # WHEN the history is read as the wide table
+    code, out, _ = _run(capsys, "history", GROUP, "--wide", *common_flags(world))
 
     # THEN each row names the registrant and the approver by user name, then the description
     rows = out.splitlines()[1:]
@@ -185,7 +206,7 @@ def test_table_history_cuts_a_long_approval_description_but_json_and_csv_keep_it
     world.deploy(world.register(), description)
 
     # WHEN the history is read as a table, as JSON and as CSV
-    _, table, _ = _run(capsys, "history", GROUP, *common_flags(world))
+    _, table, _ = _run(capsys, "history", GROUP, "--wide", *common_flags(world))
     rows = _json_rows(world, capsys)
     _, text, _ = _run(capsys, "history", GROUP, "--format", "csv", *common_flags(world))
 

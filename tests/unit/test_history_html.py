@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline_scripts.history_html import render_history_html
-from pipeline_scripts.history_model import HistoryRow
+from pipeline_scripts.history_model import HistoryRow, RollbackTarget
 from tests.browser.sample_history import GENERATED_AT, GROUP, at, row, sample_rows
 
 
@@ -67,7 +67,7 @@ def test_a_rolled_back_version_leaves_its_rollback_target_live() -> None:
             execution_id="e2",
             stage="production",
             result="rolled-back",
-            rollback_target="v1 (execution e1)",
+            rollback_target=RollbackTarget(version=1, execution_id="e1"),
             started=at(5, 3),
             ended=at(5, 4),
         ),
