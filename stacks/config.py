@@ -44,6 +44,11 @@ _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+# A key ARN, not an alias: an IAM policy that names an alias does not grant use of its key.
+_KMS_KEY_ARN = re.compile(
+    r"^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key/"
+    r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Endpoint configs and models are named "<endpoint>-<suffix>"; CodePipeline stage names
 # are "approve-<stage>", both within the services' 63/100 character limits.
@@ -71,6 +76,7 @@ GROUP_KEYS: Final = (
     "shareWithAccounts",
     "modelExecutionRoleArn",
     "modelDataBuckets",
+    "modelDataKmsKeyArns",
     "retainEndpointsOnDestroy",
     "keepEndpointConfigs",
     "gates",
@@ -206,7 +212,10 @@ class ModelGroupConfig:
     gates: Gates = field(default_factory=Gates)
     share_with_accounts: tuple[str, ...] = ()
     model_execution_role_arn: str | None = None
+    #: What the execution role the stack creates may read (``s3:GetObject``) and decrypt
+    #: (``kms:Decrypt``); empty when ``model_execution_role_arn`` names the role.
     model_data_buckets: tuple[str, ...] = ()
+    model_data_kms_key_arns: tuple[str, ...] = ()
     retain_endpoints_on_destroy: bool = False
     keep_endpoint_configs: int = 3
     #: The group exists already (made by data scientists, or kept by an earlier stack):
@@ -531,6 +540,61 @@ def _gates(raw: Any, path: str) -> Gates:
     )
 
 
+def _unique(values: tuple[str, ...], path: str) -> tuple[str, ...]:
+    for index, value in enumerate(values):
+        if value in values[:index]:
+            raise ConfigError(path, f"expected no duplicates, got {value!r} twice")
+    return values
+
+
+def _model_data_access(
+    obj: _Object, role_arn: str | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The buckets and KMS keys the created execution role may read, or none with a
+    configured role, which must hold that access itself (SageMaker reads the artifacts and
+    pulls the image with the role CreateModel names)."""
+    buckets_key, keys_key = "modelDataBuckets", "modelDataKmsKeyArns"
+    if role_arn is not None:
+        for key in (buckets_key, keys_key):
+            if key in obj.raw:
+                raise ConfigError(
+                    obj.at(key),
+                    "cannot be set together with modelExecutionRoleArn: the stack grants "
+                    "nothing to a role it does not create; give that role read access to "
+                    f"the model data itself and remove {key}",
+                )
+        return (), ()
+    if obj.raw.get(buckets_key, []) == []:
+        problem = (
+            "required when modelExecutionRoleArn is not set: expected at least one S3 bucket "
+            "name, got an empty list"
+            if buckets_key in obj.raw
+            else "required when modelExecutionRoleArn is not set, but missing"
+        )
+        raise ConfigError(
+            obj.at(buckets_key),
+            f"{problem}. Name the buckets that hold this group's model artifacts, so that the "
+            "execution role the stack creates may read them (and list their customer managed "
+            "KMS keys in modelDataKmsKeyArns if they are encrypted with one), or set "
+            "modelExecutionRoleArn to a role that can read them",
+        )
+    buckets = obj.items(
+        buckets_key,
+        lambda v, at: _string(v, at, pattern=_BUCKET_NAME, expected="an S3 bucket name"),
+    )
+    keys = obj.items(
+        keys_key,
+        lambda v, at: _string(
+            v,
+            at,
+            pattern=_KMS_KEY_ARN,
+            expected="a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; not an alias)",
+        ),
+        default=(),
+    )
+    return _unique(buckets, obj.at(buckets_key)), _unique(keys, obj.at(keys_key))
+
+
 def _group(raw: Any, path: str) -> ModelGroupConfig:
     obj = _Object(raw, path, GROUP_KEYS)
     name = obj.string(
@@ -551,11 +615,7 @@ def _group(raw: Any, path: str) -> ModelGroupConfig:
         lambda v, at: _string(v, at, pattern=_ACCOUNT_ID, expected="a 12-digit account id"),
         default=(),
     )
-    buckets = obj.items(
-        "modelDataBuckets",
-        lambda v, at: _string(v, at, pattern=_BUCKET_NAME, expected="an S3 bucket name"),
-        default=(),
-    )
+    buckets, kms_keys = _model_data_access(obj, role_arn)
     adopt = obj.boolean("adoptExistingGroup", False)
     if adopt and accounts:
         # CloudFormation sets a group's resource policy only on a group it creates.
@@ -590,6 +650,7 @@ def _group(raw: Any, path: str) -> ModelGroupConfig:
         share_with_accounts=accounts,
         model_execution_role_arn=role_arn,
         model_data_buckets=buckets,
+        model_data_kms_key_arns=kms_keys,
         retain_endpoints_on_destroy=obj.boolean("retainEndpointsOnDestroy", False),
         keep_endpoint_configs=obj.integer("keepEndpointConfigs", low=1, high=20, default=3),
         adopt_existing_group=adopt,

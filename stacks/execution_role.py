@@ -1,4 +1,5 @@
-"""The role SageMaker assumes to run a group's models."""
+"""The role SageMaker assumes to run a group's models: pull the image, read the model data
+(the configured buckets, and decrypt with the configured KMS keys), write logs and metrics."""
 
 from __future__ import annotations
 
@@ -77,27 +78,7 @@ class ModelExecutionRole(Construct):
                 conditions={"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}},
             )
         )
-        if config.model_data_buckets:
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="ReadModelArtifacts",
-                    actions=["s3:GetObject"],
-                    resources=[
-                        f"arn:{stack.partition}:s3:::{bucket}/*"
-                        for bucket in config.model_data_buckets
-                    ],
-                )
-            )
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="ListModelArtifacts",
-                    actions=["s3:ListBucket"],
-                    resources=[
-                        f"arn:{stack.partition}:s3:::{bucket}"
-                        for bucket in config.model_data_buckets
-                    ],
-                )
-            )
+        _grant_model_data(role, config)
         self.role = role
         self._created = role
         acknowledge_wildcard_resource(
@@ -121,13 +102,6 @@ class ModelExecutionRole(Construct):
                 "SageMaker names the log streams of this endpoint's log group after the "
                 "instances it starts, at run time.",
             )
-        for bucket in config.model_data_buckets:
-            acknowledge_wildcard_resource(
-                role,
-                f"arn:{stack.partition}:s3:::{bucket}/*",
-                f"Model artifacts live under version-specific keys of {bucket}, a bucket the "
-                "configuration names as holding this group's model data; read only.",
-            )
 
     def allow_reading_alarms(self, alarm_arns: list[str]) -> None:
         """Deployment guardrails read the auto-rollback alarms with this role
@@ -141,4 +115,40 @@ class ModelExecutionRole(Construct):
                 actions=["cloudwatch:DescribeAlarms"],
                 resources=alarm_arns,
             )
+        )
+
+
+def _grant_model_data(role: iam.Role, config: ModelGroupConfig) -> None:
+    """SageMaker downloads a version's artifacts with this role (CreateModel's
+    ``ExecutionRoleArn``): read on the configured buckets, and ``kms:Decrypt`` on the
+    configured keys for objects S3 decrypts with them (docs/aws-behaviour.md, SageMaker)."""
+    stack = Stack.of(role)
+    buckets = [f"arn:{stack.partition}:s3:::{bucket}" for bucket in config.model_data_buckets]
+    objects = [f"{bucket}/*" for bucket in buckets]
+    if buckets:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadModelArtifacts", actions=["s3:GetObject"], resources=objects
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListModelArtifacts", actions=["s3:ListBucket"], resources=buckets
+            )
+        )
+    if config.model_data_kms_key_arns:
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="DecryptModelArtifacts",
+                actions=["kms:Decrypt"],
+                resources=list(config.model_data_kms_key_arns),
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+            )
+        )
+    for bucket, bucket_objects in zip(config.model_data_buckets, objects, strict=True):
+        acknowledge_wildcard_resource(
+            role,
+            bucket_objects,
+            f"Model artifacts live under version-specific keys of {bucket}, a bucket the "
+            "configuration names as holding this group's model data; read only.",
         )

@@ -29,7 +29,8 @@ _PINNED_NODE = REPO / "node_modules" / ".bin"
 if _PINNED_NODE.is_dir() and str(_PINNED_NODE) not in os.environ.get("PATH", "").split(":"):
     os.environ["PATH"] = f"{_PINNED_NODE}{os.pathsep}{os.environ.get('PATH', '')}"
 
-#: Gates on, two groups, a LINEAR rollout, a shared registry, a configured role.
+#: Gates on, two groups, a LINEAR rollout, a shared registry, a configured role, and
+#: model data encrypted with a customer managed key.
 GATED_CONTEXT: dict[str, Any] = {
     "notificationEmails": ["ml-platform@example.com", "risk@example.com"],
     "modelGroups": [
@@ -38,6 +39,9 @@ GATED_CONTEXT: dict[str, Any] = {
             "description": "Card fraud scores",
             "shareWithAccounts": ["111122223333"],
             "modelDataBuckets": ["fraud-model-artifacts"],
+            "modelDataKmsKeyArns": [
+                "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+            ],
             "keepEndpointConfigs": 5,
             "gates": {"requiredReports": ["ModelQuality", "Bias"], "separationOfDuties": True},
             "stages": [

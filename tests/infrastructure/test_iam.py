@@ -157,6 +157,83 @@ def test_created_model_execution_role_reads_its_groups_auto_rollback_alarms(
     assert described == [_alarm_arns(gated, "fraud-detector")]
 
 
+def _created_model_role_statements(synth: Synthesized, group: str) -> list[dict[str, Any]]:
+    """Every statement of the execution role the stack creates for ``group``'s models."""
+    (role_id,) = [
+        logical_id
+        for logical_id, role in synth.resources("AWS::IAM::Role").items()
+        if role["Properties"].get("Description") == f"Runs the models of the {group} model "
+        "package group"
+    ]
+    return [
+        statement
+        for policy in synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_created_model_execution_role_reads_and_decrypts_exactly_the_configured_model_data(
+    synthesized: Synthesized,
+) -> None:
+    created = [g for g in synthesized.config.model_groups if g.model_execution_role_arn is None]
+    assert created
+    for group in created:
+        # GIVEN the execution role the stack creates for a group, and the group's model data
+        statements = _created_model_role_statements(synthesized, group.name)
+        buckets = [f"arn:<AWS::Partition>:s3:::{bucket}" for bucket in group.model_data_buckets]
+
+        # WHEN its S3 and KMS grants are collected by action
+        data: dict[str, set[str]] = {}
+        for statement in statements:
+            for action in as_list(statement["Action"]):
+                if action.startswith(("s3:", "kms:")):
+                    data.setdefault(action, set()).update(
+                        render(resource) for resource in as_list(statement["Resource"])
+                    )
+
+        # THEN it may read the objects of exactly those buckets, and decrypt with exactly
+        # the configured keys, only when S3 asks KMS on its behalf
+        expected = {
+            "s3:GetObject": {f"{bucket}/*" for bucket in buckets},
+            "s3:ListBucket": set(buckets),
+        }
+        if group.model_data_kms_key_arns:
+            expected["kms:Decrypt"] = set(group.model_data_kms_key_arns)
+        assert data == expected, group.name
+        for statement in statements:
+            if "kms:Decrypt" in as_list(statement["Action"]):
+                assert statement["Condition"] == {
+                    "StringEquals": {
+                        "kms:ViaService": {
+                            "Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+                        }
+                    }
+                }, group.name
+
+
+def test_the_gated_app_decrypts_fraud_detectors_model_data_with_its_configured_key(
+    gated: Synthesized,
+) -> None:
+    # GIVEN the gated app, whose fraud-detector artifacts are encrypted with one KMS key
+    (key,) = gated.config.group("fraud-detector").model_data_kms_key_arns
+
+    # WHEN the statements granting kms:Decrypt are collected
+    decrypting = [
+        statement
+        for _, statement in _statements(gated)
+        if "kms:Decrypt" in as_list(statement["Action"]) and key in as_list(statement["Resource"])
+    ]
+
+    # THEN exactly one grants it, on fraud-detector's created execution role
+    assert decrypting == [
+        statement
+        for statement in _created_model_role_statements(gated, "fraud-detector")
+        if "kms:Decrypt" in as_list(statement["Action"])
+    ]
+    assert len(decrypting) == 1
+
+
 # --- each role against the calls its runtime code makes ----------------------------------
 
 #: CloudWatch Logs for the function's own log group, and the asynchronous failure queue.

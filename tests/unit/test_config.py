@@ -43,6 +43,7 @@ def _valid() -> dict[str, Any]:
             {
                 "name": "churn",
                 "description": "Churn classifier",
+                "modelDataBuckets": ["churn-model-artifacts"],
                 "stages": [
                     _stage("staging", "churn-staging"),
                     _stage(
@@ -79,6 +80,9 @@ def test_shipped_cdk_json_example_parses_into_the_house_price_group_with_two_sta
     assert group.name == "house-price-linear-learner"
     assert group.gates.required_reports == ()
     assert group.gates.separation_of_duties is False
+    # the created execution role reads the bucket the sandbox's story registers artifacts in
+    assert group.model_execution_role_arn is None
+    assert group.model_data_buckets == ("greenlight-sandbox-models",)
     staging, production = group.stages
     assert (staging.name, staging.instance_type, staging.instance_count) == (
         "staging",
@@ -494,3 +498,115 @@ def test_adopting_a_group_and_sharing_it_is_refused_naming_the_key() -> None:
     message = _refusal(raw)
     assert message.startswith("greenlight.modelGroups[0].adoptExistingGroup: cannot be true")
     assert "PutModelPackageGroupPolicy" in message
+
+
+# --- model data: what the execution role may read ------------------------------------
+
+KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+MULTI_REGION_KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+ROLE_ARN = "arn:aws:iam::111122223333:role/platform-sagemaker"
+
+
+def test_model_data_buckets_and_kms_keys_are_read_from_the_group() -> None:
+    # GIVEN a group whose artifacts are encrypted with two customer managed keys
+    raw = _valid()
+    raw["modelGroups"][0]["modelDataBuckets"] = ["churn-models", "shared.models"]
+    raw["modelGroups"][0]["modelDataKmsKeyArns"] = [KEY_ARN, MULTI_REGION_KEY_ARN]
+
+    # WHEN parsed
+    group = parse_config(raw).model_groups[0]
+
+    # THEN both lists are kept, in order
+    assert group.model_data_buckets == ("churn-models", "shared.models")
+    assert group.model_data_kms_key_arns == (KEY_ARN, MULTI_REGION_KEY_ARN)
+
+
+def test_a_group_without_an_execution_role_must_name_its_model_data_buckets() -> None:
+    # GIVEN a group that lets the stack create the execution role but names no bucket
+    raw = _valid()
+    del raw["modelGroups"][0]["modelDataBuckets"]
+
+    # WHEN parsed THEN the refusal names the key and says what to add
+    message = _refusal(raw)
+    assert message.startswith(
+        "greenlight.modelGroups[0].modelDataBuckets: required when modelExecutionRoleArn is not set"
+    )
+    assert "modelDataKmsKeyArns" in message
+    assert "modelExecutionRoleArn" in message
+
+
+def test_an_empty_model_data_bucket_list_without_an_execution_role_is_refused() -> None:
+    # GIVEN a created execution role that would be allowed to read nothing
+    raw = _valid()
+    raw["modelGroups"][0]["modelDataBuckets"] = []
+
+    # WHEN parsed THEN the refusal names the key
+    assert _refusal(raw).startswith(
+        "greenlight.modelGroups[0].modelDataBuckets: required when modelExecutionRoleArn is "
+        "not set: expected at least one S3 bucket name, got an empty list"
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1234abcd-12ab-34cd-56ef-1234567890ab",
+        "arn:aws:kms:eu-west-1:111122223333:alias/model-data",
+        "arn:aws:s3:::churn-models",
+        "arn:aws:kms:eu-west-1:1111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    ],
+    ids=["key-id", "alias-arn", "not-kms", "short-account"],
+)
+def test_a_model_data_kms_key_that_is_not_a_key_arn_is_refused(value: str) -> None:
+    # GIVEN a KMS key named by something other than its key ARN
+    raw = _valid()
+    raw["modelGroups"][0]["modelDataKmsKeyArns"] = [KEY_ARN, value]
+
+    # WHEN parsed THEN the refusal names the entry and the expected form
+    assert _refusal(raw) == (
+        "greenlight.modelGroups[0].modelDataKmsKeyArns[1]: expected a KMS key ARN "
+        "(arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; not an alias), got " + json.dumps(value)
+    )
+
+
+def test_a_model_data_bucket_listed_twice_is_refused() -> None:
+    raw = _valid()
+    raw["modelGroups"][0]["modelDataBuckets"] = ["churn-models", "churn-models"]
+
+    assert _refusal(raw) == (
+        "greenlight.modelGroups[0].modelDataBuckets: expected no duplicates, got "
+        "'churn-models' twice"
+    )
+
+
+def test_a_configured_execution_role_needs_no_model_data_buckets() -> None:
+    # GIVEN a group that runs its models with the platform team's own role
+    raw = _valid()
+    del raw["modelGroups"][0]["modelDataBuckets"]
+    raw["modelGroups"][0]["modelExecutionRoleArn"] = ROLE_ARN
+
+    # WHEN parsed THEN the role is used and no bucket is granted
+    group = parse_config(raw).model_groups[0]
+    assert group.model_execution_role_arn == ROLE_ARN
+    assert group.model_data_buckets == ()
+    assert group.model_data_kms_key_arns == ()
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("modelDataBuckets", ["churn-models"]), ("modelDataKmsKeyArns", [KEY_ARN])]
+)
+def test_model_data_access_next_to_a_configured_execution_role_is_refused(
+    key: str, value: list[str]
+) -> None:
+    # GIVEN a configured role and model data access the stack could not grant to it
+    raw = _valid()
+    del raw["modelGroups"][0]["modelDataBuckets"]
+    raw["modelGroups"][0]["modelExecutionRoleArn"] = ROLE_ARN
+    raw["modelGroups"][0][key] = value
+
+    # WHEN parsed THEN the refusal says the configured role must hold that access itself
+    message = _refusal(raw)
+    assert message.startswith(
+        f"greenlight.modelGroups[0].{key}: cannot be set together with modelExecutionRoleArn"
+    )
+    assert "remove" in message

@@ -21,12 +21,14 @@ COLUMNS = ["Key", "Type", "Default", "Allowed", "Meaning"]
 REFERENCE_HEADING = "### Configuration reference"
 SNIPPETS = re.findall(r"```json\n(.*?)```", TEXT, flags=re.DOTALL)
 
-#: A context holding only what the reference marks as required.
+#: A context holding only what the reference marks as required, given that it names no
+#: ``modelExecutionRoleArn`` (so ``modelDataBuckets`` is required too).
 MINIMAL: dict[str, Any] = {
     "modelGroups": [
         {
             "name": "minimal",
             "description": "Only the required keys",
+            "modelDataBuckets": ["minimal-model-artifacts"],
             "stages": [
                 {
                     "name": "staging",
@@ -67,6 +69,12 @@ def _key(row: dict[str, str]) -> str:
 
 ROWS = _reference_rows()
 REQUIRED = [_key(row) for row in ROWS if row["Default"] == "required"]
+#: Keys required unless a sibling key is set: (key, that sibling).
+REQUIRED_WITHOUT = [
+    (_key(row), match.group(1))
+    for row in ROWS
+    if (match := re.fullmatch(r"required without `(\w+)`", row["Default"]))
+]
 LITERAL_DEFAULTS = [
     (_key(row), match.group(1))
     for row in ROWS
@@ -124,6 +132,25 @@ def test_a_key_the_reference_marks_required_is_refused_when_missing(key: str) ->
         parse(document)
     assert raised.value.path.endswith("." + key.rsplit(".", 1)[-1].removesuffix("[]"))
     assert raised.value.problem == "required, but missing"
+
+
+def test_the_reference_has_keys_required_without_another() -> None:
+    assert REQUIRED_WITHOUT
+
+
+@pytest.mark.parametrize(("key", "sibling"), REQUIRED_WITHOUT)
+def test_a_key_required_without_another_is_refused_when_both_are_missing(
+    key: str, sibling: str
+) -> None:
+    # GIVEN the minimal context (which leaves the sibling out) without that key
+    assert sibling not in json.dumps(MINIMAL)
+    document = _without(MINIMAL, key)
+
+    # WHEN it is parsed THEN the error names the key and the sibling that would replace it
+    with pytest.raises(ConfigError) as raised:
+        parse(document)
+    assert raised.value.path.endswith("." + key.rsplit(".", 1)[-1])
+    assert raised.value.problem.startswith(f"required when {sibling} is not set")
 
 
 def _snake(name: str) -> str:
