@@ -22,18 +22,29 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import boto3
+
+from pipeline_scripts.emulation.iam import function_access_key
 from pipeline_scripts.sandbox.template import FunctionSpec
 
 LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
 #: Lambda retries a failed asynchronous invocation twice.
 ASYNC_ATTEMPTS = 3
-#: What Lambda puts in every function's environment (the role's credentials among it).
+#: What Lambda puts in every function's environment; ``credentials`` adds the role's.
 LAMBDA_ENVIRONMENT = {
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "AKIAGREENLIGHTLAMBDA",
-    "AWS_SECRET_ACCESS_KEY": "sandbox",
 }
+
+
+def credentials(function_name: str) -> dict[str, str]:
+    """The session credentials of the function's execution role, as Lambda sets them:
+    a key of the function's own, which the sandbox's IAM check maps to its role."""
+    return {
+        "AWS_ACCESS_KEY_ID": function_access_key(function_name),
+        "AWS_SECRET_ACCESS_KEY": "sandbox",
+        "AWS_SESSION_TOKEN": f"sandbox-session-{function_name}",
+    }
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,7 @@ class LambdaRuntime:
         self._by_name = {spec.name: spec for spec in functions.values()}
         self._by_logical_id = dict(functions)
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        self._sessions: dict[str, boto3.Session] = {}
         self.dead_letters: list[DeadLetter] = []
 
     def spec(self, name_or_logical_id: str) -> FunctionSpec:
@@ -76,8 +88,16 @@ class LambdaRuntime:
         """A synchronous invocation: the handler's result, or its exception."""
         spec = self.spec(function)
         handler = self._handler(spec)
-        with _environment(
-            {**LAMBDA_ENVIRONMENT, "AWS_LAMBDA_FUNCTION_NAME": spec.name, **spec.environment}
+        with (
+            _environment(
+                {
+                    **LAMBDA_ENVIRONMENT,
+                    **credentials(spec.name),
+                    "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                    **spec.environment,
+                }
+            ),
+            self._own_session(spec.name),
         ):
             return handler(dict(event), LambdaContext(spec.name))
 
@@ -98,6 +118,20 @@ class LambdaRuntime:
             )
         )
         return None
+
+    @contextmanager
+    def _own_session(self, function_name: str) -> Iterator[None]:
+        """boto3's default session, as the function's own process would have it: it
+        reads the function's credentials once, and no other function uses it."""
+        saved = boto3.DEFAULT_SESSION
+        session = self._sessions.get(function_name)
+        if session is None:
+            session = self._sessions[function_name] = boto3.Session()
+        boto3.DEFAULT_SESSION = session
+        try:
+            yield
+        finally:
+            boto3.DEFAULT_SESSION = saved
 
     def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
         handler = self._handlers.get(spec.name)

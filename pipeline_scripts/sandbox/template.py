@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline_scripts.emulation.iam import Role
+from pipeline_scripts.sandbox.roles import function_roles
+
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 PARTITION = "aws"
@@ -76,6 +79,8 @@ class AppSpec:
     tables: dict[str, dict[str, Any]]
     topics: dict[str, str]
     queues: dict[str, str] = field(default_factory=dict)
+    #: Function name → its execution role and the role's policy statements.
+    roles: dict[str, Role] = field(default_factory=dict)
 
     def function_by_name(self, name: str) -> FunctionSpec:
         for spec in self.functions.values():
@@ -275,6 +280,7 @@ def load_app(cdk_out: Path, stack_name: str = "Greenlight") -> AppSpec:
         alarms=tuple(alarms),
         tables=tables,
         topics=topics,
+        roles=function_roles(resources, resolver),
     )
 
 
