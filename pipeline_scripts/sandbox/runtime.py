@@ -17,6 +17,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -123,15 +124,16 @@ class LambdaRuntime:
     def _own_session(self, function_name: str) -> Iterator[None]:
         """boto3's default session, as the function's own process would have it: it
         reads the function's credentials once, and no other function uses it."""
-        saved = boto3.DEFAULT_SESSION
         session = self._sessions.get(function_name)
         if session is None:
             session = self._sessions[function_name] = boto3.Session()
-        boto3.DEFAULT_SESSION = session
+        if not isinstance(boto3.DEFAULT_SESSION, _FunctionSessions):
+            boto3.DEFAULT_SESSION = _FunctionSessions(boto3.DEFAULT_SESSION)  # type: ignore[assignment]
+        token = _running_session.set(session)
         try:
             yield
         finally:
-            boto3.DEFAULT_SESSION = saved
+            _running_session.reset(token)
 
     def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
         handler = self._handlers.get(spec.name)
@@ -141,6 +143,27 @@ class LambdaRuntime:
             handler = getattr(module, attribute)
             self._handlers[spec.name] = handler
         return handler
+
+
+#: The boto3 session of the function running in this thread (each thread of a served
+#: sandbox has its own), or None outside a function.
+_running_session: ContextVar[boto3.Session | None] = ContextVar("running_session", default=None)
+
+
+class _FunctionSessions:
+    """boto3's default session: the running function's own while one runs in this
+    thread, else the session boto3 would have used."""
+
+    def __init__(self, outer: boto3.Session | None) -> None:
+        self._outer = outer
+
+    def __getattr__(self, name: str) -> Any:
+        session = _running_session.get()
+        if session is None:
+            if self._outer is None:
+                self._outer = boto3.Session()
+            session = self._outer
+        return getattr(session, name)
 
 
 def _load_module(dotted: str, unique_name: str) -> ModuleType:
