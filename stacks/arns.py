@@ -46,3 +46,8 @@ def pipeline_arn(scope: Construct, pipeline_name: str) -> str:
     return Stack.of(scope).format_arn(
         service="codepipeline", resource=pipeline_name, arn_format=ArnFormat.NO_RESOURCE_NAME
     )
+
+
+def stage_arn(pipeline_arn: str, stage: str) -> str:
+    """A pipeline stage: what ``codepipeline:RollbackStage`` is authorized on."""
+    return f"{pipeline_arn}/{stage}"

@@ -46,7 +46,7 @@ RECORDER_PACKAGE_ACTIONS = ("sagemaker:UpdateModelPackage",)
 RECORDER_LEDGER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
 #: The trigger reads the pipeline's history (executions, their variables and actions,
 #: the declared actions of a stage), starts a run, and on a rejection stops the run in
-#: flight or rolls a stage back.
+#: flight; these are authorized on the pipeline's ARN.
 TRIGGER_PIPELINE_ACTIONS = (
     "codepipeline:GetPipeline",
     "codepipeline:GetPipelineExecution",
@@ -54,8 +54,10 @@ TRIGGER_PIPELINE_ACTIONS = (
     "codepipeline:ListActionExecutions",
     "codepipeline:StartPipelineExecution",
     "codepipeline:StopPipelineExecution",
-    "codepipeline:RollbackStage",
 )
+#: On a rejection the trigger rolls a stage back, which IAM authorizes on the stage's
+#: ARN (``<pipeline ARN>/<stage>``), not on the pipeline's.
+TRIGGER_STAGE_ACTIONS = ("codepipeline:RollbackStage",)
 #: The recorder only reads the pipeline: variables and trigger of an execution, the
 #: failing action's message, earlier executions for rollback targets.
 RECORDER_PIPELINE_ACTIONS = (
@@ -198,6 +200,14 @@ class GreenlightModelGroup(Construct):
             key=key,
             ledger=ledger,
             topic=topic,
+        )
+        pipeline_arn = self.pipeline.pipeline.pipeline_arn
+        self.trigger.function.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="RollBackStages",
+                actions=list(TRIGGER_STAGE_ACTIONS),
+                resources=[arns.stage_arn(pipeline_arn, stage) for stage in config.stage_names],
+            )
         )
 
     def _grant_recorder(

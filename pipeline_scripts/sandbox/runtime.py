@@ -30,14 +30,17 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import boto3
 from botocore.exceptions import ClientError
 
+from pipeline_scripts.emulation.iam import function_access_key
 from pipeline_scripts.sandbox.template import FunctionSpec, QueueRef
 from shared.clock import Clock, SystemClock, current_clock, install_clock, installed_clock
 
@@ -45,13 +48,21 @@ LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
 #: Lambda's waits before the first and the second retry of a failed asynchronous
 #: invocation ("one minute … two minutes").
 ASYNC_RETRY_WAITS_SECONDS = (60.0, 120.0)
-#: What Lambda puts in every function's environment (the role's credentials among it).
+#: What Lambda puts in every function's environment; ``credentials`` adds the role's.
 LAMBDA_ENVIRONMENT = {
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "AKIAGREENLIGHTLAMBDA",
-    "AWS_SECRET_ACCESS_KEY": "sandbox",
 }
+
+
+def credentials(function_name: str) -> dict[str, str]:
+    """The session credentials of the function's execution role, as Lambda sets them:
+    a key of the function's own, which the sandbox's IAM check maps to its role."""
+    return {
+        "AWS_ACCESS_KEY_ID": function_access_key(function_name),
+        "AWS_SECRET_ACCESS_KEY": "sandbox",
+        "AWS_SESSION_TOKEN": f"sandbox-session-{function_name}",
+    }
 
 
 class FunctionTimedOut(Exception):
@@ -165,6 +176,7 @@ class LambdaRuntime:
         self._sqs = sqs
         self._code = code
         self._running: _Invocation | None = None
+        self._sessions: dict[str, boto3.Session] = {}
         self.dead_letters: list[DeadLetter] = []
         self.invocations: list[InvocationRecord] = []
 
@@ -180,10 +192,19 @@ class LambdaRuntime:
         handler = self._handler(spec)
         invocation = _Invocation(spec, installed_clock())
         context = LambdaContext(spec.name, invocation.remaining)
-        environment = {**LAMBDA_ENVIRONMENT, "AWS_LAMBDA_FUNCTION_NAME": spec.name}
+        environment = {
+            **LAMBDA_ENVIRONMENT,
+            **credentials(spec.name),
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            **spec.environment,
+        }
         outer, self._running = self._running, invocation
         try:
-            with _environment({**environment, **spec.environment}), _installed(invocation):
+            with (
+                _environment(environment),
+                self._own_session(spec.name),
+                _installed(invocation),
+            ):
                 result = handler(dict(event), context)
         except _Killed:
             raise self._timed_out(invocation) from None
@@ -274,6 +295,21 @@ class LambdaRuntime:
             )
         )
 
+    @contextmanager
+    def _own_session(self, function_name: str) -> Iterator[None]:
+        """boto3's default session, as the function's own process would have it: it
+        reads the function's credentials once, and no other function uses it."""
+        session = self._sessions.get(function_name)
+        if session is None:
+            session = self._sessions[function_name] = boto3.Session()
+        if not isinstance(boto3.DEFAULT_SESSION, _FunctionSessions):
+            boto3.DEFAULT_SESSION = _FunctionSessions(boto3.DEFAULT_SESSION)  # type: ignore[assignment]
+        token = _running_session.set(session)
+        try:
+            yield
+        finally:
+            _running_session.reset(token)
+
     def _handler(self, spec: FunctionSpec) -> Callable[[Any, Any], Any]:
         handler = self._handlers.get(spec.name)
         if handler is None:
@@ -282,6 +318,27 @@ class LambdaRuntime:
             handler = getattr(module, attribute)
             self._handlers[spec.name] = handler
         return handler
+
+
+#: The boto3 session of the function running in this thread (each thread of a served
+#: sandbox has its own), or None outside a function.
+_running_session: ContextVar[boto3.Session | None] = ContextVar("running_session", default=None)
+
+
+class _FunctionSessions:
+    """boto3's default session: the running function's own while one runs in this
+    thread, else the session boto3 would have used."""
+
+    def __init__(self, outer: boto3.Session | None) -> None:
+        self._outer = outer
+
+    def __getattr__(self, name: str) -> Any:
+        session = _running_session.get()
+        if session is None:
+            if self._outer is None:
+                self._outer = boto3.Session()
+            session = self._outer
+        return getattr(session, name)
 
 
 def _load_module(code: Path, dotted: str, unique_name: str) -> ModuleType:

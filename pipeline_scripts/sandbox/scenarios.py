@@ -45,6 +45,7 @@ def happy_path(story: Story) -> None:
         counts.get("started") == 1,
         str(counts),
     )
+    story.expect("no event was lost", not story.sandbox.runtime.dead_letters)
 
 
 def guardrail_rollback(story: Story) -> None:

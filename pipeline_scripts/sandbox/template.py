@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline_scripts.emulation.iam import Role
+from pipeline_scripts.sandbox.roles import function_roles
 from shared.contract import ENV_GROUP_NAME
 
 ACCOUNT_ID = "123456789012"
@@ -171,6 +173,8 @@ class AppSpec:
     adopted_groups: tuple[str, ...] = ()
     #: Everything the template declares, as CloudFormation would create it.
     inventory: Inventory = field(default_factory=lambda: Inventory((), {}, {}))
+    #: Function name → its execution role and the role's policy statements.
+    roles: dict[str, Role] = field(default_factory=dict)
 
     def function_by_name(self, name: str) -> FunctionSpec:
         for spec in self.functions.values():
@@ -384,6 +388,7 @@ def load_app(cdk_out: Path, stack_name: str = "Greenlight") -> AppSpec:
         topics=topics,
         inventory=read_inventory(template, resolver, assets),
         adopted_groups=adopted,
+        roles=function_roles(resources, resolver),
     )
 
 

@@ -30,6 +30,7 @@ from moto.events.models import events_backends
 from pipeline_scripts.emulation.checkpoint import RequestCheckpoint
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.codepipeline import EmulatedCodePipeline
+from pipeline_scripts.emulation.iam import IamCheck
 from pipeline_scripts.emulation.jobs import Artifact, EmulatedJobs
 from pipeline_scripts.emulation.pipeline_events import (
     action_execution_event,
@@ -121,6 +122,9 @@ class Sandbox:
         self.checkpoint = RequestCheckpoint()
         self.moto_clock = MotoClock(self.clock)
         self.checkpoint.add(validate_request)
+        #: Each function's calls are evaluated against its synthesized role.
+        self.iam = IamCheck.for_functions(app.roles, account=ACCOUNT_ID)
+        self.checkpoint.add(self.iam)
         self.sagemaker: EmulatedSageMaker
         self.engine: PipelineEngine
 

@@ -115,9 +115,10 @@ def test_trigger_drives_only_its_own_pipeline(synthesized: Synthesized) -> None:
         found += 1
         assert set(as_list(statement["Action"])) >= {
             "codepipeline:StopPipelineExecution",
-            "codepipeline:RollbackStage",
             "codepipeline:GetPipelineExecution",
         }
+        # RollbackStage is authorized on a stage's ARN, so the pipeline's does not grant it
+        assert "codepipeline:RollbackStage" not in as_list(statement["Action"])
         resources = [render(resource) for resource in as_list(statement["Resource"])]
         assert len(resources) == 1, logical_id
         assert re.fullmatch(
@@ -285,7 +286,7 @@ def test_trigger_role_allows_exactly_the_calls_the_trigger_makes(synthesized: Sy
         assert allowed["sagemaker:DescribeModelPackage"] == versions
         assert allowed["sagemaker:UpdateModelPackage"] == versions
         # AND it reads the pipeline's history (GetPipeline: the actions a stage declares),
-        # starts a run, stops one in flight, and rolls a stage back, on its own pipeline
+        # starts a run and stops one in flight, on its own pipeline
         trigger_pipeline_actions = {
             "codepipeline:GetPipeline",
             "codepipeline:GetPipelineExecution",
@@ -293,10 +294,15 @@ def test_trigger_role_allows_exactly_the_calls_the_trigger_makes(synthesized: Sy
             "codepipeline:ListActionExecutions",
             "codepipeline:StartPipelineExecution",
             "codepipeline:StopPipelineExecution",
-            "codepipeline:RollbackStage",
         }
         for action in trigger_pipeline_actions:
             assert allowed[action] == pipeline, action
+        # AND it rolls back its own pipeline's deployment stages: RollbackStage is
+        # authorized on the stage's ARN (the Service Authorization Reference's "stage")
+        (pipeline_arn,) = pipeline
+        assert allowed["codepipeline:RollbackStage"] == {
+            f"{pipeline_arn}/{stage}" for stage in group.stage_names
+        }
         # AND it gets, puts (also inside TransactWriteItems, which DynamoDB authorises item
         # by item) and queries ledger items, and never updates or deletes one
         ledger_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
@@ -310,6 +316,7 @@ def test_trigger_role_allows_exactly_the_calls_the_trigger_makes(synthesized: Sy
             "sagemaker:DescribeModelPackage",
             "sagemaker:UpdateModelPackage",
             *trigger_pipeline_actions,
+            "codepipeline:RollbackStage",
             *ledger_actions,
             "sns:Publish",
             "kms:GenerateDataKey",
