@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The CDK's bindings start their Node.js at the first `import aws_cdk`: make it the one
+# package.json pins (make install), as `make test` and `make synth` do, also when pytest
+# runs directly. This runs before the plugins below import the CDK.
+_PINNED_NODE = REPO_ROOT / "node_modules" / ".bin"
+if _PINNED_NODE.is_dir() and str(_PINNED_NODE) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = f"{_PINNED_NODE}{os.pathsep}{os.environ.get('PATH', '')}"
+
 #: The CDK synthesis fixtures, registered once so every suite shares one synthesis of
 #: each configuration.
 pytest_plugins = ("tests.synthesis",)
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 #: Suites that synthesize the CDK app run on one xdist worker, so that each app
 #: configuration is synthesized once per run rather than once per worker.

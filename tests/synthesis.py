@@ -8,7 +8,6 @@ session fixtures and no configuration is synthesized twice in a run.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,11 +22,6 @@ from stacks.config import CONTEXT_KEY, GreenlightConfig, load_config, parse_conf
 from stacks.greenlight_stack import STACK_NAME, GreenlightStack
 
 REPO = Path(__file__).resolve().parents[1]
-# The CDK's bindings run on the Node.js that package.json pins (make install), as
-# `make test` and `make synth` do, also when pytest is run directly.
-_PINNED_NODE = REPO / "node_modules" / ".bin"
-if _PINNED_NODE.is_dir() and str(_PINNED_NODE) not in os.environ.get("PATH", "").split(":"):
-    os.environ["PATH"] = f"{_PINNED_NODE}{os.pathsep}{os.environ.get('PATH', '')}"
 
 #: Gates on, two groups, a LINEAR rollout, a shared registry, a configured role, and
 #: model data encrypted with a customer managed key.

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
 from pipeline_scripts.cli_clock import CLOCK_PATH, ServedClock, cli_clock
-from shared.clock import SystemClock
 
 SANDBOX_TIME = "2026-01-05T09:30:00+00:00"
 
@@ -68,8 +67,9 @@ def test_without_an_endpoint_url_the_cli_uses_the_system_clock(
     # WHEN it picks its clock
     clock = cli_clock()
 
-    # THEN it is the system clock
-    assert isinstance(clock, SystemClock)
+    # THEN it is the process's clock, which tells the wall-clock time
+    assert not isinstance(clock, ServedClock)
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
 
 
 def test_pointed_at_a_sandbox_the_cli_reads_the_sandboxs_time(
@@ -95,5 +95,6 @@ def test_pointed_at_another_endpoint_the_cli_uses_the_system_clock(
     # WHEN it picks its clock
     clock = cli_clock()
 
-    # THEN it is the system clock
-    assert isinstance(clock, SystemClock)
+    # THEN it is the process's clock, which tells the wall-clock time
+    assert not isinstance(clock, ServedClock)
+    assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
