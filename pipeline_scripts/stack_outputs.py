@@ -10,6 +10,7 @@ topic: ``--topic-arn``, ``GREENLIGHT_TOPIC_ARN``, then the ``NotificationTopicAr
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from approval_trigger.gates import Gates
 from pipeline_scripts.errors import NO_REGION, GreenlightError, NotFound, UsageError
 from shared import contract
 from stacks.config import ConfigError, load_config
+from stacks.outputs import PIPELINE_OUTPUT_PREFIX
 
 DEFAULT_CONFIG = Path("cdk.json")
 
@@ -77,13 +79,18 @@ def client(service: str, region: str | None) -> Any:
 def group_settings(args: argparse.Namespace, group: str | None) -> GroupSettings:
     """The group's stages (and endpoints and gates when the config is read).
 
-    With no GROUP the config must hold exactly one group."""
+    Read from ``--config``, else ``./cdk.json``; with neither, from the deployed
+    ``Greenlight`` stack: its outputs name the groups' pipelines, and each pipeline's
+    Deploy actions name the stages and their endpoints. With no GROUP there must be
+    exactly one group."""
     stages_flag: str | None = getattr(args, "stages", None)
     path: Path | None = getattr(args, "config", None)
     if stages_flag and path is None and not _configures(DEFAULT_CONFIG, group):
         if group is None:
             raise UsageError("GROUP is required with --stages")
         return GroupSettings(group=group, stages=_stage_list(stages_flag))
+    if path is None and not DEFAULT_CONFIG.exists():
+        return _deployed_settings(args, group)
     path = path or DEFAULT_CONFIG
     if not path.exists():
         raise UsageError(f"no config at {path}: pass --config PATH, or GROUP and --stages")
@@ -198,3 +205,40 @@ def _configures(path: Path, group: str | None) -> bool:
         return any(g.name == group for g in load_config(path).model_groups)
     except ConfigError:
         return False
+
+
+def _deployed_settings(args: argparse.Namespace, group: str | None) -> GroupSettings:
+    """The group's stages and endpoints as the deployed stack and pipeline declare them."""
+    region = getattr(args, "region", None)
+    outputs = stack_outputs(client("cloudformation", region))
+    prefix = contract.pipeline_name("")
+    deployed = sorted(
+        value.removeprefix(prefix)
+        for key, value in outputs.items()
+        if key.startswith(PIPELINE_OUTPUT_PREFIX) and value.startswith(prefix)
+    )
+    if group is None:
+        if len(deployed) != 1:
+            raise UsageError(
+                f"GROUP is required: the {contract.STACK_NAME} stack deploys "
+                f"{', '.join(deployed) or 'no group'}"
+            )
+        group = deployed[0]
+    elif group not in deployed:
+        raise NotFound(
+            f"group {group!r} is not deployed by the {contract.STACK_NAME} stack "
+            f"(groups: {', '.join(deployed) or 'none'})"
+        )
+    declaration = client("codepipeline", region).get_pipeline(name=contract.pipeline_name(group))[
+        "pipeline"
+    ]
+    endpoints: dict[str, str] = {}
+    for stage in declaration.get("stages", []):
+        for action in stage.get("actions", []):
+            if action.get("name") != contract.ACTION_DEPLOY:
+                continue
+            parameters = json.loads(action.get("configuration", {}).get("UserParameters", "{}"))
+            endpoints[str(parameters["stage"])] = str(parameters["endpointName"])
+    if not endpoints:
+        raise GreenlightError(f"pipeline {contract.pipeline_name(group)} has no Deploy action")
+    return GroupSettings(group=group, stages=tuple(endpoints), endpoints=endpoints)

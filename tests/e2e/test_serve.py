@@ -336,3 +336,32 @@ def test_serve_ignores_an_exported_endpoint_url_for_its_own_clients(example_out:
             process.kill()
     assert process.returncode == 0, out
     assert "Traceback" not in out
+
+
+def test_status_and_history_outside_the_project_read_the_deployed_stack(
+    server: SandboxServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # GIVEN a shell far from any cdk.json, pointed at the served sandbox
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", REVIEWER_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "sandbox")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+    # WHEN status and history run with neither --config nor --stages, nor even GROUP
+    status_code = main(["status"])
+    status = capsys.readouterr()
+    history_code = main(["history", "--format", "json"])
+    history = capsys.readouterr()
+
+    # THEN the stack's outputs and the pipeline name the group, its stages and endpoints
+    assert status_code == 0, status.err
+    assert status.out.splitlines()[1:] == [
+        "  staging: nothing live; no outcome recorded",
+        "  production: nothing live; no outcome recorded",
+    ]
+    assert history_code == 0, history.err
+    assert json.loads(history.out) == []
