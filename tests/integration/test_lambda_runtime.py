@@ -216,12 +216,17 @@ def test_retries_follow_the_functions_event_invoke_config(code: Path, clock: Vir
 
 def test_the_template_gives_each_function_its_timeout_retries_and_dlq(tmp_path: Path) -> None:
     # GIVEN a template with a 30-second function (one retry, a DLQ) and a bare function
+    # (CloudFormation requires every function to name its role)
+    role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}}
     resources = {
         "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "failures"}},
+        "FnRole": role,
+        "BareRole": role,
         "Fn": {
             "Type": "AWS::Lambda::Function",
             "Properties": {
                 "Handler": "fn.handler.handler",
+                "Role": {"Fn::GetAtt": ["FnRole", "Arn"]},
                 "Timeout": 30,
                 "DeadLetterConfig": {"TargetArn": {"Fn::GetAtt": ["Queue", "Arn"]}},
             },
@@ -235,7 +240,13 @@ def test_the_template_gives_each_function_its_timeout_retries_and_dlq(tmp_path: 
                 "MaximumEventAgeInSeconds": 600,
             },
         },
-        "Bare": {"Type": "AWS::Lambda::Function", "Properties": {"Handler": "b.handler.handler"}},
+        "Bare": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "Handler": "b.handler.handler",
+                "Role": {"Fn::GetAtt": ["BareRole", "Arn"]},
+            },
+        },
     }
     (tmp_path / "Greenlight.template.json").write_text(json.dumps({"Resources": resources}))
 
