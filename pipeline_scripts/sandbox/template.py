@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline_scripts.emulation.iam import Role
+from pipeline_scripts.sandbox.custom_resources import CustomResourceSpec, read_custom_resources
 from pipeline_scripts.sandbox.roles import function_roles
 from shared.contract import ENV_GROUP_NAME
 
@@ -175,6 +176,8 @@ class AppSpec:
     inventory: Inventory = field(default_factory=lambda: Inventory((), {}, {}))
     #: Function name → its execution role and the role's policy statements.
     roles: dict[str, Role] = field(default_factory=dict)
+    #: The custom resources, in template order, and the function each one reaches.
+    custom_resources: tuple[CustomResourceSpec, ...] = ()
 
     def function_by_name(self, name: str) -> FunctionSpec:
         for spec in self.functions.values():
@@ -389,6 +392,7 @@ def load_app(cdk_out: Path, stack_name: str = "Greenlight") -> AppSpec:
         inventory=read_inventory(template, resolver, assets),
         adopted_groups=adopted,
         roles=function_roles(resources, resolver),
+        custom_resources=read_custom_resources(resources, resolver.resolve),
     )
 
 

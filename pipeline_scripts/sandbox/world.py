@@ -41,6 +41,7 @@ from pipeline_scripts.emulation.registry import RegistryEmulation
 from pipeline_scripts.emulation.sagemaker import EmulatedSageMaker
 from pipeline_scripts.emulation.service import Operation, ServiceRoutes
 from pipeline_scripts.emulation.validation import validate_request
+from pipeline_scripts.sandbox.custom_resources import CustomResources
 from pipeline_scripts.sandbox.delivery import RuleDelivery
 from pipeline_scripts.sandbox.engine import Change, PipelineEngine
 from pipeline_scripts.sandbox.inventory import provision_inventory, zip_path
@@ -118,6 +119,9 @@ class Sandbox:
         # A job answer from a function past its timeout never reaches CodePipeline.
         self.jobs = EmulatedJobs(before_answer=self.runtime.check_deadline)
         self.routes = ServiceRoutes()
+        self.custom_resources = CustomResources(
+            specs=app.custom_resources, runtime=self.runtime, stack_id=""
+        )
         #: Every request passes its checks before it is served (IAM, the service model).
         self.checkpoint = RequestCheckpoint()
         self.moto_clock = MotoClock(self.clock)
@@ -276,6 +280,12 @@ class Sandbox:
         self._provision_rules()
         self._publish_stack_outputs()
         self._provision_pipelines()
+        self.custom_resources.create()
+
+    def destroy(self) -> None:
+        """What ``cdk destroy`` runs of Greenlight's own code: each custom resource's
+        Delete (the endpoint cleanup), under its function's timeout and role."""
+        self.custom_resources.delete()
 
     def _provision_groups(self) -> None:
         """The account's existing groups, then the template's: CloudFormation fails to
@@ -405,9 +415,10 @@ class Sandbox:
                 for key, (value, description) in self.app.inventory.outputs.items()
             },
         }
-        self.client("cloudformation").create_stack(
+        created = self.client("cloudformation").create_stack(
             StackName=self.app.stack_name, TemplateBody=json.dumps(template)
         )
+        self.custom_resources.stack_id = str(created["StackId"])
 
     # --- events -----------------------------------------------------------------------
 
