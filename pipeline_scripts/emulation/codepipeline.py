@@ -40,109 +40,50 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
-from botocore.exceptions import ClientError
-
+from pipeline_scripts.emulation.codepipeline_model import (
+    ABANDONED,
+    ACTION_DONE,
+    CANCELLED,
+    EXECUTION_DONE,
+    FAILED,
+    IN_PROGRESS,
+    STOPPED,
+    STOPPING,
+    SUCCEEDED,
+    SUPERSEDED,
+    ActionExecution,
+    Pipeline,
+    PipelineExecution,
+    StageExecution,
+    action_detail,
+    client_error,
+    execution_summary,
+    page_of,
+    resolve_variables,
+    stage_status,
+)
 from shared.clock import Clock, current_clock
 
-SUCCEEDED: Final = "Succeeded"
-FAILED: Final = "Failed"
-IN_PROGRESS: Final = "InProgress"
-STOPPING: Final = "Stopping"
-STOPPED: Final = "Stopped"
-SUPERSEDED: Final = "Superseded"
-CANCELLED: Final = "Cancelled"
-ABANDONED: Final = "Abandoned"
-
-ACTION_DONE: Final = (SUCCEEDED, FAILED, ABANDONED)
-EXECUTION_DONE: Final = (SUCCEEDED, FAILED, STOPPED, SUPERSEDED, CANCELLED)
-
-
-def client_error(operation: str, code: str, message: str) -> ClientError:
-    """A ClientError shaped like the one botocore raises for a service error."""
-    return ClientError({"Error": {"Code": code, "Message": message}}, operation)
-
-
-@dataclass
-class ActionExecution:
-    action_execution_id: str
-    pipeline_execution_id: str
-    stage_name: str
-    action_name: str
-    status: str
-    start_time: datetime
-    last_update_time: datetime
-    action_type_id: dict[str, str]
-    configuration: dict[str, str]
-    summary: str | None = None
-    external_execution_id: str | None = None
-    output_variables: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class StageExecution:
-    stage_name: str
-    status: str
-    start_time: datetime
-    last_update_time: datetime
-    actions: dict[str, ActionExecution] = field(default_factory=dict)
-
-
-@dataclass
-class PipelineExecution:
-    pipeline_execution_id: str
-    pipeline_name: str
-    pipeline_version: int
-    status: str
-    start_time: datetime
-    last_update_time: datetime
-    variables: dict[str, str]
-    trigger_type: str
-    trigger_detail: str
-    execution_mode: str
-    execution_type: str = "STANDARD"
-    rollback_target: str | None = None
-    #: The one stage a ROLLBACK execution runs.
-    rollback_stage: str | None = None
-    status_summary: str | None = None
-    stop_reason: str | None = None
-    client_request_token: str | None = None
-    stages: dict[str, StageExecution] = field(default_factory=dict)
-
-
-@dataclass
-class Pipeline:
-    declaration: dict[str, Any]
-    created: datetime
-    updated: datetime
-    executions: list[PipelineExecution] = field(default_factory=list)
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return str(self.declaration["name"])
-
-    @property
-    def stage_names(self) -> list[str]:
-        return [str(stage["name"]) for stage in self.declaration["stages"]]
-
-    def stage(self, name: str) -> dict[str, Any] | None:
-        for stage in self.declaration["stages"]:
-            if stage["name"] == name:
-                return dict(stage)
-        return None
-
-    def action(self, stage: str, action: str) -> dict[str, Any] | None:
-        declared = self.stage(stage)
-        if declared is None:
-            return None
-        for candidate in declared["actions"]:
-            if candidate["name"] == action:
-                return dict(candidate)
-        return None
+__all__ = [
+    "ABANDONED",
+    "ACTION_DONE",
+    "CANCELLED",
+    "EXECUTION_DONE",
+    "FAILED",
+    "IN_PROGRESS",
+    "STOPPED",
+    "STOPPING",
+    "SUCCEEDED",
+    "SUPERSEDED",
+    "ActionExecution",
+    "EmulatedCodePipeline",
+    "Pipeline",
+    "PipelineExecution",
+    "StageExecution",
+    "client_error",
+]
 
 
 class Paginator:
@@ -238,9 +179,9 @@ class EmulatedCodePipeline:
         executions = list(reversed(pipeline.executions))
         stage_filter = (filter or {}).get("succeededInStage", {}).get("stageName")
         if stage_filter:
-            executions = [e for e in executions if _stage_status(e, stage_filter) == SUCCEEDED]
-        page, token = _page("ListPipelineExecutions", executions, maxResults, nextToken)
-        return {"pipelineExecutionSummaries": [_summary(e) for e in page], **token}
+            executions = [e for e in executions if stage_status(e, stage_filter) == SUCCEEDED]
+        page, token = page_of("ListPipelineExecutions", executions, maxResults, nextToken)
+        return {"pipelineExecutionSummaries": [execution_summary(e) for e in page], **token}
 
     def list_action_executions(
         self,
@@ -262,8 +203,8 @@ class EmulatedCodePipeline:
             for action in stage.actions.values()
         ]
         actions.sort(key=lambda a: (a.start_time, a.action_execution_id), reverse=True)
-        page, token = _page("ListActionExecutions", actions, maxResults, nextToken)
-        return {"actionExecutionDetails": [_action_detail(pipeline, a) for a in page], **token}
+        page, token = page_of("ListActionExecutions", actions, maxResults, nextToken)
+        return {"actionExecutionDetails": [action_detail(pipeline, a) for a in page], **token}
 
     def get_pipeline_state(self, *, name: str) -> dict[str, Any]:
         pipeline = self._pipeline("GetPipelineState", name)
@@ -324,7 +265,7 @@ class EmulatedCodePipeline:
         pipeline = self._pipeline(operation, name)
         if clientRequestToken is not None and clientRequestToken in pipeline.tokens:
             return {"pipelineExecutionId": pipeline.tokens[clientRequestToken]}
-        resolved = _resolve_variables(operation, pipeline, variables or [])
+        resolved = resolve_variables(operation, pipeline, variables or [])
         execution = self._new_execution(
             pipeline,
             variables=resolved,
@@ -398,14 +339,14 @@ class EmulatedCodePipeline:
                 "UnableToRollbackStageException",
                 f"Stage {stageName} is the first stage and cannot be rolled back",
             )
-        if _stage_status(target, stageName) != SUCCEEDED:
+        if stage_status(target, stageName) != SUCCEEDED:
             raise client_error(
                 operation,
                 "UnableToRollbackStageException",
                 f"Execution {targetPipelineExecutionId} did not succeed in stage {stageName}",
             )
         for other in pipeline.executions:
-            if _stage_status(other, stageName) == IN_PROGRESS:
+            if stage_status(other, stageName) == IN_PROGRESS:
                 raise client_error(
                     operation,
                     "ConflictException",
@@ -428,7 +369,7 @@ class EmulatedCodePipeline:
         no execution ever succeeded there."""
         pipeline = self._pipeline("RollbackStage", pipeline_name)
         target = next(
-            (e for e in reversed(pipeline.executions) if _stage_status(e, stage_name) == SUCCEEDED),
+            (e for e in reversed(pipeline.executions) if stage_status(e, stage_name) == SUCCEEDED),
             None,
         )
         if target is None:
@@ -571,7 +512,7 @@ class EmulatedCodePipeline:
         else:
             stages = pipeline.stage_names
         for stage in stages:
-            if _stage_status(execution, stage) != SUCCEEDED:
+            if stage_status(execution, stage) != SUCCEEDED:
                 self.succeed_stage(execution_id, stage)
         self.finish_execution(execution_id, SUCCEEDED)
 
@@ -652,102 +593,3 @@ class EmulatedCodePipeline:
         )
         pipeline.executions.append(execution)
         return execution
-
-
-def _stage_status(execution: PipelineExecution, stage: str) -> str | None:
-    record = execution.stages.get(stage)
-    return None if record is None else record.status
-
-
-def _resolve_variables(
-    operation: str, pipeline: Pipeline, given: list[Mapping[str, str]]
-) -> dict[str, str]:
-    declared = {str(v["name"]): v for v in pipeline.declaration["variables"]}
-    resolved: dict[str, str] = {}
-    for variable in given:
-        name, value = variable.get("name"), variable.get("value")
-        if name not in declared:
-            raise client_error(
-                operation,
-                "ValidationException",
-                f"Variable {name} is not declared in pipeline {pipeline.name}",
-            )
-        if value is None or len(value) > 1000:
-            raise client_error(
-                operation,
-                "ValidationException",
-                f"Variable {name} needs a value of 1000 characters or fewer",
-            )
-        resolved[name] = value
-    for name, variable in declared.items():
-        if name not in resolved:
-            if "defaultValue" not in variable:
-                raise client_error(
-                    operation,
-                    "ValidationException",
-                    f"Variable {name} has no default value and was not given",
-                )
-            resolved[name] = str(variable["defaultValue"])
-    return resolved
-
-
-def _page(
-    operation: str, items: list[Any], max_results: int, next_token: str | None
-) -> tuple[list[Any], dict[str, str]]:
-    if not 1 <= max_results <= 100:
-        raise client_error(operation, "ValidationException", "maxResults must be 1..100")
-    start = 0
-    if next_token is not None:
-        if not next_token.startswith("offset-") or not next_token[7:].isdigit():
-            raise client_error(operation, "InvalidNextTokenException", "Invalid next token")
-        start = int(next_token[7:])
-    page = items[start : start + max_results]
-    end = start + max_results
-    return page, ({"nextToken": f"offset-{end}"} if end < len(items) else {})
-
-
-def _summary(execution: PipelineExecution) -> dict[str, Any]:
-    summary: dict[str, Any] = {
-        "pipelineExecutionId": execution.pipeline_execution_id,
-        "status": execution.status,
-        "startTime": execution.start_time,
-        "lastUpdateTime": execution.last_update_time,
-        "sourceRevisions": [],
-        "trigger": {
-            "triggerType": execution.trigger_type,
-            "triggerDetail": execution.trigger_detail,
-        },
-        "executionMode": execution.execution_mode,
-        "executionType": execution.execution_type,
-    }
-    if execution.status_summary:
-        summary["statusSummary"] = execution.status_summary
-    if execution.stop_reason is not None:
-        summary["stopTrigger"] = {"reason": execution.stop_reason}
-    if execution.rollback_target:
-        summary["rollbackMetadata"] = {
-            "rollbackTargetPipelineExecutionId": execution.rollback_target
-        }
-    return summary
-
-
-def _action_detail(pipeline: Pipeline, action: ActionExecution) -> dict[str, Any]:
-    detail: dict[str, Any] = {
-        "pipelineExecutionId": action.pipeline_execution_id,
-        "actionExecutionId": action.action_execution_id,
-        "pipelineVersion": pipeline.declaration["version"],
-        "stageName": action.stage_name,
-        "actionName": action.action_name,
-        "startTime": action.start_time,
-        "lastUpdateTime": action.last_update_time,
-        "status": action.status,
-        "input": {
-            "actionTypeId": dict(action.action_type_id),
-            "configuration": dict(action.configuration),
-            "resolvedConfiguration": dict(action.configuration),
-        },
-        "output": {"outputVariables": dict(action.output_variables)},
-    }
-    if action.summary is not None:
-        detail["output"]["executionResult"] = {"externalExecutionSummary": action.summary}
-    return detail
