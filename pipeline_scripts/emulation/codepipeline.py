@@ -14,14 +14,16 @@ What real CodePipeline does
   ``ListPipelineExecutions`` returns summaries newest first, without variables, paged
   with ``nextToken``. ``ListActionExecutions`` returns action executions (newest first,
   filterable by ``pipelineExecutionId``) with their status, summary and output variables.
-- ``StopPipelineExecution`` works on an InProgress execution only
-  (PipelineExecutionNotStoppableException otherwise; DuplicatedStopRequestException when
-  it is already Stopping). ``abandon=True`` abandons running actions at once; without it
-  the execution is ``Stopping`` until the running actions finish.
+- ``StopPipelineExecution`` works on an InProgress or Stopping execution
+  (PipelineExecutionNotStoppableException otherwise). Without ``abandon`` the execution
+  is ``Stopping`` until its running actions finish (a second such stop is a
+  DuplicatedStopRequestException); ``abandon=True``, even while Stopping, abandons the
+  running actions and stops it at once.
 - ``RollbackStage`` (and a stage's ``OnFailure: ROLLBACK``) starts a new execution of
   ``executionType`` ROLLBACK that runs only that stage, with the variables and artifacts
-  of the target execution, which must have succeeded in that stage
-  (UnableToRollbackStageException otherwise). The first (source) stage cannot roll back.
+  of the target execution, which must have succeeded in that stage, must not be a
+  ROLLBACK execution and must have started on the current pipeline structure version
+  (UnableToRollbackStageException otherwise; ``codepipeline_control``). The first (source) stage cannot roll back.
   While the stage is running, RollbackStage is a ConflictException.
 
 What is emulated here
@@ -30,9 +32,10 @@ The state model and the read APIs above, with the real error codes. Nothing runs
 itself: test setup (and the sandbox engine) moves executions forward with
 ``begin_action`` / ``finish_action`` / ``finish_execution`` (and the ``succeed_stage``
 shortcut); statuses of stages and executions follow from the actions as in CodePipeline.
-Timestamps come from an injected clock. Not emulated: artifacts, transitions, retries
-of stages, structure versions (every execution is on version 1 of its declaration),
-execution modes other than recording the declared one.
+Timestamps come from an injected clock. CreatePipeline, UpdatePipeline (structure
+versions), stage transitions and RetryStageExecution are in ``codepipeline_control``.
+Not emulated: artifacts, stage conditions, execution modes other than recording the
+declared one. Each behaviour's AWS page is in ``docs/aws-behaviour.md`` (CodePipeline).
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from pipeline_scripts.emulation.codepipeline_control import (
+    PipelineControl,
+    automatic_target,
+    check_rollback_target,
+)
 from pipeline_scripts.emulation.codepipeline_model import (
     ABANDONED,
     ACTION_DONE,
@@ -64,7 +72,6 @@ from pipeline_scripts.emulation.codepipeline_model import (
     resolve_variables,
     stage_status,
 )
-from shared.clock import Clock, current_clock
 
 __all__ = [
     "ABANDONED",
@@ -102,28 +109,8 @@ class Paginator:
                 return
 
 
-class EmulatedCodePipeline:
+class EmulatedCodePipeline(PipelineControl):
     """The CodePipeline client calls Greenlight makes, with the boto3 names and shapes."""
-
-    def __init__(self, *, clock: Clock | None = None, execution_ids: Iterator[str] | None = None):
-        self.clock: Clock = clock or current_clock()
-        self._ids = execution_ids
-        self._pipelines: dict[str, Pipeline] = {}
-
-    # --- setup --------------------------------------------------------------------
-
-    def register_pipeline(self, declaration: Mapping[str, Any]) -> None:
-        """Register a pipeline from the ``pipeline`` dict of a GetPipeline response."""
-        pipeline = copy.deepcopy(dict(declaration))
-        for key in ("name", "stages"):
-            if key not in pipeline:
-                raise ValueError(f"pipeline declaration: missing {key!r}")
-        pipeline.setdefault("version", 1)
-        pipeline.setdefault("pipelineType", "V2")
-        pipeline.setdefault("executionMode", "SUPERSEDED")
-        pipeline.setdefault("variables", [])
-        now = self.clock.now()
-        self._pipelines[pipeline["name"]] = Pipeline(declaration=pipeline, created=now, updated=now)
 
     # --- read APIs ----------------------------------------------------------------
 
@@ -200,7 +187,7 @@ class EmulatedCodePipeline:
             action
             for execution in executions
             for stage in execution.stages.values()
-            for action in stage.actions.values()
+            for action in [*stage.retried, *stage.actions.values()]
         ]
         actions.sort(key=lambda a: (a.start_time, a.action_execution_id), reverse=True)
         page, token = page_of("ListActionExecutions", actions, maxResults, nextToken)
@@ -213,7 +200,11 @@ class EmulatedCodePipeline:
             latest = next(
                 (e for e in reversed(pipeline.executions) if stage["name"] in e.stages), None
             )
-            state: dict[str, Any] = {"stageName": stage["name"], "actionStates": []}
+            state: dict[str, Any] = {
+                "stageName": stage["name"],
+                "inboundTransitionState": self.transition_state(pipeline, stage["name"]),
+                "actionStates": [],
+            }
             if latest is not None:
                 stage_execution = latest.stages[stage["name"]]
                 state["latestExecution"] = {
@@ -231,6 +222,7 @@ class EmulatedCodePipeline:
                         "status": record.status,
                         "lastStatusChange": record.last_update_time,
                         **({"summary": record.summary} if record.summary else {}),
+                        **({"lastUpdatedBy": record.updated_by} if record.updated_by else {}),
                     }
                 state["actionStates"].append(action_state)
             states.append(state)
@@ -266,7 +258,7 @@ class EmulatedCodePipeline:
         if clientRequestToken is not None and clientRequestToken in pipeline.tokens:
             return {"pipelineExecutionId": pipeline.tokens[clientRequestToken]}
         resolved = resolve_variables(operation, pipeline, variables or [])
-        execution = self._new_execution(
+        execution = self.start_execution(
             pipeline,
             variables=resolved,
             trigger_type="StartPipelineExecution",
@@ -287,20 +279,21 @@ class EmulatedCodePipeline:
     ) -> dict[str, Any]:
         operation = "StopPipelineExecution"
         execution = self._execution(operation, pipelineName, pipelineExecutionId)
-        if execution.status == STOPPING:
+        if execution.status == STOPPING and not abandon:
             raise client_error(
                 operation,
                 "DuplicatedStopRequestException",
                 f"Execution {pipelineExecutionId} is already being stopped",
             )
-        if execution.status != IN_PROGRESS:
+        if execution.status not in (IN_PROGRESS, STOPPING):
             raise client_error(
                 operation,
                 "PipelineExecutionNotStoppableException",
                 f"Execution {pipelineExecutionId} is {execution.status} and cannot be stopped",
             )
         now = self.clock.now()
-        execution.stop_reason = reason
+        if reason is not None or execution.stop_reason is None:
+            execution.stop_reason = reason
         running = [
             action
             for stage in execution.stages.values()
@@ -339,12 +332,7 @@ class EmulatedCodePipeline:
                 "UnableToRollbackStageException",
                 f"Stage {stageName} is the first stage and cannot be rolled back",
             )
-        if stage_status(target, stageName) != SUCCEEDED:
-            raise client_error(
-                operation,
-                "UnableToRollbackStageException",
-                f"Execution {targetPipelineExecutionId} did not succeed in stage {stageName}",
-            )
+        check_rollback_target(operation, pipeline, target, stageName)
         for other in pipeline.executions:
             if stage_status(other, stageName) == IN_PROGRESS:
                 raise client_error(
@@ -352,7 +340,7 @@ class EmulatedCodePipeline:
                     "ConflictException",
                     f"Stage {stageName} is running execution {other.pipeline_execution_id}",
                 )
-        execution = self._new_execution(
+        execution = self.start_execution(
             pipeline,
             variables=dict(target.variables),
             trigger_type="ManualRollback",
@@ -365,16 +353,13 @@ class EmulatedCodePipeline:
 
     def start_automated_rollback(self, *, pipeline_name: str, stage_name: str) -> str | None:
         """What ``OnFailure: ROLLBACK`` does when a stage fails: roll the stage back to the
-        last execution that succeeded in it. Returns the new execution id, or None when
-        no execution ever succeeded there."""
+        last execution that succeeded in it and may be a rollback target. Returns the new
+        execution id, or None when there is no such execution."""
         pipeline = self._pipeline("RollbackStage", pipeline_name)
-        target = next(
-            (e for e in reversed(pipeline.executions) if stage_status(e, stage_name) == SUCCEEDED),
-            None,
-        )
+        target = automatic_target(pipeline, stage_name)
         if target is None:
             return None
-        execution = self._new_execution(
+        execution = self.start_execution(
             pipeline,
             variables=dict(target.variables),
             trigger_type="AutomatedRollback",
@@ -434,10 +419,11 @@ class EmulatedCodePipeline:
         *,
         summary: str | None = None,
         output_variables: Mapping[str, str] | None = None,
+        updated_by: str | None = None,
     ) -> None:
         """End a running action with Succeeded or Failed; the stage and the execution
         follow (a failed action fails its stage and the execution; a Stopping execution
-        becomes Stopped once nothing runs)."""
+        becomes Stopped once nothing runs, and so does one the pipeline's update fails)."""
         if status not in (SUCCEEDED, FAILED):
             raise ValueError(f"an action finishes Succeeded or Failed, not {status!r}")
         execution = self._find(execution_id)
@@ -449,6 +435,7 @@ class EmulatedCodePipeline:
         action_record.status = status
         action_record.summary = summary
         action_record.output_variables = dict(output_variables or {})
+        action_record.updated_by = updated_by
         action_record.last_update_time = now
         record.last_update_time = now
         execution.last_update_time = now
@@ -471,6 +458,7 @@ class EmulatedCodePipeline:
             for stage_execution in execution.stages.values():
                 if stage_execution.status == IN_PROGRESS:
                     stage_execution.status = STOPPED
+        self.fail_if_updated(execution)
 
     def succeed_stage(self, execution_id: str, stage: str) -> None:
         """Run every action of ``stage`` to Succeeded, in declaration order."""
@@ -515,81 +503,3 @@ class EmulatedCodePipeline:
             if stage_status(execution, stage) != SUCCEEDED:
                 self.succeed_stage(execution_id, stage)
         self.finish_execution(execution_id, SUCCEEDED)
-
-    # --- records, for an engine that runs executions on top of this state --------------
-
-    def pipeline_record(self, name: str) -> Pipeline:
-        """The registered pipeline (declaration and executions, oldest first)."""
-        return self._pipeline("GetPipeline", name)
-
-    def execution_record(self, execution_id: str) -> PipelineExecution:
-        return self._find(execution_id)
-
-    # --- internals ------------------------------------------------------------------
-
-    def _pipeline(self, operation: str, name: str) -> Pipeline:
-        pipeline = self._pipelines.get(name)
-        if pipeline is None:
-            raise client_error(
-                operation,
-                "PipelineNotFoundException",
-                f"Account '123456789012' does not have a pipeline with name '{name}'",
-            )
-        return pipeline
-
-    def _execution(
-        self, operation: str, pipeline_name: str, execution_id: str
-    ) -> PipelineExecution:
-        pipeline = self._pipeline(operation, pipeline_name)
-        for execution in pipeline.executions:
-            if execution.pipeline_execution_id == execution_id:
-                return execution
-        raise client_error(
-            operation,
-            "PipelineExecutionNotFoundException",
-            f"Pipeline execution {execution_id} not found in pipeline {pipeline_name}",
-        )
-
-    def _find(self, execution_id: str) -> PipelineExecution:
-        for pipeline in self._pipelines.values():
-            for execution in pipeline.executions:
-                if execution.pipeline_execution_id == execution_id:
-                    return execution
-        raise ValueError(f"no pipeline execution {execution_id}")
-
-    def _running(self, execution_id: str) -> tuple[PipelineExecution, Pipeline]:
-        execution = self._find(execution_id)
-        if execution.status != IN_PROGRESS:
-            raise ValueError(f"execution {execution_id} is {execution.status}, not InProgress")
-        return execution, self._pipelines[execution.pipeline_name]
-
-    def _new_execution(
-        self,
-        pipeline: Pipeline,
-        *,
-        variables: dict[str, str],
-        trigger_type: str,
-        trigger_detail: str,
-        execution_type: str = "STANDARD",
-        rollback_target: str | None = None,
-        rollback_stage: str | None = None,
-    ) -> PipelineExecution:
-        now = self.clock.now()
-        execution_id = next(self._ids) if self._ids is not None else str(uuid.uuid4())
-        execution = PipelineExecution(
-            pipeline_execution_id=execution_id,
-            pipeline_name=pipeline.name,
-            pipeline_version=int(pipeline.declaration["version"]),
-            status=IN_PROGRESS,
-            start_time=now,
-            last_update_time=now,
-            variables=variables,
-            trigger_type=trigger_type,
-            trigger_detail=trigger_detail,
-            execution_mode=str(pipeline.declaration["executionMode"]),
-            execution_type=execution_type,
-            rollback_target=rollback_target,
-            rollback_stage=rollback_stage,
-        )
-        pipeline.executions.append(execution)
-        return execution

@@ -45,6 +45,8 @@ class ActionExecution:
     summary: str | None = None
     external_execution_id: str | None = None
     output_variables: dict[str, str] = field(default_factory=dict)
+    #: Who answered a manual approval (the caller's identity ARN).
+    updated_by: str | None = None
 
 
 @dataclass
@@ -54,6 +56,8 @@ class StageExecution:
     start_time: datetime
     last_update_time: datetime
     actions: dict[str, ActionExecution] = field(default_factory=dict)
+    #: Earlier attempts of actions that RetryStageExecution ran again.
+    retried: list[ActionExecution] = field(default_factory=list)
 
 
 @dataclass
@@ -76,6 +80,23 @@ class PipelineExecution:
     stop_reason: str | None = None
     client_request_token: str | None = None
     stages: dict[str, StageExecution] = field(default_factory=dict)
+    #: The pipeline was updated while this execution ran: it fails once nothing runs.
+    fails_on_update: bool = False
+
+    def running_actions(self) -> list[ActionExecution]:
+        return [
+            action
+            for stage in self.stages.values()
+            for action in stage.actions.values()
+            if action.status == IN_PROGRESS
+        ]
+
+
+@dataclass(frozen=True)
+class DisabledTransition:
+    reason: str
+    at: datetime
+    by: str
 
 
 @dataclass
@@ -85,6 +106,12 @@ class Pipeline:
     updated: datetime
     executions: list[PipelineExecution] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
+    #: (stage, "Inbound" | "Outbound") -> why it is disabled.
+    disabled: dict[tuple[str, str], DisabledTransition] = field(default_factory=dict)
+
+    @property
+    def version(self) -> int:
+        return int(self.declaration["version"])
 
     @property
     def name(self) -> str:
@@ -204,6 +231,8 @@ def action_detail(pipeline: Pipeline, action: ActionExecution) -> dict[str, Any]
         },
         "output": {"outputVariables": dict(action.output_variables)},
     }
+    if action.updated_by is not None:
+        detail["updatedBy"] = action.updated_by
     if action.summary is not None:
         detail["output"]["executionResult"] = {"externalExecutionSummary": action.summary}
     return detail
