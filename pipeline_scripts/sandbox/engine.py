@@ -13,7 +13,10 @@ What it follows from CodePipeline (user guide, "How pipeline executions work",
   (a continuation token means "invoke me again") or PutJobFailureResult. Re-invocations
   come ``poll_seconds`` of virtual time later.
 - Manual approval actions wait for PutApprovalResult with the token GetPipelineState
-  shows for them; a rejection fails the action.
+  shows for them; a rejection fails the action. The action records who answered
+  (``updatedBy``: the caller's identity ARN).
+- An execution does not enter a stage while the transition into it is disabled
+  (DisableStageTransition); it waits there as at a locked stage.
 - A failed action fails its stage and the execution. A stage declared with
   ``OnFailure: ROLLBACK`` is then rolled back: a new execution of type ROLLBACK re-runs
   that stage alone with the variables of the last execution that succeeded in it.
@@ -64,6 +67,8 @@ class Change:
 
 #: Called with the kind ("execution", "stage" or "action") and the change.
 Transition = Callable[[str, Change], None]
+#: The identity ARN of the caller of the API call being served.
+Identity = Callable[[], str]
 
 _REFERENCE = re.compile(r"#\{([A-Za-z0-9@_-]+)\.([A-Za-z0-9@_-]+)\}")
 ApprovalKey = tuple[str, str, str]
@@ -109,6 +114,7 @@ class PipelineEngine:
         on_transition: Transition | None = None,
         poll_seconds: float = 30.0,
         max_invocations: int = 1000,
+        identity: Identity | None = None,
     ) -> None:
         self.codepipeline = codepipeline
         self.jobs = jobs
@@ -118,6 +124,7 @@ class PipelineEngine:
         self.poll = timedelta(seconds=poll_seconds)
         self.max_invocations = max_invocations
         self._on_transition = on_transition
+        self._identity = identity
         self._jobs: dict[tuple[str, str, str], _Job] = {}
         self._approvals: dict[tuple[str, str, str], _Approval] = {}
         self._progress: dict[str, _Progress] = {}
@@ -184,6 +191,7 @@ class PipelineEngine:
                 actionName,
                 SUCCEEDED if status == "Approved" else FAILED,
                 summary=f"{status}: {summary}",
+                updated_by=None if self._identity is None else self._identity(),
             )
             return {"approvedAt": self.clock.now()}
         raise client_error(
@@ -245,7 +253,7 @@ class PipelineEngine:
             ),
             None,
         )
-        if holder is None:
+        if holder is None and self.codepipeline.may_enter(pipeline.name, stage):
             progress.waiting_for = None
             self._emit("stage", execution, stage=stage, state="STARTED")
             return True
@@ -397,6 +405,7 @@ class PipelineEngine:
         *,
         summary: str | None = None,
         output_variables: Mapping[str, str] | None = None,
+        updated_by: str | None = None,
     ) -> None:
         self.codepipeline.finish_action(
             execution_id,
@@ -405,6 +414,7 @@ class PipelineEngine:
             status,
             summary=summary,
             output_variables=output_variables,
+            updated_by=updated_by,
         )
         execution = self.codepipeline.execution_record(execution_id)
         self._emit(

@@ -37,9 +37,9 @@ from pipeline_scripts.emulation.pipeline_events import (
     pipeline_execution_event,
     stage_execution_event,
 )
-from pipeline_scripts.emulation.registry import RegistryEmulation
+from pipeline_scripts.emulation.registry import RegistryEmulation, identity_for
 from pipeline_scripts.emulation.sagemaker import EmulatedSageMaker
-from pipeline_scripts.emulation.service import Operation, ServiceRoutes
+from pipeline_scripts.emulation.service import Operation, ServiceRoutes, caller_access_key
 from pipeline_scripts.sandbox.engine import Change, PipelineEngine
 from pipeline_scripts.sandbox.runtime import LambdaRuntime
 from pipeline_scripts.sandbox.template import ACCOUNT_ID, REGION, AppSpec, load_app
@@ -137,6 +137,7 @@ class Sandbox:
             clock=self.clock,
             bundles={},
             on_transition=self._publish_pipeline_event,
+            identity=_caller_arn,
         )
         self._route()
         self._provision()
@@ -172,6 +173,11 @@ class Sandbox:
             "StartPipelineExecution": cp.start_pipeline_execution,
             "StopPipelineExecution": cp.stop_pipeline_execution,
             "RollbackStage": cp.rollback_stage,
+            "CreatePipeline": cp.create_pipeline,
+            "UpdatePipeline": cp.update_pipeline,
+            "DisableStageTransition": self._disable_stage_transition,
+            "EnableStageTransition": cp.enable_stage_transition,
+            "RetryStageExecution": cp.retry_stage_execution,
             "GetPipelineState": engine.get_pipeline_state,
             "ListPipelines": self._list_pipelines,
             "PutApprovalResult": engine.put_approval_result,
@@ -180,6 +186,7 @@ class Sandbox:
         }
         for operation, implementation in implementations.items():
             routes.route("codepipeline", operation, implementation)
+        routes.refuse_unimplemented("codepipeline")
         routes.route("sagemaker", "UpdateEndpoint", self.sagemaker.update_endpoint)
         routes.wrap(
             "sagemaker",
@@ -195,6 +202,9 @@ class Sandbox:
             "InvokeEndpoint",
             before=lambda p: self.sagemaker.prepare_invocation(p["EndpointName"]),
         )
+
+    def _disable_stage_transition(self, **params: Any) -> dict[str, Any]:
+        return self.codepipeline.disable_stage_transition(**params, caller=_caller_arn())
 
     def _list_pipelines(self, **_params: Any) -> dict[str, Any]:
         pipelines = []
@@ -465,6 +475,13 @@ class Sandbox:
 def sandbox_from(cdk_out: Path, *, log: Log | None = None) -> Iterator[Sandbox]:
     with Sandbox.from_cdk_out(cdk_out, log=log) as sandbox:
         yield sandbox
+
+
+def _caller_arn() -> str:
+    """The identity ARN of the request being served, as the registry records people."""
+    key = caller_access_key() or _SANDBOX_ENVIRONMENT["AWS_ACCESS_KEY_ID"]
+    arn: str = identity_for(key, ACCOUNT_ID)["IamIdentity"]["Arn"]
+    return arn
 
 
 def _queue_arn(sqs: Any, url: str) -> str:

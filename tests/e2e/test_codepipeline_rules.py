@@ -1,0 +1,106 @@
+"""CodePipeline's rules, as the sandbox enforces them for any boto3 client
+(docs/aws-behaviour.md, CodePipeline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from pipeline_scripts.emulation.registry import identity_for
+from pipeline_scripts.sandbox.story import Story
+from pipeline_scripts.sandbox.template import ACCOUNT_ID, load_app
+from pipeline_scripts.sandbox.world import REVIEWER_KEY, Sandbox
+
+pytestmark = pytest.mark.e2e
+
+
+def _approval_actions(codepipeline: Any, pipeline: str) -> list[dict[str, Any]]:
+    details = codepipeline.list_action_executions(pipelineName=pipeline)["actionExecutionDetails"]
+    return [d for d in details if d["input"]["actionTypeId"]["category"] == "Approval"]
+
+
+def test_a_manual_approval_records_who_answered_it(example_out: Path) -> None:
+    with Sandbox(load_app(example_out)) as sandbox:
+        story = Story(sandbox, name="who-approved")
+        # GIVEN a version waiting for the manual approval before production
+        version = story.register("a good model")
+        story.approve(version)
+        story.settle()
+
+        # WHEN the reviewer approves the stage with their own credentials
+        assert story.approve_stages() >= 1
+        story.settle()
+
+        # THEN the approval action names the reviewer's identity, in both read APIs
+        reviewer = identity_for(REVIEWER_KEY, ACCOUNT_ID)["IamIdentity"]["Arn"]
+        codepipeline = sandbox.client("codepipeline")
+        approvals = _approval_actions(codepipeline, story.pipeline)
+        assert approvals
+        assert all(a.get("updatedBy") == reviewer for a in approvals), approvals
+        state = codepipeline.get_pipeline_state(name=story.pipeline)
+        answered = [
+            action["latestExecution"]
+            for stage in state["stageStates"]
+            for action in stage["actionStates"]
+            if action["actionName"] == "Approve" and "latestExecution" in action
+        ]
+        assert answered
+        assert all(a.get("lastUpdatedBy") == reviewer for a in answered)
+
+
+def test_a_disabled_transition_holds_executions_until_it_is_enabled(example_out: Path) -> None:
+    with Sandbox(load_app(example_out)) as sandbox:
+        story = Story(sandbox, name="held-at-transition")
+        codepipeline = sandbox.client("codepipeline")
+        first_stage = story.first_stage
+        # GIVEN the transition into the first deployment stage is disabled
+        codepipeline.disable_stage_transition(
+            pipelineName=story.pipeline,
+            stageName=first_stage,
+            transitionType="Inbound",
+            reason="change freeze",
+        )
+
+        # WHEN a version is approved
+        version = story.register("a good model")
+        story.approve(version)
+        story.settle()
+
+        # THEN it waits before the stage, and runs on once the transition is enabled
+        assert story.live(first_stage) is None
+        state = codepipeline.get_pipeline_state(name=story.pipeline)
+        (held,) = [s for s in state["stageStates"] if s["stageName"] == first_stage]
+        assert held["inboundTransitionState"]["enabled"] is False
+        assert held["inboundTransitionState"]["disabledReason"] == "change freeze"
+        codepipeline.enable_stage_transition(
+            pipelineName=story.pipeline, stageName=first_stage, transitionType="Inbound"
+        )
+        story.settle()
+        assert story.live(first_stage) == version.number
+
+
+@pytest.mark.parametrize(
+    ("operation", "params"),
+    [
+        ("get_job_details", {"jobId": "11111111-2222-3333-4444-555555555555"}),
+        ("list_rule_executions", {"pipelineName": "greenlight-house-price-linear-learner"}),
+    ],
+)
+def test_an_operation_outside_the_emulation_gets_an_aws_shaped_error(
+    example_out: Path, operation: str, params: dict[str, Any]
+) -> None:
+    with Sandbox(load_app(example_out)) as sandbox:
+        codepipeline = sandbox.client("codepipeline")
+        # GIVEN a CodePipeline operation neither moto nor the emulation implements
+        # WHEN a client calls it
+        with pytest.raises(ClientError) as raised:
+            getattr(codepipeline, operation)(**params)
+
+        # THEN it gets CodePipeline's JSON error, with a message that names the operation
+        error = raised.value.response["Error"]
+        assert error["Code"] == "UnsupportedOperation"
+        assert "is not emulated by the Greenlight sandbox" in error["Message"]
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
