@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -54,6 +54,7 @@ from shared.ledger import (
     RollbackStart,
 )
 from shared.notify import publish
+from shared.rollback import Deployment, PipelineHistory, start_rollback
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -123,33 +124,10 @@ def request_token(arn: str, sequence: int) -> str:
 
 
 @dataclass
-class _History:
-    """CodePipeline's own history of one pipeline, read lazily and cached."""
+class _History(PipelineHistory):
+    """CodePipeline's history of the group's pipeline, with the actions each execution ran."""
 
-    codepipeline: CodePipelineClient
-    pipeline_name: str
-    _summaries: list[dict[str, Any]] | None = None
     _actions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    _variables: dict[str, dict[str, str]] = field(default_factory=dict)
-    _declared: dict[str, tuple[str, ...]] | None = None
-
-    def summaries(self) -> list[dict[str, Any]]:
-        if self._summaries is None:
-            paginator = self.codepipeline.get_paginator("list_pipeline_executions")
-            self._summaries = [
-                dict(summary)
-                for page in paginator.paginate(pipelineName=self.pipeline_name)
-                for summary in page["pipelineExecutionSummaries"]
-            ]
-        return self._summaries
-
-    def declared_actions(self, stage: str) -> tuple[str, ...]:
-        if self._declared is None:
-            pipeline = self.codepipeline.get_pipeline(name=self.pipeline_name)["pipeline"]
-            self._declared = {
-                s["name"]: tuple(a["name"] for a in s["actions"]) for s in pipeline["stages"]
-            }
-        return self._declared.get(stage, ())
 
     def actions(self, execution_id: str) -> list[dict[str, Any]]:
         if execution_id not in self._actions:
@@ -164,34 +142,8 @@ class _History:
             ]
         return self._actions[execution_id]
 
-    def variables(self, execution_id: str) -> dict[str, str]:
-        if execution_id not in self._variables:
-            execution = self.codepipeline.get_pipeline_execution(
-                pipelineName=self.pipeline_name, pipelineExecutionId=execution_id
-            )["pipelineExecution"]
-            self._variables[execution_id] = {
-                v["name"]: v["resolvedValue"] for v in execution.get("variables", [])
-            }
-        return self._variables[execution_id]
-
-    def succeeded_in(self, execution_id: str, stage: str) -> bool:
-        """Every action declared in ``stage`` has a Succeeded execution in this run."""
-        declared = self.declared_actions(stage)
-        succeeded = {
-            a["actionName"]
-            for a in self.actions(execution_id)
-            if a["stageName"] == stage and a["status"] == "Succeeded"
-        }
-        return bool(declared) and set(declared) <= succeeded
-
     def touched(self, execution_id: str, stage: str) -> bool:
         return any(a["stageName"] == stage for a in self.actions(execution_id))
-
-    def successes(self, stage: str) -> Iterator[dict[str, Any]]:
-        """Executions that succeeded in ``stage``, newest first (rollbacks included)."""
-        for summary in self.summaries():
-            if self.succeeded_in(summary["pipelineExecutionId"], stage):
-                yield summary
 
 
 class ApprovalTrigger:
@@ -512,13 +464,8 @@ class ApprovalTrigger:
         executions of ``arn`` that were stopped."""
         affected: dict[str, str] = {}
         for stage in self.config.stages:
-            live = next(history.successes(stage), None)
-            if live is None:
-                continue
-            live_arn = history.variables(live["pipelineExecutionId"]).get(
-                contract.VAR_MODEL_PACKAGE_ARN
-            )
-            if live_arn == arn:
+            live = history.live(stage)
+            if live is not None and live.arn == arn:
                 affected[stage] = "live"
         stopped: list[str] = []
         for summary in history.summaries():
@@ -552,20 +499,19 @@ class ApprovalTrigger:
                     "endpoint left alone"
                 )
                 continue
-            target_id, target_arn = target
-            rollback_id = self._start_rollback(history, stage, target_id)
-            version_text = history.variables(target_id).get(contract.VAR_MODEL_PACKAGE_VERSION, "")
+            rollback_id = self._start_rollback(history, stage, target, base.event_id)
             started.append(
                 RollbackStart(
                     stage=stage,
                     execution_id=rollback_id,
-                    target_execution_id=target_id,
-                    target_version=int(version_text) if version_text.isdigit() else None,
-                    target_arn=target_arn,
+                    target_execution_id=target.execution_id,
+                    target_version=target.version,
+                    target_arn=target.arn,
                 )
             )
             results[stage] = (
-                f"{why}; rolled back to {target_arn} (execution {target_id}) in {rollback_id}"
+                f"{why}; rolled back to {target.arn} (execution {target.execution_id}) "
+                f"in {rollback_id}"
             )
         base = replace(
             base, stages=results, stopped_executions=tuple(stopped), rollbacks=tuple(started)
@@ -598,34 +544,39 @@ class ApprovalTrigger:
 
     def _rollback_target(
         self, history: _History, stage: str, rejected_arn: str
-    ) -> tuple[str, str] | None:
+    ) -> Deployment | None:
+        """The newest version that succeeded in ``stage`` before, other than the rejected
+        one, and still Approved."""
         status_of: dict[str, str | None] = {}
-        for summary in history.successes(stage):
-            execution_id = summary["pipelineExecutionId"]
-            candidate = history.variables(execution_id).get(contract.VAR_MODEL_PACKAGE_ARN)
-            if not candidate or candidate == rejected_arn:
-                continue
-            if candidate not in status_of:
-                package = self._describe(candidate)
-                status_of[candidate] = (
+
+        def approved(candidate: Deployment) -> bool:
+            if candidate.arn == rejected_arn:
+                return False
+            if candidate.arn not in status_of:
+                package = self._describe(candidate.arn)
+                status_of[candidate.arn] = (
                     None if package is None else package.get("ModelApprovalStatus")
                 )
-            if status_of[candidate] == APPROVED:
-                return execution_id, candidate
-        return None
+            return status_of[candidate.arn] == APPROVED
 
-    def _start_rollback(self, history: _History, stage: str, target_id: str) -> str:
+        return history.target(stage, approved)
+
+    def _start_rollback(
+        self, history: _History, stage: str, target: Deployment, event_id: str
+    ) -> str:
         for summary in history.summaries():
             metadata = summary.get("rollbackMetadata") or {}
             if (
                 summary["status"] == "InProgress"
                 and summary.get("executionType") == "ROLLBACK"
-                and metadata.get("rollbackTargetPipelineExecutionId") == target_id
+                and metadata.get("rollbackTargetPipelineExecutionId") == target.execution_id
             ):
                 return str(summary["pipelineExecutionId"])  # started by an earlier attempt
-        response = self.codepipeline.rollback_stage(
-            pipelineName=self.config.pipeline_name,
-            stageName=stage,
-            targetPipelineExecutionId=target_id,
+        started = start_rollback(
+            history,
+            stage,
+            target,
+            reason=contract.REASON_REJECTION_ROLLBACK,
+            request_id=event_id,
         )
-        return response["pipelineExecutionId"]
+        return started.execution_id
