@@ -28,7 +28,7 @@ ARTIFACT_RETENTION = Duration.days(400)
 
 VARIABLE_DESCRIPTIONS: Mapping[str, tuple[str, str]] = {
     contract.VAR_MODEL_PACKAGE_ARN: (
-        "none",
+        contract.NO_MODEL_VERSION,
         "The exact model package version to deploy (the ARN the reviewer approved).",
     ),
     contract.VAR_MODEL_PACKAGE_VERSION: ("0", "The version number of that model package."),

@@ -54,7 +54,7 @@ from shared.ledger import (
     RollbackStart,
 )
 from shared.notify import publish
-from shared.rollback import Deployment, PipelineHistory, start_rollback
+from shared.rollback import Deployment, PipelineHistory, has_model_version, start_rollback
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -386,6 +386,7 @@ class ApprovalTrigger:
             reason = check_gates(package, self.config.gates) or "refused by the gates"
             return self._refuse(base, package, reason)
         token = act.client_request_token or request_token(arn, act.sequence)
+        self._stop_versionless(arn, base.event_id)
         response = self.codepipeline.start_pipeline_execution(
             name=self.config.pipeline_name,
             variables=[
@@ -406,6 +407,32 @@ class ApprovalTrigger:
             pipeline_execution_id=response["pipelineExecutionId"],
             client_request_token=token,
         )
+
+    def _stop_versionless(self, arn: str, event_id: str) -> None:
+        """Stop (abandon) running executions that carry no model version — the one
+        CodePipeline starts on pipeline creation, a "Release change" — so one waiting at
+        a manual approval does not hold the approved version back. They deploy nothing."""
+        history = PipelineHistory(self.codepipeline, self.config.pipeline_name)
+        for summary in history.summaries():
+            execution_id = str(summary["pipelineExecutionId"])
+            if summary["status"] != "InProgress" or summary.get("executionType") == "ROLLBACK":
+                continue
+            if has_model_version(history.variables(execution_id)):
+                continue
+            try:
+                self.codepipeline.stop_pipeline_execution(
+                    pipelineName=self.config.pipeline_name,
+                    pipelineExecutionId=execution_id,
+                    abandon=True,
+                    # StopPipelineExecution takes a reason of 200 characters at most.
+                    reason=f"Greenlight: no model version to deploy; {arn} was approved "
+                    f"(event {event_id})"[:200],
+                )
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != (
+                    "PipelineExecutionNotStoppableException"
+                ):
+                    raise
 
     def _refuse(self, base: Outcome, package: Mapping[str, Any], reason: str) -> Outcome:
         arn = str(package["ModelPackageArn"])

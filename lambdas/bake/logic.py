@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any, Final
 from shared import contract
 from shared.alarms import AlarmState, alarm_states
 from shared.clock import Clock, current_clock
-from shared.jobs import Failed, InProgress, JobResult, PipelineJob, Succeeded, run_job
+from shared.jobs import (
+    Failed,
+    InProgress,
+    JobResult,
+    PipelineJob,
+    Succeeded,
+    nothing_to_deploy,
+    run_job,
+)
 from shared.parameters import BakeParameters
 
 if TYPE_CHECKING:
@@ -68,6 +76,8 @@ def bake(
     polls_per_invocation: int = 5,
 ) -> JobResult:
     params = BakeParameters.from_json(job.user_parameters)
+    if not params.has_model_version:
+        return nothing_to_deploy(contract.ACTION_BAKE, params.stage)
     started = _started(job.continuation_token) if job.continuation_token else clock.now()
     ends = started + timedelta(minutes=params.bake_minutes)
     label = f"bake of {params.endpoint_name} ({params.stage})"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from shared import contract
+from shared import contract, jobs
 from shared.alarms import alarms_firing
 from shared.clock import Clock, current_clock
 from shared.jobs import Failed, InProgress, JobResult, PipelineJob, Succeeded, run_job
@@ -117,6 +117,8 @@ def deploy(
     polls_per_invocation: int = 4,
 ) -> JobResult:
     params = DeployParameters.from_json(job.user_parameters)
+    if not params.has_model_version:
+        return jobs.nothing_to_deploy(ACTION, params.stage)
     if job.continuation_token:
         progress = Progress.from_token(job.continuation_token)
     else:

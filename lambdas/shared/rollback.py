@@ -36,8 +36,7 @@ START_EXECUTION: Final = "StartPipelineExecution"
 
 def has_model_version(variables: dict[str, str]) -> bool:
     """True when the execution carries a model package ARN (not the variables' default)."""
-    arn = variables.get(contract.VAR_MODEL_PACKAGE_ARN, "")
-    return arn.startswith("arn:") and ":model-package/" in arn
+    return contract.is_model_version(variables.get(contract.VAR_MODEL_PACKAGE_ARN, ""))
 
 
 @dataclass(frozen=True, kw_only=True)

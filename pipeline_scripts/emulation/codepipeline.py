@@ -23,8 +23,9 @@ What real CodePipeline does
   ``executionType`` ROLLBACK that runs only that stage, with the variables and artifacts
   of the target execution, which must have succeeded in that stage, must not be a
   ROLLBACK execution and must have started on the current pipeline structure version
-  (UnableToRollbackStageException otherwise; ``codepipeline_control``). The first (source) stage cannot roll back.
-  While the stage is running, RollbackStage is a ConflictException.
+  (UnableToRollbackStageException otherwise; ``codepipeline_control``). The first
+  (source) stage cannot roll back. While the stage is running, RollbackStage is a
+  ConflictException.
 
 What is emulated here
 ---------------------

@@ -131,7 +131,9 @@ class PipelineEngine:
         self._pipelines: list[str] = []
 
     def add_pipeline(self, declaration: Mapping[str, Any]) -> None:
-        self.codepipeline.register_pipeline(declaration)
+        """Create the pipeline as CloudFormation does (CreatePipeline): CodePipeline then
+        starts its first execution by itself, with the variables' defaults."""
+        self.codepipeline.create_pipeline(pipeline=declaration)
         self._pipelines.append(str(declaration["name"]))
 
     # --- driving ---------------------------------------------------------------------

@@ -104,3 +104,31 @@ def test_an_operation_outside_the_emulation_gets_an_aws_shaped_error(
         assert error["Code"] == "UnsupportedOperation"
         assert "is not emulated by the Greenlight sandbox" in error["Message"]
         assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_the_execution_of_pipeline_creation_and_a_bare_release_deploy_nothing(
+    example_out: Path,
+) -> None:
+    with Sandbox(load_app(example_out)) as sandbox:
+        story = Story(sandbox, name="no-version")
+        codepipeline = sandbox.client("codepipeline")
+        # GIVEN the pipeline CodePipeline has just created (it started one execution)
+        (created,) = story.executions()
+        assert created["trigger"]["triggerType"] == "CreatePipeline"
+
+        # WHEN it runs, then v1 is deployed and someone presses "Release change"
+        story.settle(approve_stages=True)
+        version = story.register("a good model")
+        story.approve(version)
+        story.settle(approve_stages=True)
+        live = {stage.name: story.live(stage.name) for stage in story.stages}
+        codepipeline.start_pipeline_execution(name=story.pipeline)
+        story.settle(approve_stages=True)
+
+        # THEN no execution without a version deployed, rolled back, or told anyone of
+        # "an unknown version"; v1 is still live everywhere
+        assert live == {stage.name: version.number for stage in story.stages}
+        assert {stage.name: story.live(stage.name) for stage in story.stages} == live
+        assert not [e for e in story.executions() if e["executionType"] == "ROLLBACK"]
+        assert not [n for n in sandbox.notifications if "unknown version" in n.subject]
+        assert not [n for n in sandbox.notifications if "unknown version" in n.message]
