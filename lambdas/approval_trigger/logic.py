@@ -71,6 +71,21 @@ GATE_METADATA_KEY: Final = "greenlight:gate"
 _CLAIM_ATTEMPTS: Final = 5
 
 
+#: Execution statuses from which nothing runs any more.
+_ENDED: Final = ("Stopped", "Failed", "Succeeded", "Superseded", "Cancelled")
+
+
+class StopPending(RuntimeError):
+    """Executions the rejection stopped are not Stopped yet: the rollback waits for a
+    later invocation (Lambda retries the event) instead of sleeping in this one."""
+
+    def __init__(self, execution_ids: list[str]) -> None:
+        super().__init__(
+            f"execution(s) {', '.join(execution_ids)} not Stopped yet; "
+            "the rollback starts on a later invocation"
+        )
+
+
 class ClaimContended(RuntimeError):
     """Concurrent handlers kept claiming the same act; the event is retried."""
 
@@ -231,10 +246,22 @@ class ApprovalTrigger:
             recorded_at=self.clock.now(),
             attempts=1 if existing is None else existing.attempts + 1,
         )
+        if existing is not None:
+            # A rejection that recorded what it affects before stopping resumes from it.
+            base = replace(
+                base, stages=existing.stages, stopped_executions=existing.stopped_executions
+            )
         try:
             outcome = decide(base)
         except Exception as error:
-            failed = replace(base, reason=f"{type(error).__name__}: {error}"[:2000])
+            recorded = self.ledger.get_outcome(self.config.group, event_id)
+            kept = recorded if recorded is not None and recorded.stages else base
+            failed = replace(
+                kept,
+                reason=f"{type(error).__name__}: {error}"[:2000],
+                attempts=base.attempts,
+                recorded_at=self.clock.now(),
+            )
             try:
                 self.ledger.put_outcome(failed)
             except Exception:
@@ -484,38 +511,74 @@ class ApprovalTrigger:
             raise ClaimContended(arn)
         return self._roll_back(base, arn, package)
 
-    def _stop_and_find_affected(
-        self, history: _History, arn: str, event_id: str
-    ) -> tuple[dict[str, str], list[str]]:
-        """Stages where ``arn`` is live or was in flight (stage -> why), and the
-        executions of ``arn`` that were stopped."""
+    def _affected(self, history: _History, arn: str) -> tuple[dict[str, str], list[str]]:
+        """Stages where ``arn`` is live or in flight (stage -> why), and the executions of
+        ``arn`` still running (InProgress, or Stopping after a stop-and-wait)."""
         affected: dict[str, str] = {}
         for stage in self.config.stages:
             live = history.live(stage)
             if live is not None and live.arn == arn:
                 affected[stage] = "live"
-        stopped: list[str] = []
+        running: list[str] = []
         for summary in history.summaries():
-            execution_id = summary["pipelineExecutionId"]
-            if summary["status"] != "InProgress":
+            execution_id = str(summary["pipelineExecutionId"])
+            if summary["status"] not in ("InProgress", "Stopping"):
                 continue
             if history.variables(execution_id).get(contract.VAR_MODEL_PACKAGE_ARN) != arn:
                 continue
-            self.codepipeline.stop_pipeline_execution(
-                pipelineName=self.config.pipeline_name,
-                pipelineExecutionId=execution_id,
-                abandon=True,
-                reason=f"Greenlight: {arn} was rejected (event {event_id})",
-            )
-            stopped.append(execution_id)
+            running.append(execution_id)
             for stage in self.config.stages:
                 if stage not in affected and history.touched(execution_id, stage):
                     affected[stage] = "in flight"
-        return affected, stopped
+        return affected, running
+
+    def _stop(self, execution_ids: tuple[str, ...], arn: str, event_id: str) -> None:
+        """Stop and abandon each execution (accepted while Stopping too), then check that
+        each is Stopped; otherwise the rollback waits for the next invocation."""
+        pending: list[str] = []
+        for execution_id in execution_ids:
+            status = self._status(execution_id)
+            if status in ("InProgress", "Stopping"):
+                try:
+                    self.codepipeline.stop_pipeline_execution(
+                        pipelineName=self.config.pipeline_name,
+                        pipelineExecutionId=execution_id,
+                        abandon=True,
+                        # StopPipelineExecution takes 200 characters at most.
+                        reason=f"Greenlight: {arn} was rejected (event {event_id})"[:200],
+                    )
+                except ClientError as error:
+                    code = error.response.get("Error", {}).get("Code")
+                    if code != "PipelineExecutionNotStoppableException":
+                        raise
+                status = self._status(execution_id)
+            if status not in _ENDED:
+                pending.append(execution_id)
+        if pending:
+            raise StopPending(pending)
+
+    def _status(self, execution_id: str) -> str:
+        execution = self.codepipeline.get_pipeline_execution(
+            pipelineName=self.config.pipeline_name, pipelineExecutionId=execution_id
+        )["pipelineExecution"]
+        return str(execution["status"])
 
     def _roll_back(self, base: Outcome, arn: str, package: Mapping[str, Any]) -> Outcome:
         history = _History(self.codepipeline, self.config.pipeline_name)
-        affected, stopped = self._stop_and_find_affected(history, arn, base.event_id)
+        if base.stages:  # recorded by an earlier invocation, before it stopped anything
+            affected, stopped = dict(base.stages), list(base.stopped_executions)
+        else:
+            affected, stopped = self._affected(history, arn)
+            if stopped:
+                self.ledger.put_outcome(
+                    replace(
+                        base,
+                        reason=f"{arn} was rejected; stopping {', '.join(stopped)} first",
+                        stages=affected,
+                        stopped_executions=tuple(stopped),
+                    )
+                )
+        self._stop(tuple(stopped), arn, base.event_id)
         results: dict[str, str] = {}
         started: list[RollbackStart] = []
         for stage, why in affected.items():
