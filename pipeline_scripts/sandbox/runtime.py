@@ -22,6 +22,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import boto3
+
 from pipeline_scripts.sandbox.template import FunctionSpec
 
 LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
@@ -64,6 +66,9 @@ class LambdaRuntime:
         self._by_name = {spec.name: spec for spec in functions.values()}
         self._by_logical_id = dict(functions)
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
+        #: Each function's own boto3 default session: its clients resolve the function's
+        #: credentials, never those of whoever else in this process made a client first.
+        self._sessions: dict[str, boto3.Session] = {}
         self.dead_letters: list[DeadLetter] = []
 
     def spec(self, name_or_logical_id: str) -> FunctionSpec:
@@ -76,10 +81,22 @@ class LambdaRuntime:
         """A synchronous invocation: the handler's result, or its exception."""
         spec = self.spec(function)
         handler = self._handler(spec)
-        with _environment(
-            {**LAMBDA_ENVIRONMENT, "AWS_LAMBDA_FUNCTION_NAME": spec.name, **spec.environment}
+        with (
+            _environment(
+                {**LAMBDA_ENVIRONMENT, "AWS_LAMBDA_FUNCTION_NAME": spec.name, **spec.environment}
+            ),
+            self._own_session(spec.name),
         ):
             return handler(dict(event), LambdaContext(spec.name))
+
+    @contextmanager
+    def _own_session(self, function: str) -> Iterator[None]:
+        saved = boto3.DEFAULT_SESSION
+        boto3.DEFAULT_SESSION = self._sessions.setdefault(function, boto3.Session())
+        try:
+            yield
+        finally:
+            boto3.DEFAULT_SESSION = saved
 
     def invoke_async(self, function: str, event: Mapping[str, Any]) -> Any:
         """An asynchronous invocation with Lambda's retries: the handler's result, or

@@ -37,7 +37,9 @@ def test_a_manual_approval_records_who_answered_it(example_out: Path) -> None:
         # THEN the approval action names the reviewer's identity, in both read APIs
         reviewer = identity_for(REVIEWER_KEY, ACCOUNT_ID)["IamIdentity"]["Arn"]
         codepipeline = sandbox.client("codepipeline")
-        approvals = _approval_actions(codepipeline, story.pipeline)
+        approvals = [
+            a for a in _approval_actions(codepipeline, story.pipeline) if a["status"] == "Succeeded"
+        ]
         assert approvals
         assert all(a.get("updatedBy") == reviewer for a in approvals), approvals
         state = codepipeline.get_pipeline_state(name=story.pipeline)
@@ -45,7 +47,8 @@ def test_a_manual_approval_records_who_answered_it(example_out: Path) -> None:
             action["latestExecution"]
             for stage in state["stageStates"]
             for action in stage["actionStates"]
-            if action["actionName"] == "Approve" and "latestExecution" in action
+            if action["actionName"] == "Approve"
+            and action.get("latestExecution", {}).get("status") == "Succeeded"
         ]
         assert answered
         assert all(a.get("lastUpdatedBy") == reviewer for a in answered)
