@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from pipeline_scripts.emulation.registry import identity_for
+from pipeline_scripts.sandbox.server import SandboxServer
 from pipeline_scripts.sandbox.story import Story
 from pipeline_scripts.sandbox.template import ACCOUNT_ID, load_app
 from pipeline_scripts.sandbox.world import REVIEWER_KEY, Sandbox
@@ -135,3 +138,32 @@ def test_the_execution_of_pipeline_creation_and_a_bare_release_deploy_nothing(
         assert not [e for e in story.executions() if e["executionType"] == "ROLLBACK"]
         assert not [n for n in sandbox.notifications if "unknown version" in n.subject]
         assert not [n for n in sandbox.notifications if "unknown version" in n.message]
+
+
+def test_a_served_sandbox_answers_an_operation_it_lacks_in_json_not_html(
+    example_out: Path,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = SandboxServer(load_app(example_out), port=port, log=lambda _line: None)
+    server.start()
+    try:
+        # GIVEN `greenlight sandbox serve` and a plain boto3 client pointed at it
+        codepipeline = boto3.client(
+            "codepipeline",
+            endpoint_url=server.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id=REVIEWER_KEY,
+            aws_secret_access_key="sandbox",
+        )
+
+        # WHEN it calls an operation the sandbox does not emulate
+        with pytest.raises(ClientError) as raised:
+            codepipeline.get_job_details(jobId="11111111-2222-3333-4444-555555555555")
+
+        # THEN the answer is CodePipeline's JSON error shape, with a 400
+        assert raised.value.response["Error"]["Code"] == "UnsupportedOperation"
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    finally:
+        server.stop()
