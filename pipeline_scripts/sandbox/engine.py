@@ -223,6 +223,11 @@ class PipelineEngine:
             progress.announced = True
             self._emit("execution", execution, state="STARTED")
             moved = True
+        if "execution" in progress.finished:
+            # RetryStageExecution ran a failed stage again: the execution is back in progress.
+            progress.finished.discard("execution")
+            self._emit("execution", execution, state="RESUMED")
+            moved = True
         stages = (
             [execution.rollback_stage]
             if execution.rollback_stage is not None

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from pipeline_scripts.sandbox.server import SandboxServer
 from pipeline_scripts.sandbox.story import Story
 from pipeline_scripts.sandbox.template import ACCOUNT_ID, load_app
 from pipeline_scripts.sandbox.world import REVIEWER_KEY, Sandbox
+from shared.ledger import Ledger
 
 pytestmark = pytest.mark.e2e
 
@@ -167,3 +170,57 @@ def test_a_served_sandbox_answers_an_operation_it_lacks_in_json_not_html(
         assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     finally:
         server.stop()
+
+
+def _without_staging_rollback(example_out: Path, target: Path) -> Path:
+    shutil.copytree(example_out, target)
+    path = target / "Greenlight.template.json"
+    template = json.loads(path.read_text(encoding="utf-8"))
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::CodePipeline::Pipeline":
+            for stage in resource["Properties"]["Stages"]:
+                stage.pop("OnFailure", None)
+    path.write_text(json.dumps(template), encoding="utf-8")
+    return target
+
+
+def test_a_retried_stage_runs_its_failed_action_again_and_the_execution_ends_anew(
+    example_out: Path, tmp_path: Path
+) -> None:
+    edited = _without_staging_rollback(example_out, tmp_path / "cdk.out")
+    with Sandbox(load_app(edited)) as sandbox:
+        story = Story(sandbox, name="retry")
+        codepipeline = sandbox.client("codepipeline")
+        # GIVEN a version whose smoke test failed in the first stage (no stage rollback)
+        story.settle(approve_stages=True)
+        version = story.register("answers with text", body="not a number")
+        story.approve(version)
+        story.settle()
+        (failed,) = [e for e in story.started_executions() if e["status"] == "Failed"]
+        execution_id = failed["pipelineExecutionId"]
+
+        # WHEN the stage is retried
+        codepipeline.retry_stage_execution(
+            pipelineName=story.pipeline,
+            stageName=story.first_stage,
+            pipelineExecutionId=execution_id,
+            retryMode="FAILED_ACTIONS",
+        )
+        story.settle()
+
+        # THEN the failed action ran a second time, and the execution's end was
+        # published (and recorded) once more
+        actions = codepipeline.list_action_executions(
+            pipelineName=story.pipeline, filter={"pipelineExecutionId": execution_id}
+        )["actionExecutionDetails"]
+        assert [a["status"] for a in actions if a["actionName"] == "SmokeTest"] == [
+            "Failed",
+            "Failed",
+        ]
+        ledger = Ledger(next(iter(sandbox.app.tables)), client=sandbox.client("dynamodb"))
+        ends = [
+            r
+            for r in ledger.pipeline_records(story.group)
+            if r.execution_id == execution_id and r.record == "execution-ended"
+        ]
+        assert len(ends) == 2
