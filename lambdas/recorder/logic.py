@@ -109,9 +109,10 @@ class Execution:
 
     @property
     def deploys_nothing(self) -> bool:
-        """No model version (pipeline creation, a "Release change" with the defaults):
-        its actions deploy nothing, so only its start and end are worth recording."""
-        return self.arn is None and not self.is_rollback
+        """No model version (pipeline creation, a "Release change" with the defaults, or
+        a stage rollback to one of those): its actions deploy nothing, so only its start
+        and end are worth recording."""
+        return self.arn is None
 
     @property
     def label(self) -> str:
@@ -431,7 +432,7 @@ class Recorder:
             )
 
     def _deploys_nothing(self, record: PipelineRecord) -> bool:
-        return record.model_package_arn is None and record.execution_type != "ROLLBACK"
+        return record.model_package_arn is None
 
     def _write_back(self, record: PipelineRecord, arn: str | None, status: str) -> None:
         if arn is None or record.stage is None:

@@ -131,3 +131,31 @@ def test_an_approval_stops_an_execution_without_a_version_that_holds_the_pipelin
     assert idle_execution["status"] == "Stopped"
     summary = next(e for e in world.executions() if e["pipelineExecutionId"] == idle)
     assert "no model version" in summary["stopTrigger"]["reason"]
+
+
+def test_a_stage_rollback_to_an_execution_without_a_version_is_quiet_too(
+    pipeline_world: PipelineWorld,
+) -> None:
+    world = pipeline_world
+    # GIVEN the creation execution passed staging (deploying nothing), then v1 failed there
+    idle = world.codepipeline.start_pipeline_execution(name=world.pipeline)["pipelineExecutionId"]
+    world.run_everywhere(idle)
+    outcome = world.approve(world.register())
+    assert outcome.pipeline_execution_id is not None
+    world.start(outcome.pipeline_execution_id)
+    world.codepipeline.succeed_stage(outcome.pipeline_execution_id, contract.SOURCE_STAGE)
+    world.notifications()
+
+    # WHEN staging's OnFailure rolls back to the last execution that succeeded there
+    rollback = world.fail_and_roll_back(
+        outcome.pipeline_execution_id, STAGES[0], action=contract.ACTION_BAKE
+    )
+
+    # THEN that rollback (it deploys nothing) is recorded as such, and announced nowhere
+    records = [r for r in world.records() if r.execution_id == rollback]
+    assert [r.record for r in records] == [
+        ledger.RECORD_EXECUTION_STARTED,
+        ledger.RECORD_EXECUTION_ENDED,
+    ]
+    subjects = [n["Subject"] for n in world.notifications()]
+    assert not [s for s in subjects if "None" in s or "unknown version" in s], subjects
