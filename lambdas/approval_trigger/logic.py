@@ -19,6 +19,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from approval_trigger.gates import Gates, check_gates, identity
+from approval_trigger.rejection import Rejection
 from shared import contract
 from shared.clock import Clock, current_clock
 from shared.environment import ConfigError, json_value, required, stage_names
@@ -35,9 +36,6 @@ from shared.ledger import (
     APPROVAL_ACTS,
     OUTCOME_FAILED,
     OUTCOME_GATE_REJECTED,
-    OUTCOME_RECORDED,
-    OUTCOME_ROLLBACK_NONE,
-    OUTCOME_ROLLBACK_STARTED,
     OUTCOME_SKIPPED_DUPLICATE,
     OUTCOME_SKIPPED_INVALID,
     OUTCOME_SKIPPED_MALFORMED,
@@ -46,15 +44,13 @@ from shared.ledger import (
     OUTCOME_SKIPPED_OTHER_GROUP,
     OUTCOME_SKIPPED_STALE,
     OUTCOME_STARTED,
-    OUTCOME_STOPPED,
     Act,
     GroupApproval,
     Ledger,
     Outcome,
-    RollbackStart,
 )
 from shared.notify import publish
-from shared.rollback import Deployment, PipelineHistory, has_model_version, start_rollback
+from shared.rollback import PipelineHistory, has_model_version
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -69,21 +65,6 @@ REJECTED: Final = "Rejected"
 #: The CustomerMetadataProperties key where a gate refusal is written back.
 GATE_METADATA_KEY: Final = "greenlight:gate"
 _CLAIM_ATTEMPTS: Final = 5
-
-
-#: Execution statuses from which nothing runs any more.
-_ENDED: Final = ("Stopped", "Failed", "Succeeded", "Superseded", "Cancelled")
-
-
-class StopPending(RuntimeError):
-    """Executions the rejection stopped are not Stopped yet: the rollback waits for a
-    later invocation (Lambda retries the event) instead of sleeping in this one."""
-
-    def __init__(self, execution_ids: list[str]) -> None:
-        super().__init__(
-            f"execution(s) {', '.join(execution_ids)} not Stopped yet; "
-            "the rollback starts on a later invocation"
-        )
 
 
 class ClaimContended(RuntimeError):
@@ -136,29 +117,6 @@ def request_token(arn: str, sequence: int) -> str:
     digest = hashlib.sha256(arn.encode()).hexdigest()[:40]
     version = arn.rsplit("/", 1)[-1]
     return f"greenlight-{version}-{sequence}-{digest}"
-
-
-@dataclass
-class _History(PipelineHistory):
-    """CodePipeline's history of the group's pipeline, with the actions each execution ran."""
-
-    _actions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-    def actions(self, execution_id: str) -> list[dict[str, Any]]:
-        if execution_id not in self._actions:
-            paginator = self.codepipeline.get_paginator("list_action_executions")
-            self._actions[execution_id] = [
-                dict(detail)
-                for page in paginator.paginate(
-                    pipelineName=self.pipeline_name,
-                    filter={"pipelineExecutionId": execution_id},
-                )
-                for detail in page["actionExecutionDetails"]
-            ]
-        return self._actions[execution_id]
-
-    def touched(self, execution_id: str, stage: str) -> bool:
-        return any(a["stageName"] == stage for a in self.actions(execution_id))
 
 
 class ApprovalTrigger:
@@ -509,164 +467,16 @@ class ApprovalTrigger:
                 break
         else:
             raise ClaimContended(arn)
-        return self._roll_back(base, arn, package)
+        return self._rejection().roll_back(base, arn, package)
 
-    def _affected(self, history: _History, arn: str) -> tuple[dict[str, str], list[str]]:
-        """Stages where ``arn`` is live or in flight (stage -> why), and the executions of
-        ``arn`` still running (InProgress, or Stopping after a stop-and-wait)."""
-        affected: dict[str, str] = {}
-        for stage in self.config.stages:
-            live = history.live(stage)
-            if live is not None and live.arn == arn:
-                affected[stage] = "live"
-        running: list[str] = []
-        for summary in history.summaries():
-            execution_id = str(summary["pipelineExecutionId"])
-            if summary["status"] not in ("InProgress", "Stopping"):
-                continue
-            if history.variables(execution_id).get(contract.VAR_MODEL_PACKAGE_ARN) != arn:
-                continue
-            running.append(execution_id)
-            for stage in self.config.stages:
-                if stage not in affected and history.touched(execution_id, stage):
-                    affected[stage] = "in flight"
-        return affected, running
-
-    def _stop(self, execution_ids: tuple[str, ...], arn: str, event_id: str) -> None:
-        """Stop and abandon each execution (accepted while Stopping too), then check that
-        each is Stopped; otherwise the rollback waits for the next invocation."""
-        pending: list[str] = []
-        for execution_id in execution_ids:
-            status = self._status(execution_id)
-            if status in ("InProgress", "Stopping"):
-                try:
-                    self.codepipeline.stop_pipeline_execution(
-                        pipelineName=self.config.pipeline_name,
-                        pipelineExecutionId=execution_id,
-                        abandon=True,
-                        # StopPipelineExecution takes 200 characters at most.
-                        reason=f"Greenlight: {arn} was rejected (event {event_id})"[:200],
-                    )
-                except ClientError as error:
-                    code = error.response.get("Error", {}).get("Code")
-                    if code != "PipelineExecutionNotStoppableException":
-                        raise
-                status = self._status(execution_id)
-            if status not in _ENDED:
-                pending.append(execution_id)
-        if pending:
-            raise StopPending(pending)
-
-    def _status(self, execution_id: str) -> str:
-        execution = self.codepipeline.get_pipeline_execution(
-            pipelineName=self.config.pipeline_name, pipelineExecutionId=execution_id
-        )["pipelineExecution"]
-        return str(execution["status"])
-
-    def _roll_back(self, base: Outcome, arn: str, package: Mapping[str, Any]) -> Outcome:
-        history = _History(self.codepipeline, self.config.pipeline_name)
-        if base.stages:  # recorded by an earlier invocation, before it stopped anything
-            affected, stopped = dict(base.stages), list(base.stopped_executions)
-        else:
-            affected, stopped = self._affected(history, arn)
-            if stopped:
-                self.ledger.put_outcome(
-                    replace(
-                        base,
-                        reason=f"{arn} was rejected; stopping {', '.join(stopped)} first",
-                        stages=affected,
-                        stopped_executions=tuple(stopped),
-                    )
-                )
-        self._stop(tuple(stopped), arn, base.event_id)
-        results: dict[str, str] = {}
-        started: list[RollbackStart] = []
-        for stage, why in affected.items():
-            target = self._rollback_target(history, stage, arn)
-            if target is None:
-                results[stage] = (
-                    f"{why}; no earlier execution with a still-Approved version: "
-                    "endpoint left alone"
-                )
-                continue
-            rollback_id = self._start_rollback(history, stage, target, base.event_id)
-            started.append(
-                RollbackStart(
-                    stage=stage,
-                    execution_id=rollback_id,
-                    target_execution_id=target.execution_id,
-                    target_version=target.version,
-                    target_arn=target.arn,
-                )
-            )
-            results[stage] = (
-                f"{why}; rolled back to {target.arn} (execution {target.execution_id}) "
-                f"in {rollback_id}"
-            )
-        base = replace(
-            base, stages=results, stopped_executions=tuple(stopped), rollbacks=tuple(started)
-        )
-        if started:
-            outcome, summary_text = OUTCOME_ROLLBACK_STARTED, "rolled back"
-        elif affected:
-            outcome, summary_text = OUTCOME_ROLLBACK_NONE, "NOT rolled back (nothing to go back to)"
-        elif stopped:
-            outcome, summary_text = OUTCOME_STOPPED, "stopped in flight"
-        else:
-            return replace(
-                base,
-                outcome=OUTCOME_RECORDED,
-                reason=f"{arn} was rejected; it is neither live nor in flight in any stage",
-            )
-        reason = f"{arn} was rejected; " + "; ".join(
-            [f"{stage}: {text}" for stage, text in results.items()]
-            + [f"stopped execution {e}" for e in stopped]
-        )
-        publish(
-            self.sns,
+    def _rejection(self) -> Rejection:
+        return Rejection(
+            group=self.config.group,
+            pipeline_name=self.config.pipeline_name,
+            stages=self.config.stages,
             topic_arn=self.config.topic_arn,
-            subject=f"Greenlight: {self.config.group} version "
-            f"{package.get('ModelPackageVersion')} rejected, {summary_text}",
-            body=reason.replace("; ", "\n") + f"\n\nEvent: {base.event_id}\n",
-            attributes={"group": self.config.group, "outcome": outcome},
+            codepipeline=self.codepipeline,
+            sns=self.sns,
+            ledger=self.ledger,
+            describe=self._describe,
         )
-        return replace(base, outcome=outcome, reason=reason)
-
-    def _rollback_target(
-        self, history: _History, stage: str, rejected_arn: str
-    ) -> Deployment | None:
-        """The newest version that succeeded in ``stage`` before, other than the rejected
-        one, and still Approved."""
-        status_of: dict[str, str | None] = {}
-
-        def approved(candidate: Deployment) -> bool:
-            if candidate.arn == rejected_arn:
-                return False
-            if candidate.arn not in status_of:
-                package = self._describe(candidate.arn)
-                status_of[candidate.arn] = (
-                    None if package is None else package.get("ModelApprovalStatus")
-                )
-            return status_of[candidate.arn] == APPROVED
-
-        return history.target(stage, approved)
-
-    def _start_rollback(
-        self, history: _History, stage: str, target: Deployment, event_id: str
-    ) -> str:
-        for summary in history.summaries():
-            metadata = summary.get("rollbackMetadata") or {}
-            if (
-                summary["status"] == "InProgress"
-                and summary.get("executionType") == "ROLLBACK"
-                and metadata.get("rollbackTargetPipelineExecutionId") == target.execution_id
-            ):
-                return str(summary["pipelineExecutionId"])  # started by an earlier attempt
-        started = start_rollback(
-            history,
-            stage,
-            target,
-            reason=contract.REASON_REJECTION_ROLLBACK,
-            request_id=event_id,
-        )
-        return started.execution_id
