@@ -21,6 +21,8 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+from botocore.exceptions import ClientError
+
 from pipeline_scripts.emulation.codepipeline_model import (
     FAILED,
     IN_PROGRESS,
@@ -74,8 +76,8 @@ def automatic_target(pipeline: Pipeline, stage: str) -> PipelineExecution | None
     for execution in reversed(pipeline.executions):
         try:
             check_rollback_target("RollbackStage", pipeline, execution, stage)
-        except Exception:  # noqa: S112 - not a target: look further back
-            continue
+        except ClientError:
+            continue  # not a target: look further back
         return execution
     return None
 

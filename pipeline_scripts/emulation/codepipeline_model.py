@@ -215,10 +215,20 @@ def execution_summary(execution: PipelineExecution) -> dict[str, Any]:
 
 
 def action_detail(pipeline: Pipeline, action: ActionExecution) -> dict[str, Any]:
+    """ListActionExecutions' detail; ``pipelineVersion`` is the version the action's
+    execution started on."""
+    version = next(
+        (
+            e.pipeline_version
+            for e in pipeline.executions
+            if e.pipeline_execution_id == action.pipeline_execution_id
+        ),
+        pipeline.version,
+    )
     detail: dict[str, Any] = {
         "pipelineExecutionId": action.pipeline_execution_id,
         "actionExecutionId": action.action_execution_id,
-        "pipelineVersion": pipeline.declaration["version"],
+        "pipelineVersion": version,
         "stageName": action.stage_name,
         "actionName": action.action_name,
         "startTime": action.start_time,

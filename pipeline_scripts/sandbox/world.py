@@ -213,7 +213,7 @@ class Sandbox:
             pipelines.append(
                 {
                     "name": spec.name,
-                    "version": 1,
+                    "version": record.version,
                     "pipelineType": record.declaration.get("pipelineType", "V2"),
                     "executionMode": record.declaration.get("executionMode", "SUPERSEDED"),
                     "created": record.created,

@@ -336,3 +336,21 @@ def test_retry_stage_execution_refuses_what_codepipeline_refuses(
         "StageNotRetryableException",
         f"Stage Source of execution {newer} is Succeeded, not Failed",
     )
+
+
+def test_action_executions_report_the_version_their_execution_started_on(
+    pipeline: EmulatedCodePipeline,
+) -> None:
+    # GIVEN an execution on version 1, then a changed declaration and one on version 2
+    first = _start(pipeline, "arn-1")
+    pipeline.run_to_success(first)
+    pipeline.update_pipeline(pipeline=_declaration(bake="Soak"))
+    second = _start(pipeline, "arn-2")
+    pipeline.succeed_stage(second, "Source")
+
+    # WHEN their action executions are listed
+    details = pipeline.list_action_executions(pipelineName=NAME)["actionExecutionDetails"]
+
+    # THEN each carries its own execution's structure version
+    versions = {(d["pipelineExecutionId"], d["pipelineVersion"]) for d in details}
+    assert versions == {(first, 1), (second, 2)}
