@@ -17,7 +17,7 @@ In order, each step safe to repeat when Lambda retries the event:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
@@ -55,29 +55,6 @@ class StopPending(RuntimeError):
         )
 
 
-@dataclass
-class _History(PipelineHistory):
-    """CodePipeline's history of the group's pipeline, with the actions each execution ran."""
-
-    _actions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-    def actions(self, execution_id: str) -> list[dict[str, Any]]:
-        if execution_id not in self._actions:
-            paginator = self.codepipeline.get_paginator("list_action_executions")
-            self._actions[execution_id] = [
-                dict(detail)
-                for page in paginator.paginate(
-                    pipelineName=self.pipeline_name,
-                    filter={"pipelineExecutionId": execution_id},
-                )
-                for detail in page["actionExecutionDetails"]
-            ]
-        return self._actions[execution_id]
-
-    def touched(self, execution_id: str, stage: str) -> bool:
-        return any(a["stageName"] == stage for a in self.actions(execution_id))
-
-
 @dataclass(frozen=True, kw_only=True)
 class Rejection:
     """Rolls back what a rejected version touched, for one group's pipeline."""
@@ -95,7 +72,7 @@ class Rejection:
     def roll_back(self, base: Outcome, arn: str, package: Mapping[str, Any]) -> Outcome:
         """Steps 1-4 for the rejection of ``arn``; ``base.stages`` holds what an earlier
         invocation recorded before it stopped anything."""
-        history = _History(self.codepipeline, self.pipeline_name)
+        history = PipelineHistory(self.codepipeline, self.pipeline_name)
         if base.stages:
             affected, stopped = dict(base.stages), list(base.stopped_executions)
         else:
@@ -132,7 +109,7 @@ class Rejection:
 
     # --- finding and stopping ------------------------------------------------------------
 
-    def _affected(self, history: _History, arn: str) -> tuple[dict[str, str], list[str]]:
+    def _affected(self, history: PipelineHistory, arn: str) -> tuple[dict[str, str], list[str]]:
         """Stages where ``arn`` is live or in flight (stage -> why), and the executions of
         ``arn`` still running (InProgress, or Stopping after a stop-and-wait)."""
         affected: dict[str, str] = {}
@@ -187,7 +164,7 @@ class Rejection:
     # --- rolling back ----------------------------------------------------------------------
 
     def _roll_back_stage(
-        self, history: _History, stage: str, rejected_arn: str, event_id: str
+        self, history: PipelineHistory, stage: str, rejected_arn: str, event_id: str
     ) -> RollbackStart | None:
         target = self._target(history, stage, rejected_arn)
         if target is None:
@@ -200,7 +177,7 @@ class Rejection:
             target_arn=target.arn,
         )
 
-    def _target(self, history: _History, stage: str, rejected_arn: str) -> Deployment | None:
+    def _target(self, history: PipelineHistory, stage: str, rejected_arn: str) -> Deployment | None:
         """The newest version that succeeded in ``stage`` before, other than the rejected
         one, and still Approved."""
         status_of: dict[str, str | None] = {}
@@ -217,7 +194,9 @@ class Rejection:
 
         return history.target(stage, approved)
 
-    def _start(self, history: _History, stage: str, target: Deployment, event_id: str) -> str:
+    def _start(
+        self, history: PipelineHistory, stage: str, target: Deployment, event_id: str
+    ) -> str:
         for summary in history.summaries():
             metadata = summary.get("rollbackMetadata") or {}
             if (

@@ -65,8 +65,9 @@ class PipelineHistory:
     codepipeline: CodePipelineClient
     pipeline_name: str
     _summaries: list[dict[str, Any]] | None = None
-    _succeeded: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _executions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _actions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _declared: dict[int, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     _version: int | None = None
 
     def summaries(self) -> list[dict[str, Any]]:
@@ -75,11 +76,50 @@ class PipelineHistory:
             self._summaries = self._list()
         return self._summaries
 
-    def succeeded_in(self, stage: str) -> list[dict[str, Any]]:
-        """Executions that succeeded in ``stage``, newest first (rollbacks included)."""
-        if stage not in self._succeeded:
-            self._succeeded[stage] = self._list(filter={"succeededInStage": {"stageName": stage}})
-        return self._succeeded[stage]
+    def succeeded_in(self, stage: str) -> Iterator[dict[str, Any]]:
+        """Executions that succeeded in ``stage``, newest first (rollbacks included), of
+        every structure version: ListPipelineExecutions' ``succeededInStage`` filter lists
+        the current version's only, so success is read from the actions each one ran."""
+        for summary in self.summaries():
+            if self.stage_succeeded(str(summary["pipelineExecutionId"]), stage):
+                yield summary
+
+    def stage_succeeded(self, execution_id: str, stage: str) -> bool:
+        """Every action the stage declared (in the execution's structure version) ended
+        Succeeded in its latest attempt."""
+        version = int(self.execution(execution_id).get("pipelineVersion", 1))
+        declared = self.declared_actions(version, stage)
+        latest: dict[str, str] = {}
+        for action in self.actions(execution_id):  # newest first
+            if action["stageName"] == stage:
+                latest.setdefault(str(action["actionName"]), str(action["status"]))
+        return bool(declared) and all(latest.get(name) == "Succeeded" for name in declared)
+
+    def touched(self, execution_id: str, stage: str) -> bool:
+        return any(a["stageName"] == stage for a in self.actions(execution_id))
+
+    def actions(self, execution_id: str) -> list[dict[str, Any]]:
+        """The execution's action executions, newest first."""
+        if execution_id not in self._actions:
+            paginator = self.codepipeline.get_paginator("list_action_executions")
+            self._actions[execution_id] = [
+                dict(detail)
+                for page in paginator.paginate(
+                    pipelineName=self.pipeline_name,
+                    filter={"pipelineExecutionId": execution_id},
+                )
+                for detail in page["actionExecutionDetails"]
+            ]
+        return self._actions[execution_id]
+
+    def declared_actions(self, version: int, stage: str) -> tuple[str, ...]:
+        if version not in self._declared:
+            pipeline = self.codepipeline.get_pipeline(name=self.pipeline_name, version=version)
+            self._declared[version] = {
+                s["name"]: tuple(a["name"] for a in s["actions"])
+                for s in pipeline["pipeline"]["stages"]
+            }
+        return self._declared[version].get(stage, ())
 
     def execution(self, execution_id: str) -> dict[str, Any]:
         if execution_id not in self._executions:

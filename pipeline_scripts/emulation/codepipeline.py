@@ -116,9 +116,19 @@ class EmulatedCodePipeline(PipelineControl):
     # --- read APIs ----------------------------------------------------------------
 
     def get_pipeline(self, *, name: str, version: int | None = None) -> dict[str, Any]:
+        """GetPipeline: the current declaration, or that of structure ``version``."""
         pipeline = self._pipeline("GetPipeline", name)
+        declaration = pipeline.declaration
+        if version is not None:
+            if version not in pipeline.versions:
+                raise client_error(
+                    "GetPipeline",
+                    "PipelineVersionNotFoundException",
+                    f"Pipeline {name} has no version {version}",
+                )
+            declaration = pipeline.versions[version]
         return {
-            "pipeline": copy.deepcopy(pipeline.declaration),
+            "pipeline": copy.deepcopy(declaration),
             "metadata": {
                 "pipelineArn": f"arn:aws:codepipeline:us-east-1:123456789012:{name}",
                 "created": pipeline.created,
@@ -167,7 +177,13 @@ class EmulatedCodePipeline(PipelineControl):
         executions = list(reversed(pipeline.executions))
         stage_filter = (filter or {}).get("succeededInStage", {}).get("stageName")
         if stage_filter:
-            executions = [e for e in executions if stage_status(e, stage_filter) == SUCCEEDED]
+            # Only executions of the current structure version, as CodePipeline lists them.
+            executions = [
+                e
+                for e in executions
+                if stage_status(e, stage_filter) == SUCCEEDED
+                and e.pipeline_version == pipeline.version
+            ]
         page, token = page_of("ListPipelineExecutions", executions, maxResults, nextToken)
         return {"pipelineExecutionSummaries": [execution_summary(e) for e in page], **token}
 

@@ -226,6 +226,7 @@ class PipelineControl(PipelineStore):
         changed = structure_changed(record.declaration, new)
         new["version"] = record.version + 1 if changed else record.version
         record.declaration = new
+        record.versions[record.version] = copy.deepcopy(new)
         record.updated = self.clock.now()
         if changed:
             for execution in record.executions:

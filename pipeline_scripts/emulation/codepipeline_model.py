@@ -6,6 +6,7 @@ for the AWS pages each behaviour comes from.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -106,12 +107,17 @@ class Pipeline:
     updated: datetime
     executions: list[PipelineExecution] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)
+    #: Every structure version's declaration, by version (GetPipeline ``version``).
+    versions: dict[int, dict[str, Any]] = field(default_factory=dict)
     #: (stage, "Inbound" | "Outbound") -> why it is disabled.
     disabled: dict[tuple[str, str], DisabledTransition] = field(default_factory=dict)
 
     @property
     def version(self) -> int:
         return int(self.declaration["version"])
+
+    def __post_init__(self) -> None:
+        self.versions.setdefault(self.version, copy.deepcopy(self.declaration))
 
     @property
     def name(self) -> str:

@@ -354,3 +354,42 @@ def test_action_executions_report_the_version_their_execution_started_on(
     # THEN each carries its own execution's structure version
     versions = {(d["pipelineExecutionId"], d["pipelineVersion"]) for d in details}
     assert versions == {(first, 1), (second, 2)}
+
+
+def test_the_succeeded_in_stage_filter_lists_only_the_current_version(
+    pipeline: EmulatedCodePipeline,
+) -> None:
+    # GIVEN v1 succeeded on version 1, then the declaration changed and v2 succeeded
+    first = _start(pipeline, "arn-1")
+    pipeline.run_to_success(first)
+    pipeline.update_pipeline(pipeline=_declaration(bake="Soak"))
+    second = _start(pipeline, "arn-2")
+    pipeline.run_to_success(second)
+
+    # WHEN the executions that succeeded in staging are listed
+    listed = pipeline.list_pipeline_executions(
+        pipelineName=NAME, filter={"succeededInStage": {"stageName": "staging"}}
+    )["pipelineExecutionSummaries"]
+
+    # THEN only the current version's appear, as in CodePipeline; unfiltered, both do
+    assert [s["pipelineExecutionId"] for s in listed] == [second]
+    everything = pipeline.list_pipeline_executions(pipelineName=NAME)
+    assert len(everything["pipelineExecutionSummaries"]) == 2
+
+
+def test_get_pipeline_returns_the_declaration_of_the_version_asked_for(
+    pipeline: EmulatedCodePipeline,
+) -> None:
+    # GIVEN a pipeline whose declaration changed once
+    pipeline.update_pipeline(pipeline=_declaration(bake="Soak"))
+
+    # WHEN each version is asked for
+    first = pipeline.get_pipeline(name=NAME, version=1)["pipeline"]
+    current = pipeline.get_pipeline(name=NAME)["pipeline"]
+
+    # THEN each is that version's declaration; an unknown version is refused
+    assert [a["name"] for a in first["stages"][1]["actions"]] == ["Deploy", "Bake"]
+    assert [a["name"] for a in current["stages"][1]["actions"]] == ["Deploy", "Soak"]
+    with pytest.raises(ClientError) as raised:
+        pipeline.get_pipeline(name=NAME, version=3)
+    assert _code(raised)[0] == "PipelineVersionNotFoundException"
