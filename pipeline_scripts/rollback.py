@@ -2,10 +2,12 @@
 
 ``rollback GROUP --stage STAGE [--to-version N]`` asks CodePipeline to RollbackStage
 STAGE to the newest execution that succeeded there with version N (without N: with the
-version that was live before the current one). When no execution ever succeeded there
-with version N, a new execution of version N starts instead (trigger reason
-``manual-rollback``), through the same path as an approval, gates included. Either way
-the request is one outcome in the ledger.
+version that was live before the current one), chosen by ``shared.rollback`` as the
+rejection rollback chooses it. When CodePipeline cannot roll back to it (it ran on an
+earlier pipeline structure version), version N starts again as a new execution (trigger
+reason ``manual-rollback``), recorded as the rollback. When no execution ever succeeded
+there with version N, a new execution of version N starts through the same path as an
+approval, gates included. Either way the request is one outcome in the ledger.
 
 ``redeploy GROUP VERSION`` deploys an Approved version again, on purpose: a second
 approval event never does (DESIGN rule 3). It is recorded as a ``redeploy``.
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import uuid
-from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -26,9 +27,7 @@ from pipeline_scripts.errors import NotFound, Refused, UsageError
 from pipeline_scripts.review import find_model_package_arn
 from shared import contract
 from shared.ledger import OUTCOME_ROLLBACK_STARTED, OUTCOME_STARTED, Outcome, RollbackStart
-
-if TYPE_CHECKING:
-    from mypy_boto3_codepipeline import CodePipelineClient
+from shared.rollback import ROLLBACK_STAGE, Deployment, PipelineHistory, start_rollback
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -118,8 +117,8 @@ def _rollback(args: argparse.Namespace) -> int:
             if error.response.get("Error", {}).get("Code") == "ValidationException":
                 raise NotFound(f"model package group {settings.group!r} not found") from None
             raise
-    pipeline = contract.pipeline_name(settings.group)
-    target = _target(trigger.codepipeline, pipeline, args.stage, arn)
+    history = PipelineHistory(trigger.codepipeline, contract.pipeline_name(settings.group))
+    target, live = _target(history, args.stage, arn)
     request_id = f"cli-rollback-{uuid.uuid4()}"
     if target is None and arn is None:
         raise NotFound(f"no earlier version succeeded in {args.stage} of {settings.group}")
@@ -130,92 +129,73 @@ def _rollback(args: argparse.Namespace) -> int:
         )
         what = f"rollback of {args.stage} to v{to_version} (no execution succeeded there with it)"
         return _report(outcome, what)
-    target_id, target_version, target_arn, live = target
     if live:
-        print(f"v{target_version} is already live in {args.stage}; nothing to roll back")
+        print(f"v{target.version} is already live in {args.stage}; nothing to roll back")
         return 0
     try:
-        rollback_id = trigger.codepipeline.rollback_stage(
-            pipelineName=pipeline, stageName=args.stage, targetPipelineExecutionId=target_id
-        )["pipelineExecutionId"]
+        started = start_rollback(
+            history,
+            args.stage,
+            target,
+            reason=contract.REASON_MANUAL_ROLLBACK,
+            request_id=request_id,
+        )
     except ClientError as error:
         details = error.response.get("Error", {})
         raise Refused(
             f"CodePipeline refused to roll back {args.stage}: {details.get('Code')}: "
             f"{details.get('Message')}"
         ) from None
+    how = "" if started.via == ROLLBACK_STAGE else " as a new execution of that version"
     trigger.ledger.put_outcome(
         Outcome(
             group=settings.group,
             event_id=request_id,
             outcome=OUTCOME_ROLLBACK_STARTED,
             reason=(
-                f"{args.stage}: rolled back to v{target_version} (execution {target_id}) "
-                f"in {rollback_id}"
+                f"{args.stage}: rolled back to v{target.version} (execution "
+                f"{target.execution_id}) in {started.execution_id}{how}"
             ),
             recorded_at=trigger.clock.now(),
-            model_package_arn=target_arn or None,
-            model_package_version=target_version,
+            model_package_arn=target.arn,
+            model_package_version=target.version,
             trigger_reason=contract.REASON_MANUAL_ROLLBACK,
-            pipeline_execution_id=rollback_id,
+            pipeline_execution_id=started.execution_id,
             rollbacks=(
                 RollbackStart(
                     stage=args.stage,
-                    execution_id=rollback_id,
-                    target_execution_id=target_id,
-                    target_version=target_version or None,
-                    target_arn=target_arn or None,
+                    execution_id=started.execution_id,
+                    target_execution_id=target.execution_id,
+                    target_version=target.version,
+                    target_arn=target.arn,
                 ),
             ),
         )
     )
     print(
-        f"rolling {args.stage} back to v{target_version} (execution {target_id}): "
-        f"rollback execution {rollback_id}"
+        f"rolling {args.stage} back to v{target.version} (execution {target.execution_id}): "
+        f"rollback execution {started.execution_id}{how}"
     )
     return 0
 
 
 def _target(
-    codepipeline: CodePipelineClient, pipeline: str, stage: str, arn: str | None
-) -> tuple[str, int, str, bool] | None:
-    """(execution id, version, ARN, is it the live one) of the rollback target: the newest
-    execution that succeeded in ``stage`` with ``arn`` — or, without ``arn``, with a
-    version other than the live one."""
-    live_arn: str | None = None
-    paginator = codepipeline.get_paginator("list_pipeline_executions")
+    history: PipelineHistory, stage: str, arn: str | None
+) -> tuple[Deployment | None, bool]:
+    """The rollback target in ``stage`` and whether it is the live version: the newest
+    deployment of ``arn`` there — or, without ``arn``, of a version other than the live
+    one (shared.rollback: never a ROLLBACK execution, never an execution with no version)."""
     try:
-        pages = list(
-            paginator.paginate(
-                pipelineName=pipeline, filter={"succeededInStage": {"stageName": stage}}
-            )
-        )
+        live = history.live(stage)
     except ClientError as error:
         details = error.response.get("Error", {})
         if details.get("Code") == "PipelineNotFoundException":
-            raise NotFound(f"pipeline {pipeline} not found") from None
-        raise Refused(f"cannot list executions of {pipeline}: {details.get('Message')}") from None
-    for page in pages:
-        for summary in page["pipelineExecutionSummaries"]:
-            execution_id = summary["pipelineExecutionId"]
-            variables = _variables(codepipeline, pipeline, execution_id)
-            candidate = variables.get(contract.VAR_MODEL_PACKAGE_ARN)
-            version_text = variables.get(contract.VAR_MODEL_PACKAGE_VERSION, "0")
-            version = int(version_text) if version_text.isdigit() else 0
-            first = live_arn is None
-            if first:
-                live_arn = candidate or ""
-            if arn is not None and candidate == arn:
-                return execution_id, version, candidate, first
-            if arn is None and not first and candidate and candidate != live_arn:
-                return execution_id, version, candidate, False
-    return None
-
-
-def _variables(
-    codepipeline: CodePipelineClient, pipeline: str, execution_id: str
-) -> dict[str, Any]:
-    execution = codepipeline.get_pipeline_execution(
-        pipelineName=pipeline, pipelineExecutionId=execution_id
-    )["pipelineExecution"]
-    return {v["name"]: v["resolvedValue"] for v in execution.get("variables", [])}
+            raise NotFound(f"pipeline {history.pipeline_name} not found") from None
+        raise Refused(
+            f"cannot list executions of {history.pipeline_name}: {details.get('Message')}"
+        ) from None
+    if arn is not None:
+        return history.target(stage, lambda d: d.arn == arn), live is not None and live.arn == arn
+    if live is None:
+        return None, False
+    return history.target(stage, lambda d: d.arn != live.arn), False

@@ -20,9 +20,15 @@ from stacks.config import ModelGroupConfig, StageConfig
 
 MODEL_PACKAGE_ARN_REF = f"#{{variables.{contract.VAR_MODEL_PACKAGE_ARN}}}"
 
+#: How long the pipeline keeps its artifacts. A stage rollback reuses the artifacts of
+#: the execution it targets, and any execution CodePipeline still lists (its history is
+#: kept 12 months) may be a target; the artifacts are a small zip each, so they stay a
+#: month longer than that history.
+ARTIFACT_RETENTION = Duration.days(400)
+
 VARIABLE_DESCRIPTIONS: Mapping[str, tuple[str, str]] = {
     contract.VAR_MODEL_PACKAGE_ARN: (
-        "none",
+        contract.NO_MODEL_VERSION,
         "The exact model package version to deploy (the ARN the reviewer approved).",
     ),
     contract.VAR_MODEL_PACKAGE_VERSION: ("0", "The version number of that model package."),
@@ -78,7 +84,7 @@ class DeploymentPipeline(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=access_logs,
             server_access_logs_prefix=f"artifacts/{config.name}/",
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
+            lifecycle_rules=[s3.LifecycleRule(expiration=ARTIFACT_RETENTION)],
         )
         self.source_artifact = codepipeline.Artifact(contract.SOURCE_ARTIFACT)
         stage_props: list[codepipeline.StageProps] = [

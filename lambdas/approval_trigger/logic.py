@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -19,6 +19,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from approval_trigger.gates import Gates, check_gates, identity
+from approval_trigger.rejection import Rejection
 from shared import contract
 from shared.clock import Clock, current_clock
 from shared.environment import ConfigError, json_value, required, stage_names
@@ -35,9 +36,6 @@ from shared.ledger import (
     APPROVAL_ACTS,
     OUTCOME_FAILED,
     OUTCOME_GATE_REJECTED,
-    OUTCOME_RECORDED,
-    OUTCOME_ROLLBACK_NONE,
-    OUTCOME_ROLLBACK_STARTED,
     OUTCOME_SKIPPED_DUPLICATE,
     OUTCOME_SKIPPED_INVALID,
     OUTCOME_SKIPPED_MALFORMED,
@@ -46,15 +44,14 @@ from shared.ledger import (
     OUTCOME_SKIPPED_OTHER_GROUP,
     OUTCOME_SKIPPED_STALE,
     OUTCOME_STARTED,
-    OUTCOME_STOPPED,
     Act,
     GroupApproval,
     Ledger,
     Outcome,
-    RollbackStart,
 )
 from shared.metadata import metadata_value
 from shared.notify import publish
+from shared.rollback import PipelineHistory, has_model_version
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -121,78 +118,6 @@ def request_token(arn: str, sequence: int) -> str:
     digest = hashlib.sha256(arn.encode()).hexdigest()[:40]
     version = arn.rsplit("/", 1)[-1]
     return f"greenlight-{version}-{sequence}-{digest}"
-
-
-@dataclass
-class _History:
-    """CodePipeline's own history of one pipeline, read lazily and cached."""
-
-    codepipeline: CodePipelineClient
-    pipeline_name: str
-    _summaries: list[dict[str, Any]] | None = None
-    _actions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    _variables: dict[str, dict[str, str]] = field(default_factory=dict)
-    _declared: dict[str, tuple[str, ...]] | None = None
-
-    def summaries(self) -> list[dict[str, Any]]:
-        if self._summaries is None:
-            paginator = self.codepipeline.get_paginator("list_pipeline_executions")
-            self._summaries = [
-                dict(summary)
-                for page in paginator.paginate(pipelineName=self.pipeline_name)
-                for summary in page["pipelineExecutionSummaries"]
-            ]
-        return self._summaries
-
-    def declared_actions(self, stage: str) -> tuple[str, ...]:
-        if self._declared is None:
-            pipeline = self.codepipeline.get_pipeline(name=self.pipeline_name)["pipeline"]
-            self._declared = {
-                s["name"]: tuple(a["name"] for a in s["actions"]) for s in pipeline["stages"]
-            }
-        return self._declared.get(stage, ())
-
-    def actions(self, execution_id: str) -> list[dict[str, Any]]:
-        if execution_id not in self._actions:
-            paginator = self.codepipeline.get_paginator("list_action_executions")
-            self._actions[execution_id] = [
-                dict(detail)
-                for page in paginator.paginate(
-                    pipelineName=self.pipeline_name,
-                    filter={"pipelineExecutionId": execution_id},
-                )
-                for detail in page["actionExecutionDetails"]
-            ]
-        return self._actions[execution_id]
-
-    def variables(self, execution_id: str) -> dict[str, str]:
-        if execution_id not in self._variables:
-            execution = self.codepipeline.get_pipeline_execution(
-                pipelineName=self.pipeline_name, pipelineExecutionId=execution_id
-            )["pipelineExecution"]
-            self._variables[execution_id] = {
-                v["name"]: v["resolvedValue"] for v in execution.get("variables", [])
-            }
-        return self._variables[execution_id]
-
-    def succeeded_in(self, execution_id: str, stage: str) -> bool:
-        """Every action declared in ``stage`` has a Succeeded execution in this run."""
-        declared = self.declared_actions(stage)
-        succeeded = {
-            a["actionName"]
-            for a in self.actions(execution_id)
-            if a["stageName"] == stage and a["status"] == "Succeeded"
-        }
-        return bool(declared) and set(declared) <= succeeded
-
-    def touched(self, execution_id: str, stage: str) -> bool:
-        return any(a["stageName"] == stage for a in self.actions(execution_id))
-
-    def successes(self, stage: str) -> Iterator[dict[str, Any]]:
-        """Executions that succeeded in ``stage``, newest first (rollbacks included)."""
-        for summary in self.summaries():
-            if self.succeeded_in(summary["pipelineExecutionId"], stage):
-                yield summary
 
 
 class ApprovalTrigger:
@@ -280,10 +205,22 @@ class ApprovalTrigger:
             recorded_at=self.clock.now(),
             attempts=1 if existing is None else existing.attempts + 1,
         )
+        if existing is not None:
+            # A rejection that recorded what it affects before stopping resumes from it.
+            base = replace(
+                base, stages=existing.stages, stopped_executions=existing.stopped_executions
+            )
         try:
             outcome = decide(base)
         except Exception as error:
-            failed = replace(base, reason=f"{type(error).__name__}: {error}"[:2000])
+            recorded = self.ledger.get_outcome(self.config.group, event_id)
+            kept = recorded if recorded is not None and recorded.stages else base
+            failed = replace(
+                kept,
+                reason=f"{type(error).__name__}: {error}"[:2000],
+                attempts=base.attempts,
+                recorded_at=self.clock.now(),
+            )
             try:
                 self.ledger.put_outcome(failed)
             except Exception:
@@ -435,6 +372,7 @@ class ApprovalTrigger:
             reason = check_gates(package, self.config.gates) or "refused by the gates"
             return self._refuse(base, package, reason)
         token = act.client_request_token or request_token(arn, act.sequence)
+        self._stop_versionless(arn, base.event_id)
         response = self.codepipeline.start_pipeline_execution(
             name=self.config.pipeline_name,
             variables=[
@@ -455,6 +393,32 @@ class ApprovalTrigger:
             pipeline_execution_id=response["pipelineExecutionId"],
             client_request_token=token,
         )
+
+    def _stop_versionless(self, arn: str, event_id: str) -> None:
+        """Stop (abandon) running executions that carry no model version — the one
+        CodePipeline starts on pipeline creation, a "Release change" — so one waiting at
+        a manual approval does not hold the approved version back. They deploy nothing."""
+        history = PipelineHistory(self.codepipeline, self.config.pipeline_name)
+        for summary in history.summaries():
+            execution_id = str(summary["pipelineExecutionId"])
+            if summary["status"] != "InProgress" or summary.get("executionType") == "ROLLBACK":
+                continue
+            if has_model_version(history.variables(execution_id)):
+                continue
+            try:
+                self.codepipeline.stop_pipeline_execution(
+                    pipelineName=self.config.pipeline_name,
+                    pipelineExecutionId=execution_id,
+                    abandon=True,
+                    # StopPipelineExecution takes a reason of 200 characters at most.
+                    reason=f"Greenlight: no model version to deploy; {arn} was approved "
+                    f"(event {event_id})"[:200],
+                )
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != (
+                    "PipelineExecutionNotStoppableException"
+                ):
+                    raise
 
     def _refuse(self, base: Outcome, package: Mapping[str, Any], reason: str) -> Outcome:
         arn = str(package["ModelPackageArn"])
@@ -505,129 +469,16 @@ class ApprovalTrigger:
                 break
         else:
             raise ClaimContended(arn)
-        return self._roll_back(base, arn, package)
+        return self._rejection().roll_back(base, arn, package)
 
-    def _stop_and_find_affected(
-        self, history: _History, arn: str, event_id: str
-    ) -> tuple[dict[str, str], list[str]]:
-        """Stages where ``arn`` is live or was in flight (stage -> why), and the
-        executions of ``arn`` that were stopped."""
-        affected: dict[str, str] = {}
-        for stage in self.config.stages:
-            live = next(history.successes(stage), None)
-            if live is None:
-                continue
-            live_arn = history.variables(live["pipelineExecutionId"]).get(
-                contract.VAR_MODEL_PACKAGE_ARN
-            )
-            if live_arn == arn:
-                affected[stage] = "live"
-        stopped: list[str] = []
-        for summary in history.summaries():
-            execution_id = summary["pipelineExecutionId"]
-            if summary["status"] != "InProgress":
-                continue
-            if history.variables(execution_id).get(contract.VAR_MODEL_PACKAGE_ARN) != arn:
-                continue
-            self.codepipeline.stop_pipeline_execution(
-                pipelineName=self.config.pipeline_name,
-                pipelineExecutionId=execution_id,
-                abandon=True,
-                reason=f"Greenlight: {arn} was rejected (event {event_id})",
-            )
-            stopped.append(execution_id)
-            for stage in self.config.stages:
-                if stage not in affected and history.touched(execution_id, stage):
-                    affected[stage] = "in flight"
-        return affected, stopped
-
-    def _roll_back(self, base: Outcome, arn: str, package: Mapping[str, Any]) -> Outcome:
-        history = _History(self.codepipeline, self.config.pipeline_name)
-        affected, stopped = self._stop_and_find_affected(history, arn, base.event_id)
-        results: dict[str, str] = {}
-        started: list[RollbackStart] = []
-        for stage, why in affected.items():
-            target = self._rollback_target(history, stage, arn)
-            if target is None:
-                results[stage] = (
-                    f"{why}; no earlier execution with a still-Approved version: "
-                    "endpoint left alone"
-                )
-                continue
-            target_id, target_arn = target
-            rollback_id = self._start_rollback(history, stage, target_id)
-            version_text = history.variables(target_id).get(contract.VAR_MODEL_PACKAGE_VERSION, "")
-            started.append(
-                RollbackStart(
-                    stage=stage,
-                    execution_id=rollback_id,
-                    target_execution_id=target_id,
-                    target_version=int(version_text) if version_text.isdigit() else None,
-                    target_arn=target_arn,
-                )
-            )
-            results[stage] = (
-                f"{why}; rolled back to {target_arn} (execution {target_id}) in {rollback_id}"
-            )
-        base = replace(
-            base, stages=results, stopped_executions=tuple(stopped), rollbacks=tuple(started)
-        )
-        if started:
-            outcome, summary_text = OUTCOME_ROLLBACK_STARTED, "rolled back"
-        elif affected:
-            outcome, summary_text = OUTCOME_ROLLBACK_NONE, "NOT rolled back (nothing to go back to)"
-        elif stopped:
-            outcome, summary_text = OUTCOME_STOPPED, "stopped in flight"
-        else:
-            return replace(
-                base,
-                outcome=OUTCOME_RECORDED,
-                reason=f"{arn} was rejected; it is neither live nor in flight in any stage",
-            )
-        reason = f"{arn} was rejected; " + "; ".join(
-            [f"{stage}: {text}" for stage, text in results.items()]
-            + [f"stopped execution {e}" for e in stopped]
-        )
-        publish(
-            self.sns,
+    def _rejection(self) -> Rejection:
+        return Rejection(
+            group=self.config.group,
+            pipeline_name=self.config.pipeline_name,
+            stages=self.config.stages,
             topic_arn=self.config.topic_arn,
-            subject=f"Greenlight: {self.config.group} version "
-            f"{package.get('ModelPackageVersion')} rejected, {summary_text}",
-            body=reason.replace("; ", "\n") + f"\n\nEvent: {base.event_id}\n",
-            attributes={"group": self.config.group, "outcome": outcome},
+            codepipeline=self.codepipeline,
+            sns=self.sns,
+            ledger=self.ledger,
+            describe=self._describe,
         )
-        return replace(base, outcome=outcome, reason=reason)
-
-    def _rollback_target(
-        self, history: _History, stage: str, rejected_arn: str
-    ) -> tuple[str, str] | None:
-        status_of: dict[str, str | None] = {}
-        for summary in history.successes(stage):
-            execution_id = summary["pipelineExecutionId"]
-            candidate = history.variables(execution_id).get(contract.VAR_MODEL_PACKAGE_ARN)
-            if not candidate or candidate == rejected_arn:
-                continue
-            if candidate not in status_of:
-                package = self._describe(candidate)
-                status_of[candidate] = (
-                    None if package is None else package.get("ModelApprovalStatus")
-                )
-            if status_of[candidate] == APPROVED:
-                return execution_id, candidate
-        return None
-
-    def _start_rollback(self, history: _History, stage: str, target_id: str) -> str:
-        for summary in history.summaries():
-            metadata = summary.get("rollbackMetadata") or {}
-            if (
-                summary["status"] == "InProgress"
-                and summary.get("executionType") == "ROLLBACK"
-                and metadata.get("rollbackTargetPipelineExecutionId") == target_id
-            ):
-                return str(summary["pipelineExecutionId"])  # started by an earlier attempt
-        response = self.codepipeline.rollback_stage(
-            pipelineName=self.config.pipeline_name,
-            stageName=stage,
-            targetPipelineExecutionId=target_id,
-        )
-        return response["pipelineExecutionId"]

@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, Any, Final
 from shared import contract
 from shared.alarms import AlarmState, alarm_states
 from shared.clock import Clock, current_clock
-from shared.jobs import Failed, InProgress, JobResult, PipelineJob, Succeeded, run_job
+from shared.jobs import (
+    Failed,
+    InProgress,
+    JobResult,
+    PipelineJob,
+    Succeeded,
+    nothing_to_deploy,
+    run_job,
+)
 from shared.parameters import BakeParameters
 
 if TYPE_CHECKING:
@@ -59,6 +67,8 @@ def run(
 def bake(job: PipelineJob, *, cloudwatch: CloudWatchClient, clock: Clock) -> JobResult:
     """One poll of the stage's alarms: failed, succeeded, or in progress until the next."""
     params = BakeParameters.from_json(job.user_parameters)
+    if not params.has_model_version:
+        return nothing_to_deploy(contract.ACTION_BAKE, params.stage)
     now = clock.now()
     started = _started(job.continuation_token) if job.continuation_token else now
     ends = started + timedelta(minutes=params.bake_minutes)

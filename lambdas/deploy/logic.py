@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from shared import contract
+from shared import contract, jobs
 from shared.alarms import alarms_firing
 from shared.clock import Clock, current_clock
 from shared.jobs import Failed, InProgress, JobResult, PipelineJob, Succeeded, run_job
@@ -138,6 +138,8 @@ def deploy(
 ) -> JobResult:
     """One step of the deployment: begin (or wait to begin), or poll once."""
     params = DeployParameters.from_json(job.user_parameters)
+    if not params.has_model_version:
+        return jobs.nothing_to_deploy(ACTION, params.stage)
     progress = Progress.from_token(job.continuation_token) if job.continuation_token else None
     if progress is not None and progress.phase == DEPLOYING:
         return _poll(params, progress, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock)

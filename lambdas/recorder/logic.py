@@ -109,6 +109,13 @@ class Execution:
         return self.execution_type == "ROLLBACK"
 
     @property
+    def deploys_nothing(self) -> bool:
+        """No model version (pipeline creation, a "Release change" with the defaults, or
+        a stage rollback to one of those): its actions deploy nothing, so only its start
+        and end are worth recording."""
+        return self.arn is None
+
+    @property
     def label(self) -> str:
         return "an unknown version" if self.version is None else f"version {self.version}"
 
@@ -189,6 +196,9 @@ class Recorder:
     # --- what the event means --------------------------------------------------------
 
     def _decide(self, change: PipelineStateChange) -> PipelineRecord | None:
+        execution = self._execution(change.execution_id)
+        if execution.deploys_nothing:
+            return self._versionless_change(change, execution)
         if change.kind == "pipeline":
             return self._pipeline_change(change)
         if change.kind == "stage":
@@ -235,6 +245,22 @@ class Recorder:
         if kind == RECORD_STOPPED:
             record = replace(record, reason=self._stop_reason(change.execution_id))
         return record
+
+    def _versionless_change(
+        self, change: PipelineStateChange, execution: Execution
+    ) -> PipelineRecord | None:
+        """The start and the end of an execution without a model version, saying so; its
+        stages and actions deployed nothing and are not recorded."""
+        if change.kind != "pipeline":
+            return None
+        record = self._pipeline_change(change)
+        if record is None:
+            return None
+        why = (
+            f"no model version (trigger {execution.trigger_type or change.trigger_type}): "
+            "the execution deploys nothing and leaves the endpoints untouched"
+        )
+        return replace(record, reason=f"{why}; {record.reason}" if record.reason else why)
 
     def _stage_change(self, change: PipelineStateChange) -> PipelineRecord | None:
         stage = change.stage or ""
@@ -386,7 +412,7 @@ class Recorder:
             failed_arn = _arn_of_version(record.model_package_arn, record.rolled_back_version)
             if failed_arn and record.rolled_back_version != record.model_package_version:
                 self._write_back(record, failed_arn, STATUS_ROLLED_BACK)
-        message = self._message(record)
+        message = None if self._deploys_nothing(record) else self._message(record)
         if message is not None:
             subject, body = message
             publish(
@@ -405,6 +431,9 @@ class Recorder:
                     ),
                 },
             )
+
+    def _deploys_nothing(self, record: PipelineRecord) -> bool:
+        return record.model_package_arn is None
 
     def _write_back(self, record: PipelineRecord, arn: str | None, status: str) -> None:
         if arn is None or record.stage is None:

@@ -20,6 +20,17 @@ VAR_TRIGGER_REASON: Final = "TriggerReason"
 #: The EventBridge event id (or CLI request id) that started the execution.
 VAR_REQUEST_ID: Final = "RequestId"
 
+#: The ModelPackageArn default: what an execution nobody gave a version carries (the one
+#: CodePipeline starts when it creates the pipeline, a console "Release change"). Such an
+#: execution deploys nothing.
+NO_MODEL_VERSION: Final = "none"
+
+
+def is_model_version(arn: str) -> bool:
+    """True when ``arn`` names a model package version (not :data:`NO_MODEL_VERSION`)."""
+    return arn.startswith("arn:") and ":model-package/" in arn
+
+
 PIPELINE_VARIABLES: Final = (
     VAR_MODEL_PACKAGE_ARN,
     VAR_MODEL_PACKAGE_VERSION,

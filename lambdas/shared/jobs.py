@@ -179,6 +179,17 @@ class Failed:
 JobResult = Succeeded | InProgress | Failed
 
 
+def nothing_to_deploy(action: str, stage: str) -> Succeeded:
+    """The result of an action in an execution that carries no model version (pipeline
+    creation, a console "Release change"): it succeeds at once and touches nothing."""
+    return Succeeded(
+        summary=(
+            f"{action} in {stage}: the execution carries no model version "
+            "(pipeline creation or a release without one); nothing deployed, endpoint untouched"
+        )
+    )
+
+
 def run_job(
     event: Mapping[str, Any],
     action: Callable[[PipelineJob], JobResult],

@@ -11,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from shared import contract
+
 RolloutType = Literal["ALL_AT_ONCE", "CANARY", "LINEAR"]
 
 
@@ -47,6 +49,10 @@ class DeployParameters:
     keep_configs: int = 3
     variant_name: str = "AllTraffic"
 
+    @property
+    def has_model_version(self) -> bool:
+        return contract.is_model_version(self.model_package_arn)
+
     def to_json(self) -> str:
         return _dumps(self)
 
@@ -82,6 +88,10 @@ class SmokeTestParameters:
     endpoint_name: str
     model_package_arn: str
 
+    @property
+    def has_model_version(self) -> bool:
+        return contract.is_model_version(self.model_package_arn)
+
     def to_json(self) -> str:
         return _dumps(self)
 
@@ -104,6 +114,10 @@ class BakeParameters:
     model_package_arn: str
     alarm_names: tuple[str, ...]
     bake_minutes: int
+
+    @property
+    def has_model_version(self) -> bool:
+        return contract.is_model_version(self.model_package_arn)
 
     def to_json(self) -> str:
         return _dumps(self)
@@ -173,8 +187,10 @@ def _require(raw: dict[str, Any], action: str, key: str, kind: type) -> Any:
 
 
 def _require_arn(raw: dict[str, Any], action: str) -> str:
+    """A model package ARN, or :data:`~shared.contract.NO_MODEL_VERSION` for an execution
+    that carries none (the action then deploys nothing)."""
     arn: str = _require(raw, action, "modelPackageArn", str)
-    if not arn.startswith("arn:") or ":model-package/" not in arn:
+    if arn != contract.NO_MODEL_VERSION and not contract.is_model_version(arn):
         raise InvalidParameters(
             action, "modelPackageArn", f"expected a model package ARN, got {arn!r}"
         )

@@ -26,6 +26,7 @@ from shared.jobs import (
     PipelineJob,
     Succeeded,
     describe_error,
+    nothing_to_deploy,
     run_job,
     truncate,
 )
@@ -91,6 +92,8 @@ def smoke_test(
     job: PipelineJob, *, runtime: SageMakerRuntimeClient, s3: S3Client, clock: Clock
 ) -> JobResult:
     params = SmokeTestParameters.from_json(job.user_parameters)
+    if not params.has_model_version:
+        return nothing_to_deploy(contract.ACTION_SMOKE_TEST, params.stage)
     artifact = job.input_artifact(
         contract.SOURCE_ARTIFACT if len(job.input_artifacts) > 1 else None
     )

@@ -14,15 +14,18 @@ What real CodePipeline does
   ``ListPipelineExecutions`` returns summaries newest first, without variables, paged
   with ``nextToken``. ``ListActionExecutions`` returns action executions (newest first,
   filterable by ``pipelineExecutionId``) with their status, summary and output variables.
-- ``StopPipelineExecution`` works on an InProgress execution only
-  (PipelineExecutionNotStoppableException otherwise; DuplicatedStopRequestException when
-  it is already Stopping). ``abandon=True`` abandons running actions at once; without it
-  the execution is ``Stopping`` until the running actions finish.
+- ``StopPipelineExecution`` works on an InProgress or Stopping execution
+  (PipelineExecutionNotStoppableException otherwise). Without ``abandon`` the execution
+  is ``Stopping`` until its running actions finish (a second such stop is a
+  DuplicatedStopRequestException); ``abandon=True``, even while Stopping, abandons the
+  running actions and stops it at once.
 - ``RollbackStage`` (and a stage's ``OnFailure: ROLLBACK``) starts a new execution of
   ``executionType`` ROLLBACK that runs only that stage, with the variables and artifacts
-  of the target execution, which must have succeeded in that stage
-  (UnableToRollbackStageException otherwise). The first (source) stage cannot roll back.
-  While the stage is running, RollbackStage is a ConflictException.
+  of the target execution, which must have succeeded in that stage, must not be a
+  ROLLBACK execution and must have started on the current pipeline structure version
+  (UnableToRollbackStageException otherwise; ``codepipeline_control``). The first
+  (source) stage cannot roll back. While the stage is running, RollbackStage is a
+  ConflictException.
 
 What is emulated here
 ---------------------
@@ -30,9 +33,10 @@ The state model and the read APIs above, with the real error codes. Nothing runs
 itself: test setup (and the sandbox engine) moves executions forward with
 ``begin_action`` / ``finish_action`` / ``finish_execution`` (and the ``succeed_stage``
 shortcut); statuses of stages and executions follow from the actions as in CodePipeline.
-Timestamps come from an injected clock. Not emulated: artifacts, transitions, retries
-of stages, structure versions (every execution is on version 1 of its declaration),
-execution modes other than recording the declared one.
+Timestamps come from an injected clock. CreatePipeline, UpdatePipeline (structure
+versions), stage transitions and RetryStageExecution are in ``codepipeline_control``.
+Not emulated: artifacts, stage conditions, execution modes other than recording the
+declared one. Each behaviour's AWS page is in ``docs/aws-behaviour.md`` (CodePipeline).
 """
 
 from __future__ import annotations
@@ -40,109 +44,54 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
-from botocore.exceptions import ClientError
+from pipeline_scripts.emulation.codepipeline_control import (
+    PipelineControl,
+    automatic_target,
+    check_rollback_target,
+)
+from pipeline_scripts.emulation.codepipeline_model import (
+    ABANDONED,
+    ACTION_DONE,
+    CANCELLED,
+    EXECUTION_DONE,
+    FAILED,
+    IN_PROGRESS,
+    STOPPED,
+    STOPPING,
+    SUCCEEDED,
+    SUPERSEDED,
+    ActionExecution,
+    Pipeline,
+    PipelineExecution,
+    StageExecution,
+    action_detail,
+    client_error,
+    execution_summary,
+    page_of,
+    resolve_variables,
+    stage_status,
+)
 
-from shared.clock import Clock, current_clock
-
-SUCCEEDED: Final = "Succeeded"
-FAILED: Final = "Failed"
-IN_PROGRESS: Final = "InProgress"
-STOPPING: Final = "Stopping"
-STOPPED: Final = "Stopped"
-SUPERSEDED: Final = "Superseded"
-CANCELLED: Final = "Cancelled"
-ABANDONED: Final = "Abandoned"
-
-ACTION_DONE: Final = (SUCCEEDED, FAILED, ABANDONED)
-EXECUTION_DONE: Final = (SUCCEEDED, FAILED, STOPPED, SUPERSEDED, CANCELLED)
-
-
-def client_error(operation: str, code: str, message: str) -> ClientError:
-    """A ClientError shaped like the one botocore raises for a service error."""
-    return ClientError({"Error": {"Code": code, "Message": message}}, operation)
-
-
-@dataclass
-class ActionExecution:
-    action_execution_id: str
-    pipeline_execution_id: str
-    stage_name: str
-    action_name: str
-    status: str
-    start_time: datetime
-    last_update_time: datetime
-    action_type_id: dict[str, str]
-    configuration: dict[str, str]
-    summary: str | None = None
-    external_execution_id: str | None = None
-    output_variables: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class StageExecution:
-    stage_name: str
-    status: str
-    start_time: datetime
-    last_update_time: datetime
-    actions: dict[str, ActionExecution] = field(default_factory=dict)
-
-
-@dataclass
-class PipelineExecution:
-    pipeline_execution_id: str
-    pipeline_name: str
-    pipeline_version: int
-    status: str
-    start_time: datetime
-    last_update_time: datetime
-    variables: dict[str, str]
-    trigger_type: str
-    trigger_detail: str
-    execution_mode: str
-    execution_type: str = "STANDARD"
-    rollback_target: str | None = None
-    #: The one stage a ROLLBACK execution runs.
-    rollback_stage: str | None = None
-    status_summary: str | None = None
-    stop_reason: str | None = None
-    client_request_token: str | None = None
-    stages: dict[str, StageExecution] = field(default_factory=dict)
-
-
-@dataclass
-class Pipeline:
-    declaration: dict[str, Any]
-    created: datetime
-    updated: datetime
-    executions: list[PipelineExecution] = field(default_factory=list)
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return str(self.declaration["name"])
-
-    @property
-    def stage_names(self) -> list[str]:
-        return [str(stage["name"]) for stage in self.declaration["stages"]]
-
-    def stage(self, name: str) -> dict[str, Any] | None:
-        for stage in self.declaration["stages"]:
-            if stage["name"] == name:
-                return dict(stage)
-        return None
-
-    def action(self, stage: str, action: str) -> dict[str, Any] | None:
-        declared = self.stage(stage)
-        if declared is None:
-            return None
-        for candidate in declared["actions"]:
-            if candidate["name"] == action:
-                return dict(candidate)
-        return None
+__all__ = [
+    "ABANDONED",
+    "ACTION_DONE",
+    "CANCELLED",
+    "EXECUTION_DONE",
+    "FAILED",
+    "IN_PROGRESS",
+    "STOPPED",
+    "STOPPING",
+    "SUCCEEDED",
+    "SUPERSEDED",
+    "ActionExecution",
+    "EmulatedCodePipeline",
+    "Pipeline",
+    "PipelineExecution",
+    "StageExecution",
+    "client_error",
+]
 
 
 class Paginator:
@@ -161,35 +110,25 @@ class Paginator:
                 return
 
 
-class EmulatedCodePipeline:
+class EmulatedCodePipeline(PipelineControl):
     """The CodePipeline client calls Greenlight makes, with the boto3 names and shapes."""
-
-    def __init__(self, *, clock: Clock | None = None, execution_ids: Iterator[str] | None = None):
-        self.clock: Clock = clock or current_clock()
-        self._ids = execution_ids
-        self._pipelines: dict[str, Pipeline] = {}
-
-    # --- setup --------------------------------------------------------------------
-
-    def register_pipeline(self, declaration: Mapping[str, Any]) -> None:
-        """Register a pipeline from the ``pipeline`` dict of a GetPipeline response."""
-        pipeline = copy.deepcopy(dict(declaration))
-        for key in ("name", "stages"):
-            if key not in pipeline:
-                raise ValueError(f"pipeline declaration: missing {key!r}")
-        pipeline.setdefault("version", 1)
-        pipeline.setdefault("pipelineType", "V2")
-        pipeline.setdefault("executionMode", "SUPERSEDED")
-        pipeline.setdefault("variables", [])
-        now = self.clock.now()
-        self._pipelines[pipeline["name"]] = Pipeline(declaration=pipeline, created=now, updated=now)
 
     # --- read APIs ----------------------------------------------------------------
 
     def get_pipeline(self, *, name: str, version: int | None = None) -> dict[str, Any]:
+        """GetPipeline: the current declaration, or that of structure ``version``."""
         pipeline = self._pipeline("GetPipeline", name)
+        declaration = pipeline.declaration
+        if version is not None:
+            if version not in pipeline.versions:
+                raise client_error(
+                    "GetPipeline",
+                    "PipelineVersionNotFoundException",
+                    f"Pipeline {name} has no version {version}",
+                )
+            declaration = pipeline.versions[version]
         return {
-            "pipeline": copy.deepcopy(pipeline.declaration),
+            "pipeline": copy.deepcopy(declaration),
             "metadata": {
                 "pipelineArn": f"arn:aws:codepipeline:us-east-1:123456789012:{name}",
                 "created": pipeline.created,
@@ -238,9 +177,15 @@ class EmulatedCodePipeline:
         executions = list(reversed(pipeline.executions))
         stage_filter = (filter or {}).get("succeededInStage", {}).get("stageName")
         if stage_filter:
-            executions = [e for e in executions if _stage_status(e, stage_filter) == SUCCEEDED]
-        page, token = _page("ListPipelineExecutions", executions, maxResults, nextToken)
-        return {"pipelineExecutionSummaries": [_summary(e) for e in page], **token}
+            # Only executions of the current structure version, as CodePipeline lists them.
+            executions = [
+                e
+                for e in executions
+                if stage_status(e, stage_filter) == SUCCEEDED
+                and e.pipeline_version == pipeline.version
+            ]
+        page, token = page_of("ListPipelineExecutions", executions, maxResults, nextToken)
+        return {"pipelineExecutionSummaries": [execution_summary(e) for e in page], **token}
 
     def list_action_executions(
         self,
@@ -259,11 +204,11 @@ class EmulatedCodePipeline:
             action
             for execution in executions
             for stage in execution.stages.values()
-            for action in stage.actions.values()
+            for action in [*stage.retried, *stage.actions.values()]
         ]
         actions.sort(key=lambda a: (a.start_time, a.action_execution_id), reverse=True)
-        page, token = _page("ListActionExecutions", actions, maxResults, nextToken)
-        return {"actionExecutionDetails": [_action_detail(pipeline, a) for a in page], **token}
+        page, token = page_of("ListActionExecutions", actions, maxResults, nextToken)
+        return {"actionExecutionDetails": [action_detail(pipeline, a) for a in page], **token}
 
     def get_pipeline_state(self, *, name: str) -> dict[str, Any]:
         pipeline = self._pipeline("GetPipelineState", name)
@@ -272,7 +217,11 @@ class EmulatedCodePipeline:
             latest = next(
                 (e for e in reversed(pipeline.executions) if stage["name"] in e.stages), None
             )
-            state: dict[str, Any] = {"stageName": stage["name"], "actionStates": []}
+            state: dict[str, Any] = {
+                "stageName": stage["name"],
+                "inboundTransitionState": self.transition_state(pipeline, stage["name"]),
+                "actionStates": [],
+            }
             if latest is not None:
                 stage_execution = latest.stages[stage["name"]]
                 state["latestExecution"] = {
@@ -290,6 +239,7 @@ class EmulatedCodePipeline:
                         "status": record.status,
                         "lastStatusChange": record.last_update_time,
                         **({"summary": record.summary} if record.summary else {}),
+                        **({"lastUpdatedBy": record.updated_by} if record.updated_by else {}),
                     }
                 state["actionStates"].append(action_state)
             states.append(state)
@@ -324,8 +274,8 @@ class EmulatedCodePipeline:
         pipeline = self._pipeline(operation, name)
         if clientRequestToken is not None and clientRequestToken in pipeline.tokens:
             return {"pipelineExecutionId": pipeline.tokens[clientRequestToken]}
-        resolved = _resolve_variables(operation, pipeline, variables or [])
-        execution = self._new_execution(
+        resolved = resolve_variables(operation, pipeline, variables or [])
+        execution = self.start_execution(
             pipeline,
             variables=resolved,
             trigger_type="StartPipelineExecution",
@@ -346,20 +296,21 @@ class EmulatedCodePipeline:
     ) -> dict[str, Any]:
         operation = "StopPipelineExecution"
         execution = self._execution(operation, pipelineName, pipelineExecutionId)
-        if execution.status == STOPPING:
+        if execution.status == STOPPING and not abandon:
             raise client_error(
                 operation,
                 "DuplicatedStopRequestException",
                 f"Execution {pipelineExecutionId} is already being stopped",
             )
-        if execution.status != IN_PROGRESS:
+        if execution.status not in (IN_PROGRESS, STOPPING):
             raise client_error(
                 operation,
                 "PipelineExecutionNotStoppableException",
                 f"Execution {pipelineExecutionId} is {execution.status} and cannot be stopped",
             )
         now = self.clock.now()
-        execution.stop_reason = reason
+        if reason is not None or execution.stop_reason is None:
+            execution.stop_reason = reason
         running = [
             action
             for stage in execution.stages.values()
@@ -398,20 +349,15 @@ class EmulatedCodePipeline:
                 "UnableToRollbackStageException",
                 f"Stage {stageName} is the first stage and cannot be rolled back",
             )
-        if _stage_status(target, stageName) != SUCCEEDED:
-            raise client_error(
-                operation,
-                "UnableToRollbackStageException",
-                f"Execution {targetPipelineExecutionId} did not succeed in stage {stageName}",
-            )
+        check_rollback_target(operation, pipeline, target, stageName)
         for other in pipeline.executions:
-            if _stage_status(other, stageName) == IN_PROGRESS:
+            if stage_status(other, stageName) == IN_PROGRESS:
                 raise client_error(
                     operation,
                     "ConflictException",
                     f"Stage {stageName} is running execution {other.pipeline_execution_id}",
                 )
-        execution = self._new_execution(
+        execution = self.start_execution(
             pipeline,
             variables=dict(target.variables),
             trigger_type="ManualRollback",
@@ -424,16 +370,13 @@ class EmulatedCodePipeline:
 
     def start_automated_rollback(self, *, pipeline_name: str, stage_name: str) -> str | None:
         """What ``OnFailure: ROLLBACK`` does when a stage fails: roll the stage back to the
-        last execution that succeeded in it. Returns the new execution id, or None when
-        no execution ever succeeded there."""
+        last execution that succeeded in it and may be a rollback target. Returns the new
+        execution id, or None when there is no such execution."""
         pipeline = self._pipeline("RollbackStage", pipeline_name)
-        target = next(
-            (e for e in reversed(pipeline.executions) if _stage_status(e, stage_name) == SUCCEEDED),
-            None,
-        )
+        target = automatic_target(pipeline, stage_name)
         if target is None:
             return None
-        execution = self._new_execution(
+        execution = self.start_execution(
             pipeline,
             variables=dict(target.variables),
             trigger_type="AutomatedRollback",
@@ -493,10 +436,11 @@ class EmulatedCodePipeline:
         *,
         summary: str | None = None,
         output_variables: Mapping[str, str] | None = None,
+        updated_by: str | None = None,
     ) -> None:
         """End a running action with Succeeded or Failed; the stage and the execution
         follow (a failed action fails its stage and the execution; a Stopping execution
-        becomes Stopped once nothing runs)."""
+        becomes Stopped once nothing runs, and so does one the pipeline's update fails)."""
         if status not in (SUCCEEDED, FAILED):
             raise ValueError(f"an action finishes Succeeded or Failed, not {status!r}")
         execution = self._find(execution_id)
@@ -508,6 +452,7 @@ class EmulatedCodePipeline:
         action_record.status = status
         action_record.summary = summary
         action_record.output_variables = dict(output_variables or {})
+        action_record.updated_by = updated_by
         action_record.last_update_time = now
         record.last_update_time = now
         execution.last_update_time = now
@@ -530,6 +475,7 @@ class EmulatedCodePipeline:
             for stage_execution in execution.stages.values():
                 if stage_execution.status == IN_PROGRESS:
                     stage_execution.status = STOPPED
+        self.fail_if_updated(execution)
 
     def succeed_stage(self, execution_id: str, stage: str) -> None:
         """Run every action of ``stage`` to Succeeded, in declaration order."""
@@ -571,183 +517,6 @@ class EmulatedCodePipeline:
         else:
             stages = pipeline.stage_names
         for stage in stages:
-            if _stage_status(execution, stage) != SUCCEEDED:
+            if stage_status(execution, stage) != SUCCEEDED:
                 self.succeed_stage(execution_id, stage)
         self.finish_execution(execution_id, SUCCEEDED)
-
-    # --- records, for an engine that runs executions on top of this state --------------
-
-    def pipeline_record(self, name: str) -> Pipeline:
-        """The registered pipeline (declaration and executions, oldest first)."""
-        return self._pipeline("GetPipeline", name)
-
-    def execution_record(self, execution_id: str) -> PipelineExecution:
-        return self._find(execution_id)
-
-    # --- internals ------------------------------------------------------------------
-
-    def _pipeline(self, operation: str, name: str) -> Pipeline:
-        pipeline = self._pipelines.get(name)
-        if pipeline is None:
-            raise client_error(
-                operation,
-                "PipelineNotFoundException",
-                f"Account '123456789012' does not have a pipeline with name '{name}'",
-            )
-        return pipeline
-
-    def _execution(
-        self, operation: str, pipeline_name: str, execution_id: str
-    ) -> PipelineExecution:
-        pipeline = self._pipeline(operation, pipeline_name)
-        for execution in pipeline.executions:
-            if execution.pipeline_execution_id == execution_id:
-                return execution
-        raise client_error(
-            operation,
-            "PipelineExecutionNotFoundException",
-            f"Pipeline execution {execution_id} not found in pipeline {pipeline_name}",
-        )
-
-    def _find(self, execution_id: str) -> PipelineExecution:
-        for pipeline in self._pipelines.values():
-            for execution in pipeline.executions:
-                if execution.pipeline_execution_id == execution_id:
-                    return execution
-        raise ValueError(f"no pipeline execution {execution_id}")
-
-    def _running(self, execution_id: str) -> tuple[PipelineExecution, Pipeline]:
-        execution = self._find(execution_id)
-        if execution.status != IN_PROGRESS:
-            raise ValueError(f"execution {execution_id} is {execution.status}, not InProgress")
-        return execution, self._pipelines[execution.pipeline_name]
-
-    def _new_execution(
-        self,
-        pipeline: Pipeline,
-        *,
-        variables: dict[str, str],
-        trigger_type: str,
-        trigger_detail: str,
-        execution_type: str = "STANDARD",
-        rollback_target: str | None = None,
-        rollback_stage: str | None = None,
-    ) -> PipelineExecution:
-        now = self.clock.now()
-        execution_id = next(self._ids) if self._ids is not None else str(uuid.uuid4())
-        execution = PipelineExecution(
-            pipeline_execution_id=execution_id,
-            pipeline_name=pipeline.name,
-            pipeline_version=int(pipeline.declaration["version"]),
-            status=IN_PROGRESS,
-            start_time=now,
-            last_update_time=now,
-            variables=variables,
-            trigger_type=trigger_type,
-            trigger_detail=trigger_detail,
-            execution_mode=str(pipeline.declaration["executionMode"]),
-            execution_type=execution_type,
-            rollback_target=rollback_target,
-            rollback_stage=rollback_stage,
-        )
-        pipeline.executions.append(execution)
-        return execution
-
-
-def _stage_status(execution: PipelineExecution, stage: str) -> str | None:
-    record = execution.stages.get(stage)
-    return None if record is None else record.status
-
-
-def _resolve_variables(
-    operation: str, pipeline: Pipeline, given: list[Mapping[str, str]]
-) -> dict[str, str]:
-    declared = {str(v["name"]): v for v in pipeline.declaration["variables"]}
-    resolved: dict[str, str] = {}
-    for variable in given:
-        name, value = variable.get("name"), variable.get("value")
-        if name not in declared:
-            raise client_error(
-                operation,
-                "ValidationException",
-                f"Variable {name} is not declared in pipeline {pipeline.name}",
-            )
-        if value is None or len(value) > 1000:
-            raise client_error(
-                operation,
-                "ValidationException",
-                f"Variable {name} needs a value of 1000 characters or fewer",
-            )
-        resolved[name] = value
-    for name, variable in declared.items():
-        if name not in resolved:
-            if "defaultValue" not in variable:
-                raise client_error(
-                    operation,
-                    "ValidationException",
-                    f"Variable {name} has no default value and was not given",
-                )
-            resolved[name] = str(variable["defaultValue"])
-    return resolved
-
-
-def _page(
-    operation: str, items: list[Any], max_results: int, next_token: str | None
-) -> tuple[list[Any], dict[str, str]]:
-    if not 1 <= max_results <= 100:
-        raise client_error(operation, "ValidationException", "maxResults must be 1..100")
-    start = 0
-    if next_token is not None:
-        if not next_token.startswith("offset-") or not next_token[7:].isdigit():
-            raise client_error(operation, "InvalidNextTokenException", "Invalid next token")
-        start = int(next_token[7:])
-    page = items[start : start + max_results]
-    end = start + max_results
-    return page, ({"nextToken": f"offset-{end}"} if end < len(items) else {})
-
-
-def _summary(execution: PipelineExecution) -> dict[str, Any]:
-    summary: dict[str, Any] = {
-        "pipelineExecutionId": execution.pipeline_execution_id,
-        "status": execution.status,
-        "startTime": execution.start_time,
-        "lastUpdateTime": execution.last_update_time,
-        "sourceRevisions": [],
-        "trigger": {
-            "triggerType": execution.trigger_type,
-            "triggerDetail": execution.trigger_detail,
-        },
-        "executionMode": execution.execution_mode,
-        "executionType": execution.execution_type,
-    }
-    if execution.status_summary:
-        summary["statusSummary"] = execution.status_summary
-    if execution.stop_reason is not None:
-        summary["stopTrigger"] = {"reason": execution.stop_reason}
-    if execution.rollback_target:
-        summary["rollbackMetadata"] = {
-            "rollbackTargetPipelineExecutionId": execution.rollback_target
-        }
-    return summary
-
-
-def _action_detail(pipeline: Pipeline, action: ActionExecution) -> dict[str, Any]:
-    detail: dict[str, Any] = {
-        "pipelineExecutionId": action.pipeline_execution_id,
-        "actionExecutionId": action.action_execution_id,
-        "pipelineVersion": pipeline.declaration["version"],
-        "stageName": action.stage_name,
-        "actionName": action.action_name,
-        "startTime": action.start_time,
-        "lastUpdateTime": action.last_update_time,
-        "status": action.status,
-        "input": {
-            "actionTypeId": dict(action.action_type_id),
-            "configuration": dict(action.configuration),
-            "resolvedConfiguration": dict(action.configuration),
-        },
-        "output": {"outputVariables": dict(action.output_variables)},
-    }
-    if action.summary is not None:
-        detail["output"]["executionResult"] = {"externalExecutionSummary": action.summary}
-    return detail

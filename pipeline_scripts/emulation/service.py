@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
+import botocore.session
 from botocore.exceptions import ClientError
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.codepipeline.responses import CodePipelineResponse
@@ -26,6 +28,15 @@ from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 Operation = Callable[..., Mapping[str, Any]]
 #: Runs around moto's own handling of an operation, given the request's parameters.
 Hook = Callable[[Mapping[str, Any]], None]
+
+#: The access key of the request an emulated operation is serving, while it runs.
+_CALLER: ContextVar[str | None] = ContextVar("caller_access_key", default=None)
+
+
+def caller_access_key() -> str | None:
+    """The access key that signed the request being served (None outside a request)."""
+    return _CALLER.get()
+
 
 _RESPONSE_CLASSES: dict[str, type[BaseResponse]] = {
     "cloudwatch": CloudWatchResponse,
@@ -49,13 +60,38 @@ class ServiceRoutes:
 
         def handle(response: BaseResponse) -> ActionResult:
             params = _request_params(response)
+            token = _CALLER.set(response.get_access_key())
             try:
                 result = implementation(**params)
             except ClientError as error:
                 raise _rest_error(error) from None
+            finally:
+                _CALLER.reset(token)
             return ActionResult(dict(result))
 
         self._install(owner, method_name, handle)
+
+    def refuse_unimplemented(self, service: str) -> None:
+        """Answer every operation of ``service`` that neither moto nor a route serves with
+        an AWS-shaped JSON error (400, ``UnsupportedOperation``) instead of moto's
+        NotImplementedError, which a served sandbox turns into an HTML 500."""
+        owner = _RESPONSE_CLASSES[service]
+        model = botocore.session.get_session().get_service_model(service)
+        for operation in model.operation_names:
+            method_name = camelcase_to_underscores(operation)
+            if callable(getattr(owner, method_name, None)):
+                continue
+
+            def refuse(_response: BaseResponse, operation: str = operation) -> ActionResult:
+                raised = JsonRESTError(
+                    "UnsupportedOperation",
+                    f"{model.service_id} {operation} is not emulated by the Greenlight sandbox "
+                    "(docs/aws-behaviour.md lists what is)",
+                )
+                raised.code = 400
+                raise raised
+
+            self._install(owner, method_name, refuse)
 
     def wrap(
         self,

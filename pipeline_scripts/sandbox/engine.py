@@ -20,7 +20,10 @@ What it follows from CodePipeline (user guide, "How pipeline executions work",
   so an invocation that raised or was killed at its timeout without answering gets
   Lambda's retries (the same job, 1 and then 2 minutes later) within those 20 minutes.
 - Manual approval actions wait for PutApprovalResult with the token GetPipelineState
-  shows for them; a rejection fails the action.
+  shows for them; a rejection fails the action. The action records who answered
+  (``updatedBy``: the caller's identity ARN).
+- An execution does not enter a stage while the transition into it is disabled
+  (DisableStageTransition); it waits there as at a locked stage.
 - A failed action fails its stage and the execution. A stage declared with
   ``OnFailure: ROLLBACK`` is then rolled back: a new execution of type ROLLBACK re-runs
   that stage alone with the variables of the last execution that succeeded in it.
@@ -81,6 +84,8 @@ class Change:
 
 #: Called with the kind ("execution", "stage" or "action") and the change.
 Transition = Callable[[str, Change], None]
+#: The identity ARN of the caller of the API call being served.
+Identity = Callable[[], str]
 
 _REFERENCE = re.compile(r"#\{([A-Za-z0-9@_-]+)\.([A-Za-z0-9@_-]+)\}")
 ApprovalKey = tuple[str, str, str]
@@ -144,6 +149,7 @@ class PipelineEngine:
         bundles: Mapping[str, Artifact],
         on_transition: Transition | None = None,
         poll_seconds: float = REINVOKE_SECONDS,
+        identity: Identity | None = None,
     ) -> None:
         self.codepipeline = codepipeline
         self.jobs = jobs
@@ -152,13 +158,16 @@ class PipelineEngine:
         self.bundles = dict(bundles)
         self.poll = timedelta(seconds=poll_seconds)
         self._on_transition = on_transition
+        self._identity = identity
         self._jobs: dict[tuple[str, str, str], _Job] = {}
         self._approvals: dict[tuple[str, str, str], _Approval] = {}
         self._progress: dict[str, _Progress] = {}
         self._pipelines: list[str] = []
 
     def add_pipeline(self, declaration: Mapping[str, Any]) -> None:
-        self.codepipeline.register_pipeline(declaration)
+        """Create the pipeline as CloudFormation does (CreatePipeline): CodePipeline then
+        starts its first execution by itself, with the variables' defaults."""
+        self.codepipeline.create_pipeline(pipeline=declaration)
         self._pipelines.append(str(declaration["name"]))
 
     # --- driving ---------------------------------------------------------------------
@@ -218,6 +227,7 @@ class PipelineEngine:
                 actionName,
                 SUCCEEDED if status == "Approved" else FAILED,
                 summary=f"{status}: {summary}",
+                updated_by=None if self._identity is None else self._identity(),
             )
             return {"approvedAt": self.clock.now()}
         raise client_error(
@@ -246,6 +256,11 @@ class PipelineEngine:
         if not progress.announced:
             progress.announced = True
             self._emit("execution", execution, state="STARTED")
+            moved = True
+        if "execution" in progress.finished:
+            # RetryStageExecution ran a failed stage again: the execution is back in progress.
+            progress.finished.discard("execution")
+            self._emit("execution", execution, state="RESUMED")
             moved = True
         stages = (
             [execution.rollback_stage]
@@ -279,7 +294,7 @@ class PipelineEngine:
             ),
             None,
         )
-        if holder is None:
+        if holder is None and self.codepipeline.may_enter(pipeline.name, stage):
             progress.waiting_for = None
             self._emit("stage", execution, stage=stage, state="STARTED")
             return True
@@ -446,6 +461,7 @@ class PipelineEngine:
         *,
         summary: str | None = None,
         output_variables: Mapping[str, str] | None = None,
+        updated_by: str | None = None,
     ) -> None:
         self.codepipeline.finish_action(
             execution_id,
@@ -454,6 +470,7 @@ class PipelineEngine:
             status,
             summary=summary,
             output_variables=output_variables,
+            updated_by=updated_by,
         )
         execution = self.codepipeline.execution_record(execution_id)
         self._emit(

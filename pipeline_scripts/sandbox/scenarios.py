@@ -167,7 +167,7 @@ def duplicate_and_stale_events(story: Story) -> None:
         counts.get("skipped-duplicate", 0) >= 1,
         str(counts),
     )
-    starts = [e for e in story.executions() if e.get("executionType") != "ROLLBACK"]
+    starts = [e for e in story.started_executions() if e.get("executionType") != "ROLLBACK"]
     story.expect("exactly one pipeline execution ran", len(starts) == 1, str(len(starts)))
     story.expect(f"{v2} is live in {story.last_stage}", story.live(story.last_stage) == v2.number)
 
@@ -178,7 +178,7 @@ def gate_refusal(story: Story) -> None:
     story.settle()
     counts = story.outcome_counts()
     story.expect("the gates refused the approval", counts.get("gate-rejected") == 1, str(counts))
-    story.expect("no pipeline execution started", not story.executions())
+    story.expect("no pipeline execution started", not story.started_executions())
     notified = [n for n in story.sandbox.notifications if "gate" in n.subject.lower()]
     story.expect("the refusal was notified", bool(notified))
     described = story.sandbox.client("sagemaker").describe_model_package(

@@ -245,6 +245,15 @@ class Story:
             summaries.extend(page["pipelineExecutionSummaries"])
         return summaries
 
+    def started_executions(self) -> list[dict[str, Any]]:
+        """Executions something started: all but the one CodePipeline starts by itself
+        when it creates the pipeline (it carries no model version and deploys nothing)."""
+        return [
+            e
+            for e in self.executions()
+            if e.get("trigger", {}).get("triggerType") != "CreatePipeline"
+        ]
+
     def failures(self, stage: str) -> list[str]:
         """Summaries of the actions that failed in ``stage``, newest first."""
         codepipeline = self.sandbox.client("codepipeline")

@@ -37,9 +37,9 @@ from pipeline_scripts.emulation.pipeline_events import (
     pipeline_execution_event,
     stage_execution_event,
 )
-from pipeline_scripts.emulation.registry import RegistryEmulation
+from pipeline_scripts.emulation.registry import RegistryEmulation, identity_for
 from pipeline_scripts.emulation.sagemaker import EmulatedSageMaker
-from pipeline_scripts.emulation.service import Operation, ServiceRoutes
+from pipeline_scripts.emulation.service import Operation, ServiceRoutes, caller_access_key
 from pipeline_scripts.emulation.validation import validate_request
 from pipeline_scripts.sandbox.custom_resources import CustomResources
 from pipeline_scripts.sandbox.delivery import RuleDelivery
@@ -180,6 +180,7 @@ class Sandbox:
             clock=self.clock,
             bundles={},
             on_transition=self._publish_pipeline_event,
+            identity=_caller_arn,
         )
         self._route()
         self.checkpoint.install()
@@ -219,6 +220,11 @@ class Sandbox:
             "StartPipelineExecution": cp.start_pipeline_execution,
             "StopPipelineExecution": cp.stop_pipeline_execution,
             "RollbackStage": cp.rollback_stage,
+            "CreatePipeline": cp.create_pipeline,
+            "UpdatePipeline": cp.update_pipeline,
+            "DisableStageTransition": self._disable_stage_transition,
+            "EnableStageTransition": cp.enable_stage_transition,
+            "RetryStageExecution": cp.retry_stage_execution,
             "GetPipelineState": engine.get_pipeline_state,
             "ListPipelines": self._list_pipelines,
             "PutApprovalResult": engine.put_approval_result,
@@ -227,6 +233,7 @@ class Sandbox:
         }
         for operation, implementation in implementations.items():
             routes.route("codepipeline", operation, implementation)
+        routes.refuse_unimplemented("codepipeline")
         routes.route("sagemaker", "UpdateEndpoint", self.sagemaker.update_endpoint)
         routes.wrap(
             "sagemaker",
@@ -248,6 +255,9 @@ class Sandbox:
             before=lambda p: self.sagemaker.prepare_invocation(p["EndpointName"]),
         )
 
+    def _disable_stage_transition(self, **params: Any) -> dict[str, Any]:
+        return self.codepipeline.disable_stage_transition(**params, caller=_caller_arn())
+
     def _list_pipelines(self, **_params: Any) -> dict[str, Any]:
         pipelines = []
         for spec in self.app.pipelines:
@@ -255,7 +265,7 @@ class Sandbox:
             pipelines.append(
                 {
                     "name": spec.name,
-                    "version": 1,
+                    "version": record.version,
                     "pipelineType": record.declaration.get("pipelineType", "V2"),
                     "executionMode": record.declaration.get("executionMode", "SUPERSEDED"),
                     "created": record.created,
@@ -587,6 +597,13 @@ class Sandbox:
 def sandbox_from(cdk_out: Path, *, log: Log | None = None) -> Iterator[Sandbox]:
     with Sandbox.from_cdk_out(cdk_out, log=log) as sandbox:
         yield sandbox
+
+
+def _caller_arn() -> str:
+    """The identity ARN of the request being served, as the registry records people."""
+    key = caller_access_key() or _SANDBOX_ENVIRONMENT["AWS_ACCESS_KEY_ID"]
+    arn: str = identity_for(key, ACCOUNT_ID)["IamIdentity"]["Arn"]
+    return arn
 
 
 def _queue_arn(sqs: Any, url: str) -> str:

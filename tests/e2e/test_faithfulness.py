@@ -61,7 +61,7 @@ def test_a_rule_that_names_another_group_routes_nothing(example_out: Path, tmp_p
 
         # THEN the trigger never ran and no pipeline execution started
         assert story.outcomes() == []
-        assert story.executions() == []
+        assert story.started_executions() == []
         assert story.live("staging") is None
 
 

@@ -44,4 +44,4 @@ def test_the_write_back_is_seen_by_the_trigger_and_starts_nothing(example_out: P
         outcomes = [record["outcome"] for record in story.outcomes()]
         assert outcomes.count("started") == 1
         assert outcomes.count("skipped-duplicate") == len(write_backs)
-        assert len(story.executions()) == 1
+        assert len(story.started_executions()) == 1

@@ -290,3 +290,21 @@ def test_artifact_bucket_is_encrypted_private_and_ssl_only(synthesized: Synthesi
                 },
             },
         )
+
+
+#: CodePipeline keeps a pipeline's execution history for 12 months; a leap year has 366 days.
+CODEPIPELINE_HISTORY_DAYS = 366
+
+
+def test_artifacts_outlive_every_execution_a_rollback_can_target(synthesized: Synthesized) -> None:
+    # GIVEN each pipeline's artifact bucket
+    for pipeline in synthesized.resources("AWS::CodePipeline::Pipeline").values():
+        bucket_id = pipeline["Properties"]["ArtifactStore"]["Location"]["Ref"]
+        bucket = synthesized.resources("AWS::S3::Bucket")[bucket_id]["Properties"]
+        rules = bucket.get("LifecycleConfiguration", {}).get("Rules", [])
+
+        # WHEN its lifecycle rules expire objects
+        expiring = [r["ExpirationInDays"] for r in rules if "ExpirationInDays" in r]
+
+        # THEN none expires before CodePipeline forgets the executions a rollback reuses
+        assert all(days > CODEPIPELINE_HISTORY_DAYS for days in expiring), expiring
