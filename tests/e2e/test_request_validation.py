@@ -44,12 +44,14 @@ def test_the_sandbox_refuses_a_pipeline_variable_over_its_maximum(example_out: P
                 name=pipeline, variables=[{"name": "MODEL_PACKAGE_ARN", "value": "a" * 1001}]
             )
 
-        # THEN it is refused before the emulation starts anything
+        # THEN it is refused before the emulation starts anything: the only execution is
+        # the one creating the pipeline started
         assert raised.value.response["Error"]["Code"] == "ValidationException"
         assert "'variables.1.member.value'" in raised.value.response["Error"]["Message"]
-        assert not codepipeline.list_pipeline_executions(pipelineName=pipeline)[
+        executions = codepipeline.list_pipeline_executions(pipelineName=pipeline)[
             "pipelineExecutionSummaries"
         ]
+        assert [e["trigger"]["triggerType"] for e in executions] == ["CreatePipeline"]
 
 
 def test_the_sandbox_server_refuses_a_metadata_value_outside_its_pattern(

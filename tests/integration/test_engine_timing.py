@@ -106,6 +106,17 @@ def _run(code: Path, function: str, *, poll_seconds: float = 30.0) -> Run:
             poll_seconds=poll_seconds,
         )
         engine.add_pipeline(_declaration(function))
+        # Creating the pipeline started an execution of its own (trigger CreatePipeline):
+        # abandon it before it runs, so that only the execution under test invokes.
+        (created,) = codepipeline.list_pipeline_executions(pipelineName=PIPELINE)[
+            "pipelineExecutionSummaries"
+        ]
+        codepipeline.stop_pipeline_execution(
+            pipelineName=PIPELINE,
+            pipelineExecutionId=created["pipelineExecutionId"],
+            abandon=True,
+            reason="not under test",
+        )
         started = codepipeline.start_pipeline_execution(name=PIPELINE)["pipelineExecutionId"]
         while True:
             while engine.step():
