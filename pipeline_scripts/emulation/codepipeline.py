@@ -68,6 +68,7 @@ from pipeline_scripts.emulation.codepipeline_model import (
     StageExecution,
     action_detail,
     client_error,
+    execution_fields,
     execution_summary,
     page_of,
     resolve_variables,
@@ -140,29 +141,16 @@ class EmulatedCodePipeline(PipelineControl):
         self, *, pipelineName: str, pipelineExecutionId: str
     ) -> dict[str, Any]:
         execution = self._execution("GetPipelineExecution", pipelineName, pipelineExecutionId)
-        body: dict[str, Any] = {
+        body = {
+            **execution_fields(execution),
             "pipelineName": execution.pipeline_name,
             "pipelineVersion": execution.pipeline_version,
-            "pipelineExecutionId": execution.pipeline_execution_id,
-            "status": execution.status,
             "artifactRevisions": [],
             "variables": [
                 {"name": name, "resolvedValue": value}
                 for name, value in execution.variables.items()
             ],
-            "trigger": {
-                "triggerType": execution.trigger_type,
-                "triggerDetail": execution.trigger_detail,
-            },
-            "executionMode": execution.execution_mode,
-            "executionType": execution.execution_type,
         }
-        if execution.status_summary:
-            body["statusSummary"] = execution.status_summary
-        if execution.rollback_target:
-            body["rollbackMetadata"] = {
-                "rollbackTargetPipelineExecutionId": execution.rollback_target
-            }
         return {"pipelineExecution": body}
 
     def list_pipeline_executions(
@@ -335,13 +323,7 @@ class EmulatedCodePipeline(PipelineControl):
         self, *, pipelineName: str, stageName: str, targetPipelineExecutionId: str
     ) -> dict[str, Any]:
         operation = "RollbackStage"
-        pipeline = self._pipeline(operation, pipelineName)
-        if pipeline.stage(stageName) is None:
-            raise client_error(
-                operation,
-                "StageNotFoundException",
-                f"Stage {stageName} not found in pipeline {pipelineName}",
-            )
+        pipeline = self._pipeline_with_stage(operation, pipelineName, stageName)
         target = self._execution(operation, pipelineName, targetPipelineExecutionId)
         if stageName == pipeline.stage_names[0]:
             raise client_error(

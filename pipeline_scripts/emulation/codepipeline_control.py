@@ -129,6 +129,15 @@ class PipelineStore:
             )
         return pipeline
 
+    def _pipeline_with_stage(self, operation: str, name: str, stage: str) -> Pipeline:
+        """The pipeline ``name``, which must declare ``stage``."""
+        pipeline = self._pipeline(operation, name)
+        if pipeline.stage(stage) is None:
+            raise client_error(
+                operation, "StageNotFoundException", f"Stage {stage} not found in pipeline {name}"
+            )
+        return pipeline
+
     def _execution(
         self, operation: str, pipeline_name: str, execution_id: str
     ) -> PipelineExecution:
@@ -301,11 +310,7 @@ class PipelineControl(PipelineStore):
         }
 
     def _transition(self, operation: str, name: str, stage: str, kind: str) -> Pipeline:
-        record = self._pipeline(operation, name)
-        if record.stage(stage) is None:
-            raise client_error(
-                operation, "StageNotFoundException", f"Stage {stage} not found in pipeline {name}"
-            )
+        record = self._pipeline_with_stage(operation, name, stage)
         if kind not in TRANSITION_TYPES:
             raise client_error(
                 operation,
@@ -327,13 +332,7 @@ class PipelineControl(PipelineStore):
         """RetryStageExecution: the latest execution in a Failed stage runs its failed
         actions (or all of them) again."""
         operation = "RetryStageExecution"
-        record = self._pipeline(operation, pipelineName)
-        if record.stage(stageName) is None:
-            raise client_error(
-                operation,
-                "StageNotFoundException",
-                f"Stage {stageName} not found in pipeline {pipelineName}",
-            )
+        record = self._pipeline_with_stage(operation, pipelineName, stageName)
         if retryMode not in RETRY_MODES:
             raise client_error(
                 operation, "ValidationException", f"retryMode must be one of {RETRY_MODES}"

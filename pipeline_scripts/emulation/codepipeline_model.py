@@ -195,13 +195,11 @@ def page_of(
     return page, ({"nextToken": f"offset-{end}"} if end < len(items) else {})
 
 
-def execution_summary(execution: PipelineExecution) -> dict[str, Any]:
-    summary: dict[str, Any] = {
+def execution_fields(execution: PipelineExecution) -> dict[str, Any]:
+    """What GetPipelineExecution and ListPipelineExecutions both say of an execution."""
+    fields: dict[str, Any] = {
         "pipelineExecutionId": execution.pipeline_execution_id,
         "status": execution.status,
-        "startTime": execution.start_time,
-        "lastUpdateTime": execution.last_update_time,
-        "sourceRevisions": [],
         "trigger": {
             "triggerType": execution.trigger_type,
             "triggerDetail": execution.trigger_detail,
@@ -210,13 +208,24 @@ def execution_summary(execution: PipelineExecution) -> dict[str, Any]:
         "executionType": execution.execution_type,
     }
     if execution.status_summary:
-        summary["statusSummary"] = execution.status_summary
-    if execution.stop_reason is not None:
-        summary["stopTrigger"] = {"reason": execution.stop_reason}
+        fields["statusSummary"] = execution.status_summary
     if execution.rollback_target:
-        summary["rollbackMetadata"] = {
+        fields["rollbackMetadata"] = {
             "rollbackTargetPipelineExecutionId": execution.rollback_target
         }
+    return fields
+
+
+def execution_summary(execution: PipelineExecution) -> dict[str, Any]:
+    """ListPipelineExecutions' summary of an execution."""
+    summary = {
+        **execution_fields(execution),
+        "startTime": execution.start_time,
+        "lastUpdateTime": execution.last_update_time,
+        "sourceRevisions": [],
+    }
+    if execution.stop_reason is not None:
+        summary["stopTrigger"] = {"reason": execution.stop_reason}
     return summary
 
 
