@@ -16,7 +16,9 @@ a process, which would mix the metrics of functions that the served sandbox runs
 by side in one process.
 
 Both write to ``sys.stdout`` as it is when they write (Lambda sends stdout to the
-function's log group; the sandbox keeps each function's output apart).
+function's log group; the sandbox keeps each function's output apart). Log lines are
+written only inside an invocation: the CLI, which runs the trigger's logic in its own
+process, prints its own words, not the function's log.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import logging
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -47,17 +50,27 @@ KEY_GROUP: Final = "group"
 Unit = Literal["Count", "Seconds"]
 
 
-class _CurrentStdout(logging.StreamHandler):  # type: ignore[type-arg]
-    """A stream handler that writes to ``sys.stdout`` as it is at each record, not as it
-    was when the logger was made: where the Lambda runtime, the sandbox or a test has
-    pointed it."""
+#: True while a function invocation runs in this thread of control.
+_invoking: ContextVar[bool] = ContextVar("invoking", default=False)
+
+
+class _InvocationOutput(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes each record to ``sys.stdout`` as it is at that moment (where the Lambda
+    runtime, the sandbox or a test has pointed it), while an invocation runs. Outside
+    one (the CLI runs the trigger's logic itself) it does what logging does for a logger
+    without handlers: WARNING and above to stderr, the message only."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        if not _invoking.get():
+            fallback = logging.lastResort
+            if fallback is not None and record.levelno >= fallback.level:
+                fallback.handle(record)
+            return
         self.stream = sys.stdout
         super().emit(record)
 
 
-logger: Final = Logger(service=SERVICE, logger_handler=_CurrentStdout(sys.stdout))
+logger: Final = Logger(service=SERVICE, logger_handler=_InvocationOutput(sys.stdout))
 
 
 @contextmanager
@@ -65,9 +78,11 @@ def invocation(**ids: str | None) -> Iterator[None]:
     """One invocation's log context: ``ids`` (those known) on every line, none after."""
     logger.thread_safe_clear_keys()
     correlate(**ids)
+    invoking = _invoking.set(True)
     try:
         yield
     finally:
+        _invoking.reset(invoking)
         logger.thread_safe_clear_keys()
 
 

@@ -168,6 +168,21 @@ def test_an_invocation_leaves_no_correlation_ids_to_the_next(
     assert all("stage" not in line for line in logs)
 
 
+def test_the_trigger_logic_run_outside_lambda_prints_no_log_lines(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a registered version
+    arn = world.register()
+
+    # WHEN the trigger's logic handles its approval in this process, as `greenlight
+    # redeploy` and `greenlight rollback` run it, outside any Lambda invocation
+    outcome = world.approve(arn)
+
+    # THEN it started the deployment and printed nothing: the command's words are its own
+    assert outcome.outcome == "started"
+    assert capsys.readouterr().out == ""
+
+
 # --- metrics ----------------------------------------------------------------------------
 
 
