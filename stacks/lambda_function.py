@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -23,9 +23,32 @@ ARCHITECTURE: Final = lambda_.Architecture.ARM_64
 LOG_RETENTION: Final = logs.RetentionDays.THREE_MONTHS
 DEFAULT_TIMEOUT: Final = Duration.seconds(60)
 
+#: Powertools for AWS Lambda (Python), from the layer AWS publishes in every commercial
+#: region: the release pinned in pyproject.toml's dev extra is the layer's version 6
+#: (https://github.com/aws-powertools/powertools-lambda-python/pull/5869, "v3.4.1 ...
+#: creates the layer version 6 in x86_64 and arm64"). Change both together.
+POWERTOOLS_VERSION: Final = "3.4.1"
+POWERTOOLS_LAYER_VERSION: Final = 6
+POWERTOOLS_LAYER_ACCOUNT: Final = "017000801446"
+
+
+def powertools_layer_name() -> str:
+    """``AWSLambdaPowertoolsPythonV3-python312-arm64``: for RUNTIME and ARCHITECTURE."""
+    python = RUNTIME.name.replace(".", "")
+    return f"AWSLambdaPowertoolsPythonV3-{python}-{ARCHITECTURE.name}"
+
+
+def powertools_layer_arn() -> str:
+    """The pinned layer version's ARN in the stack's partition and region (a token)."""
+    return (
+        f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
+        f"{powertools_layer_name()}:{POWERTOOLS_LAYER_VERSION}"
+    )
+
 
 class GreenlightFunction(Construct):
-    """A Python 3.12 ARM function with its own role and its own encrypted log group.
+    """A Python 3.12 ARM function with its own role and its own encrypted log group, and
+    the Powertools layer.
 
     The role starts empty: the caller grants exactly what the function needs.
     Exposes ``function``, ``role`` and ``log_group``.
@@ -73,6 +96,11 @@ class GreenlightFunction(Construct):
             environment_encryption=key,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
+            layers=[
+                lambda_.LayerVersion.from_layer_version_arn(
+                    self, "Powertools", powertools_layer_arn()
+                )
+            ],
             timeout=timeout,
             memory_size=memory_size,
             reserved_concurrent_executions=reserved_concurrent_executions,

@@ -22,6 +22,7 @@ from stacks.approval_trigger import approval_trigger_subscription
 from stacks.bake import BakeFunction
 from stacks.bundle import DeployBundle
 from stacks.config import ModelGroupConfig
+from stacks.dashboard import GroupDashboard
 from stacks.deploy import DeployFunction
 from stacks.endpoint_cleanup import EndpointCleanup
 from stacks.event_driven_function import EventDrivenFunction
@@ -69,8 +70,8 @@ RECORDER_PIPELINE_ACTIONS = (
 
 class GreenlightModelGroup(Construct):
     """Exposes ``registry``, ``execution_role``, ``alarms`` (by stage name), ``trigger``,
-    ``deploy``, ``smoke_test``, ``bake``, ``bundle``, ``pipeline``, ``recorder`` and
-    ``endpoint_cleanup``."""
+    ``deploy``, ``smoke_test``, ``bake``, ``bundle``, ``pipeline``, ``recorder``,
+    ``endpoint_cleanup`` and ``dashboard``."""
 
     def __init__(
         self,
@@ -166,6 +167,7 @@ class GreenlightModelGroup(Construct):
         # The pipeline depends on the cleanup, so CloudFormation deletes the pipeline
         # first: once the cleanup runs, no Deploy action can create an endpoint again.
         self.pipeline.pipeline.node.add_dependency(self.endpoint_cleanup.resource)
+        self.dashboard = GroupDashboard(self, "Dashboard", config=config, alarms=self.alarms)
 
         self._grant_trigger(config, key=key, ledger=ledger, topic=topic)
         self._grant_deploy(config)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
 from approval_trigger.logic import ApprovalTrigger, TriggerConfig
-
-logging.getLogger().setLevel(logging.INFO)
+from shared.observability import (
+    correlate,
+    event_ids,
+    invocation,
+    logger,
+)
 
 _trigger: ApprovalTrigger | None = None
 
@@ -21,7 +24,12 @@ def _get_trigger() -> ApprovalTrigger:
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    outcome = _get_trigger().handle(event)
+    trigger = _get_trigger()
+    ids = event_ids(event, model_package_arn="ModelPackageArn")
+    with invocation(**ids, group=trigger.config.group):
+        outcome = trigger.handle(event)
+        correlate(pipeline_execution_id=outcome.pipeline_execution_id)
+        logger.info("approval event handled: %s", outcome.outcome)
     return {
         "eventId": outcome.event_id,
         "outcome": outcome.outcome,

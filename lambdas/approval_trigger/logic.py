@@ -9,7 +9,6 @@ Lambda retries the event and, in the end, sends it to the dead-letter queue.
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -51,6 +50,7 @@ from shared.ledger import (
 )
 from shared.metadata import metadata_value
 from shared.notify import publish
+from shared.observability import logger
 from shared.rollback import PipelineHistory, has_model_version
 
 if TYPE_CHECKING:
@@ -58,8 +58,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sns import SNSClient
-
-logger = logging.getLogger(__name__)
 
 APPROVED: Final = "Approved"
 REJECTED: Final = "Rejected"

@@ -16,7 +16,6 @@ long, from the bake's start, to clear before it counts against the version bakin
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -38,8 +37,6 @@ from shared.parameters import BakeParameters
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_codepipeline import CodePipelineClient
-
-logger = logging.getLogger(__name__)
 
 ACTION: Final = contract.ACTION_BAKE
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from shared import contract, jobs
 from shared.alarms import alarms_firing
 from shared.clock import Clock, current_clock
 from shared.jobs import Failed, InProgress, JobResult, PipelineJob, Succeeded, run_job
+from shared.observability import logger
 from shared.parameters import DeployParameters, Rollout
 
 if TYPE_CHECKING:
@@ -47,8 +47,6 @@ if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sagemaker.type_defs import ProductionVariantTypeDef
-
-logger = logging.getLogger(__name__)
 
 ACTION: Final = contract.ACTION_DEPLOY
 MAX_NAME_CHARS: Final = 63

@@ -10,7 +10,6 @@ Anything already gone is fine: a Delete can be retried, or follow a manual clean
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -18,13 +17,12 @@ import boto3
 from botocore.exceptions import ClientError
 
 from shared.contract import PROP_ENDPOINT_NAMES, PROP_GROUP_NAME, PROP_RETAIN_ENDPOINTS
+from shared.observability import logger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
     from mypy_boto3_sagemaker import SageMakerClient
-
-logger = logging.getLogger(__name__)
 
 RequestType = Literal["Create", "Update", "Delete"]
 _REQUEST_TYPES: Final = ("Create", "Update", "Delete")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Any
 
-from recorder.logic import Recorder, RecorderConfig
-
-logging.getLogger().setLevel(logging.INFO)
+from recorder.logic import Recorded, Recorder, RecorderConfig
+from recorder.metrics import measurements
+from shared.observability import (
+    event_ids,
+    invocation,
+    logger,
+    publish_metrics,
+)
 
 _recorder: Recorder | None = None
 
@@ -21,9 +25,22 @@ def _get_recorder() -> Recorder:
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    recorded = _get_recorder().handle(event)
+    recorder = _get_recorder()
+    ids = event_ids(event, pipeline_execution_id="execution-id", stage="stage")
+    with invocation(**ids, group=recorder.config.group):
+        recorded = recorder.handle(event)
+        _publish(recorded, recorder)
+        logger.info("pipeline event handled: %s", recorded.result)
     return {
         "eventId": recorded.event_id,
         "result": recorded.result,
         "executionId": None if recorded.record is None else recorded.record.execution_id,
     }
+
+
+def _publish(recorded: Recorded, recorder: Recorder) -> None:
+    """The deployment metrics of a record this invocation wrote (not of a duplicate)."""
+    record = recorded.record
+    if record is None or record.stage is None or recorded.result != record.record:
+        return
+    publish_metrics(record.group, record.stage, measurements(record, recorder.ledger))

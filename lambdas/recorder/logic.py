@@ -22,7 +22,6 @@ approval trigger sees an approval it already acted on and starts nothing (DESIGN
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -51,14 +50,13 @@ from shared.ledger import (
 )
 from shared.metadata import metadata_value
 from shared.notify import publish
+from shared.observability import correlate, logger
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sns import SNSClient
-
-logger = logging.getLogger(__name__)
 
 #: ModelLifeCycle StageStatus values Greenlight writes.
 STATUS_DEPLOYED: Final = "Deployed"
@@ -197,6 +195,7 @@ class Recorder:
 
     def _decide(self, change: PipelineStateChange) -> PipelineRecord | None:
         execution = self._execution(change.execution_id)
+        correlate(model_package_arn=execution.arn)
         if execution.deploys_nothing:
             return self._versionless_change(change, execution)
         if change.kind == "pipeline":

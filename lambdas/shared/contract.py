@@ -148,3 +148,26 @@ def stage_execution_metadata_key(stage: str) -> str:
 def stage_time_metadata_key(stage: str) -> str:
     """CustomerMetadataProperties key holding when that execution's outcome was recorded."""
     return f"greenlight:{stage}:at"
+
+
+# --- Deployment metrics (CloudWatch, embedded metric format) ----------------------------
+
+#: The recorder emits these (shared/observability.py); each group's dashboard reads them.
+METRICS_NAMESPACE: Final = "Greenlight"
+METRIC_DIMENSION_GROUP: Final = "Group"
+METRIC_DIMENSION_STAGE: Final = "Stage"
+METRIC_DEPLOYMENTS_STARTED: Final = "DeploymentsStarted"
+METRIC_DEPLOYMENTS_SUCCEEDED: Final = "DeploymentsSucceeded"
+METRIC_DEPLOYMENTS_FAILED: Final = "DeploymentsFailed"
+METRIC_DEPLOYMENTS_ROLLED_BACK: Final = "DeploymentsRolledBack"
+#: Seconds from the approval to the version being live in the stage.
+METRIC_LEAD_TIME: Final = "LeadTime"
+#: Seconds from the failure (or the rollback's start) to the previous version live again.
+METRIC_TIME_TO_RESTORE: Final = "TimeToRestore"
+DEPLOYMENT_COUNT_METRICS: Final = (
+    METRIC_DEPLOYMENTS_STARTED,
+    METRIC_DEPLOYMENTS_SUCCEEDED,
+    METRIC_DEPLOYMENTS_FAILED,
+    METRIC_DEPLOYMENTS_ROLLED_BACK,
+)
+DEPLOYMENT_TIME_METRICS: Final = (METRIC_LEAD_TIME, METRIC_TIME_TO_RESTORE)

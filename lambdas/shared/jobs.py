@@ -16,17 +16,16 @@ They are never logged and never shown in a ``repr``.
 
 from __future__ import annotations
 
-import logging
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from shared.clock import Clock, current_clock
+from shared.observability import invocation, logger
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
-
-logger = logging.getLogger(__name__)
 
 #: API limits of PutJobSuccessResult / PutJobFailureResult and of output variables.
 MAX_MESSAGE_CHARS: Final = 5000
@@ -204,8 +203,27 @@ def run_job(
     secret. Raises only when the event has no job id (there is nothing to report to) or
     when CodePipeline refuses both the result and the failure that follows it.
     """
-    clock = clock or current_clock()
     job_id = job_id_of(event)
+    with invocation(event_id=job_id, **_parameter_ids(event)):
+        return _run(
+            event,
+            job_id,
+            action,
+            action_name=action_name,
+            codepipeline=codepipeline,
+            clock=clock or current_clock(),
+        )
+
+
+def _run(
+    event: Mapping[str, Any],
+    job_id: str,
+    action: Callable[[PipelineJob], JobResult],
+    *,
+    action_name: str,
+    codepipeline: CodePipelineClient | None,
+    clock: Clock,
+) -> dict[str, str]:
     started = clock.now()
     try:
         job = PipelineJob.from_event(event)
@@ -236,6 +254,28 @@ def run_job(
         f": {result.message}" if isinstance(result, Failed) else "",
     )
     return {"jobId": job_id, "status": result.status}
+
+
+def _parameter_ids(event: Mapping[str, Any]) -> dict[str, str | None]:
+    """The group, stage and model package ARN in the action's UserParameters, for the
+    log lines; read leniently (the action refuses bad parameters, naming the field).
+    Nothing else of the job event is read here: it holds the artifact credentials."""
+    try:
+        job = event["CodePipeline.job"]
+        text = job["data"]["actionConfiguration"]["configuration"]["UserParameters"]
+        parameters = json.loads(text)
+    except (KeyError, TypeError, ValueError):
+        return {}
+    if not isinstance(parameters, dict):
+        return {}
+    return {
+        key: value if isinstance(value, str) else None
+        for key, value in (
+            ("group", parameters.get("group")),
+            ("stage", parameters.get("stage")),
+            ("model_package_arn", parameters.get("modelPackageArn")),
+        )
+    }
 
 
 def describe_error(error: BaseException) -> str:

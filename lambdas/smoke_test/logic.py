@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
 import zipfile
 from collections.abc import Mapping
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker_runtime import SageMakerRuntimeClient
-
-logger = logging.getLogger(__name__)
 
 ACTION: Final = contract.ACTION_SMOKE_TEST
 _OBSERVED_CHARS: Final = 300

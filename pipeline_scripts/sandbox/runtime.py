@@ -19,6 +19,10 @@ Asynchronous invocations (EventBridge rule targets) that raise or time out are r
 as the function's ``EventInvokeConfig`` says, after Lambda's documented waits, and the
 event then goes to the function's dead-letter queue (``DeadLetterConfig``), or is
 dropped when it has none. Both are kept in ``dead_letters``.
+
+Output: what a function writes to stdout while it runs (its JSON log lines and its
+embedded-format metrics) goes to its own log, ``output(function)``, as Lambda sends it
+to the function's log group, and not to the terminal that runs the sandbox.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -35,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TextIO
 
 import boto3
 from botocore.exceptions import ClientError
@@ -53,6 +59,8 @@ LAMBDA_ENVIRONMENT = {
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+#: The most output chunks kept per function (a served sandbox runs for hours).
+OUTPUT_LIMIT = 20_000
 
 
 def credentials(function_name: str) -> dict[str, str]:
@@ -179,6 +187,7 @@ class LambdaRuntime:
         self._sessions: dict[str, boto3.Session] = {}
         self.dead_letters: list[DeadLetter] = []
         self.invocations: list[InvocationRecord] = []
+        self._output: dict[str, deque[str]] = {}
 
     def spec(self, name_or_logical_id: str) -> FunctionSpec:
         spec = self._by_name.get(name_or_logical_id) or self._by_logical_id.get(name_or_logical_id)
@@ -204,6 +213,7 @@ class LambdaRuntime:
                 _environment(environment),
                 self._own_session(spec.name),
                 _installed(invocation),
+                _function_output(self._output.setdefault(spec.name, deque(maxlen=OUTPUT_LIMIT))),
             ):
                 result = handler(dict(event), context)
         except _Killed:
@@ -217,6 +227,10 @@ class LambdaRuntime:
             raise self._timed_out(invocation)
         self._record(invocation, "returned")
         return result
+
+    def output(self, function: str) -> list[str]:
+        """The lines the function (name or logical id) wrote to stdout, oldest first."""
+        return "".join(self._output.get(self.spec(function).name, ())).splitlines()
 
     def check_deadline(self) -> None:
         """Kill the running invocation here if it is past its timeout: what a function
@@ -323,6 +337,43 @@ class LambdaRuntime:
 #: The boto3 session of the function running in this thread (each thread of a served
 #: sandbox has its own), or None outside a function.
 _running_session: ContextVar[boto3.Session | None] = ContextVar("running_session", default=None)
+
+
+#: Where stdout goes for the function running in this thread: its output, or None.
+_running_output: ContextVar[deque[str] | None] = ContextVar("running_output", default=None)
+
+
+class _FunctionOutput:
+    """``sys.stdout`` while functions run: a running function's writes go to its own
+    output, anything else to the stream that was stdout before."""
+
+    def __init__(self, outer: TextIO) -> None:
+        self.outer = outer
+
+    def write(self, text: str) -> int:
+        output = _running_output.get()
+        if output is None:
+            return self.outer.write(text)
+        output.append(text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.outer, name)
+
+
+@contextmanager
+def _function_output(output: deque[str]) -> Iterator[None]:
+    token = _running_output.set(output)
+    outer = sys.stdout
+    installed = not isinstance(outer, _FunctionOutput)
+    if installed:
+        sys.stdout = _FunctionOutput(outer)
+    try:
+        yield
+    finally:
+        _running_output.reset(token)
+        if installed and isinstance(sys.stdout, _FunctionOutput):
+            sys.stdout = outer
 
 
 class _FunctionSessions:

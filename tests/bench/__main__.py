@@ -2,8 +2,10 @@
 
 import sys
 
-from tests.bench import history_bench, sandbox_bench
+from tests.bench import cold_import_bench, history_bench, sandbox_bench
 
 history_bench.main()
 print()
-sys.exit(sandbox_bench.main(sys.argv[1:]))
+imports_failed = cold_import_bench.main()
+print()
+sys.exit(sandbox_bench.main(sys.argv[1:]) or imports_failed)

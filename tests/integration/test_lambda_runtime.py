@@ -41,6 +41,12 @@ HANDLERS = {
             )
             return "answered"
     """,
+    "printer": """
+        def handler(event, context):
+            print('{"message": "a log line"}')
+            print('{"_aws": {"CloudWatchMetrics": []}}')
+            return "printed"
+    """,
     "failer": """
         def handler(event, context):
             event["attempts"].append(True)
@@ -96,6 +102,25 @@ def test_a_sleep_past_the_timeout_kills_the_function_at_its_deadline(
     assert 29.5 < (clock.now() - start).total_seconds() <= 30
     assert after_sleep == []
     assert [r.outcome for r in runtime.invocations] == ["timed out"]
+
+
+def test_what_a_function_prints_is_kept_as_its_output_and_not_shown(
+    code: Path, clock: VirtualClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a function that prints a log line and a metric line, as Powertools does
+    runtime = _runtime(code, _spec("printer"))
+    print("the sandbox's own line")
+
+    # WHEN it is invoked
+    assert runtime.invoke("printer", {}) == "printed"
+
+    # THEN its lines are its output (its log group, on AWS), and the terminal shows only
+    # what the sandbox itself printed
+    assert runtime.output("printer") == [
+        '{"message": "a log line"}',
+        '{"_aws": {"CloudWatchMetrics": []}}',
+    ]
+    assert capsys.readouterr().out == "the sandbox's own line\n"
 
 
 def test_remaining_time_counts_the_virtual_time_slept(code: Path, clock: VirtualClock) -> None:
