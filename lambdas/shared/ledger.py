@@ -41,6 +41,13 @@ else. Three kinds of item live in it:
     execution id and, when known, the package ARN and version it deployed. Written once,
     with a condition on the key, so a redelivered event changes nothing.
 
+``GROUP#<group>`` / ``MALFORMED#<event id>``
+    A CodePipeline state-change event the recorder could not use (:class:`MalformedRecord`):
+    the first field it could not use and why, written once, so the event is neither
+    retried nor dead-lettered and is still accounted for. An event whose own id is
+    unusable is kept under a digest of its body (``malformed-…``). (The trigger keeps its
+    malformed events as ``skipped-malformed`` outcomes.)
+
 A trigger outcome also keeps who registered and who approved the version, the approval
 description and the approval time, as the registry said when the trigger acted: the
 history reads them from here instead of describing every package again.
@@ -386,6 +393,42 @@ class NewestApproval:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class MalformedRecord:
+    """An event the recorder could not use, recorded once."""
+
+    group: str
+    event_id: str
+    #: The field that could not be used, then why: ``event.<field>: <problem>``.
+    reason: str
+    recorded_at: datetime
+
+    def key(self) -> dict[str, str]:
+        return {PK: group_key(self.group), SK: f"MALFORMED#{self.event_id}"}
+
+    def to_item(self) -> dict[str, Any]:
+        return _serialize(
+            {
+                **self.key(),
+                "kind": "malformed-event",
+                "group": self.group,
+                "eventId": self.event_id,
+                "reason": self.reason,
+                "recordedAt": timestamp(self.recorded_at),
+            }
+        )
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> MalformedRecord:
+        raw = _deserialize(item)
+        return cls(
+            group=str(raw["group"]),
+            event_id=str(raw["eventId"]),
+            reason=str(raw["reason"]),
+            recorded_at=parse_timestamp(str(raw["recordedAt"])),
+        )
+
+
 # --- what the recorder saw ---------------------------------------------------------
 
 RECORD_EXECUTION_STARTED: Final = "execution-started"
@@ -687,6 +730,29 @@ class Ledger:
             )["Item"]
             return parse_timestamp(str(_deserialize(recorded)["approvedAt"]))
         return parse_timestamp(timestamp(approved_at))
+
+    # --- malformed events ------------------------------------------------------------
+
+    def put_malformed(self, record: MalformedRecord) -> bool:
+        """Record ``record`` unless the event was recorded as malformed already."""
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=record.to_item(),
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PK},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def malformed_events(self, group: str) -> list[MalformedRecord]:
+        return [
+            MalformedRecord.from_item(item)
+            for item in self._query(group_key(group), "MALFORMED#", newest=False)
+        ]
 
     # --- pipeline records -------------------------------------------------------------
 
