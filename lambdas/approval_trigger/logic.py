@@ -8,7 +8,6 @@ Lambda retries the event and, in the end, sends it to the dead-letter queue.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -17,6 +16,14 @@ from typing import TYPE_CHECKING, Any, Final
 import boto3
 from botocore.exceptions import ClientError
 
+from approval_trigger.claims import (
+    CLAIM_ATTEMPTS,
+    Approval,
+    Claim,
+    ClaimContended,
+    Claims,
+    request_token,
+)
 from approval_trigger.gates import Gates, check_gates, identity
 from approval_trigger.rejection import Rejection
 from shared import contract
@@ -28,11 +35,9 @@ from shared.events import (
     parse_state_change,
 )
 from shared.ledger import (
-    ACT_APPROVAL,
     ACT_GATE_REFUSED,
-    ACT_REDEPLOY,
     ACT_REJECTION,
-    APPROVAL_ACTS,
+    ACT_STALE,
     OUTCOME_FAILED,
     OUTCOME_GATE_REJECTED,
     OUTCOME_SKIPPED_DUPLICATE,
@@ -44,7 +49,6 @@ from shared.ledger import (
     OUTCOME_SKIPPED_STALE,
     OUTCOME_STARTED,
     Act,
-    GroupApproval,
     Ledger,
     Outcome,
 )
@@ -63,14 +67,8 @@ APPROVED: Final = "Approved"
 REJECTED: Final = "Rejected"
 #: The CustomerMetadataProperties key where a gate refusal is written back.
 GATE_METADATA_KEY: Final = "greenlight:gate"
-_CLAIM_ATTEMPTS: Final = 5
-
-
-class ClaimContended(RuntimeError):
-    """Concurrent handlers kept claiming the same act; the event is retried."""
-
-    def __init__(self, arn: str) -> None:
-        super().__init__(f"could not claim the next act for {arn} after {_CLAIM_ATTEMPTS} tries")
+#: StopPipelineExecution's answers when the execution is already stopped or stopping.
+_NOT_STOPPABLE: Final = ("PipelineExecutionNotStoppableException", "DuplicatedStopRequestException")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,14 +108,6 @@ class TriggerConfig:
         )
 
 
-def request_token(arn: str, sequence: int) -> str:
-    """The StartPipelineExecution clientRequestToken of the ``sequence``-th act on ``arn``:
-    the same for every retry of that act, different for the next one."""
-    digest = hashlib.sha256(arn.encode()).hexdigest()[:40]
-    version = arn.rsplit("/", 1)[-1]
-    return f"greenlight-{version}-{sequence}-{digest}"
-
-
 class ApprovalTrigger:
     def __init__(
         self,
@@ -135,6 +125,7 @@ class ApprovalTrigger:
         self._sns = sns
         self.ledger = Ledger(config.ledger_table, client=dynamodb)
         self.clock: Clock = clock or current_clock()
+        self.claims = Claims(self.ledger, group=config.group, clock=self.clock)
 
     @property
     def sagemaker(self) -> SageMakerClient:
@@ -255,7 +246,13 @@ class ApprovalTrigger:
             return self._other_group(base, str(package.get("ModelPackageGroupName")))
         status = package.get("ModelApprovalStatus")
         if status == APPROVED:
-            return self._approved(base, package, trigger_reason=contract.REASON_APPROVAL)
+            said_approved = change.approval_status == APPROVED
+            return self._approved(
+                base,
+                package,
+                trigger_reason=contract.REASON_APPROVAL,
+                event_approved_at=change.last_modified if said_approved else None,
+            )
         if status == REJECTED:
             return self._rejected(base, package)
         return replace(
@@ -301,7 +298,12 @@ class ApprovalTrigger:
     # --- approval -------------------------------------------------------------------
 
     def _approved(
-        self, base: Outcome, package: Mapping[str, Any], *, trigger_reason: str
+        self,
+        base: Outcome,
+        package: Mapping[str, Any],
+        *,
+        trigger_reason: str,
+        event_approved_at: datetime | None = None,
     ) -> Outcome:
         arn = str(package["ModelPackageArn"])
         base = replace(base, trigger_reason=trigger_reason)
@@ -313,84 +315,97 @@ class ApprovalTrigger:
                 reason=f"{arn} has no InferenceSpecification (no containers to deploy)",
             )
         forced = trigger_reason != contract.REASON_APPROVAL
-        approved_at: datetime = package.get("LastModifiedTime") or package["CreationTime"]
-        act: Act | None = None
-        for _ in range(_CLAIM_ATTEMPTS):
-            latest = self.ledger.latest_act(arn)
-            if latest is not None and latest.event_id == base.event_id:
-                act = latest  # a retry of this very event: finish what it claimed
-                break
-            if not forced and latest is not None and latest.kind in APPROVAL_ACTS:
-                return replace(
-                    base,
-                    outcome=OUTCOME_SKIPPED_DUPLICATE,
-                    reason=(
-                        f"this approval of {arn} was already acted on "
-                        f"({latest.kind}, event {latest.event_id})"
-                    ),
-                )
-            if not forced:
-                newest = self.ledger.latest_group_approval(self.config.group)
-                if newest is not None and newest.arn != arn and approved_at < newest.approved_at:
-                    return replace(
-                        base,
-                        outcome=OUTCOME_SKIPPED_STALE,
-                        reason=(
-                            f"approved at {approved_at.isoformat()}, before version "
-                            f"{newest.version} (approved {newest.approved_at.isoformat()}) "
-                            "which was already acted on"
-                        ),
-                    )
-            refusal = check_gates(package, self.config.gates)
-            sequence = 1 if latest is None else latest.sequence + 1
-            kind = ACT_GATE_REFUSED if refusal else (ACT_REDEPLOY if forced else ACT_APPROVAL)
-            candidate = Act(
-                arn=arn,
-                sequence=sequence,
-                kind=kind,
-                event_id=base.event_id,
-                recorded_at=self.clock.now(),
-                client_request_token=request_token(arn, sequence),
+        approval = Approval.of(
+            package, event_id=base.event_id, event_approved_at=event_approved_at, forced=forced
+        )
+        claim = self.claims.claim(approval, refusal=check_gates(package, self.config.gates))
+        if claim.approved_at is not None and not forced:
+            base = replace(base, approved_at=claim.approved_at)
+        if claim.act is None:
+            previous = claim.previous
+            return replace(
+                base,
+                outcome=OUTCOME_SKIPPED_DUPLICATE,
+                reason=(
+                    f"this approval of {arn} was already acted on "
+                    f"({previous.kind}, event {previous.event_id})"
+                    if previous is not None
+                    else f"this approval of {arn} was already acted on"
+                ),
             )
-            approval = None
-            if not refusal:
-                approval = GroupApproval(
-                    group=self.config.group,
-                    approved_at=self.clock.now() if forced else approved_at,
-                    arn=arn,
-                    version=int(package["ModelPackageVersion"]),
-                    event_id=base.event_id,
-                )
-            if self.ledger.claim(candidate, approval=approval):
-                act = candidate
-                break
-        if act is None:
-            raise ClaimContended(arn)
-        if act.kind == ACT_GATE_REFUSED:
+        if claim.act.kind == ACT_STALE:
+            return replace(base, outcome=OUTCOME_SKIPPED_STALE, reason=_stale_reason(claim))
+        if claim.act.kind == ACT_GATE_REFUSED:
             reason = check_gates(package, self.config.gates) or "refused by the gates"
             return self._refuse(base, package, reason)
-        token = act.client_request_token or request_token(arn, act.sequence)
-        self._stop_versionless(arn, base.event_id)
-        response = self.codepipeline.start_pipeline_execution(
-            name=self.config.pipeline_name,
-            variables=[
-                {"name": contract.VAR_MODEL_PACKAGE_ARN, "value": arn},
-                {
-                    "name": contract.VAR_MODEL_PACKAGE_VERSION,
-                    "value": str(package["ModelPackageVersion"]),
-                },
-                {"name": contract.VAR_TRIGGER_REASON, "value": trigger_reason},
-                {"name": contract.VAR_REQUEST_ID, "value": base.event_id},
-            ],
-            clientRequestToken=token,
-        )
+        token = claim.act.client_request_token or request_token(arn, claim.act.sequence)
+        execution_id = self._start(base, package, claim.act, trigger_reason=trigger_reason)
+        base = replace(base, pipeline_execution_id=execution_id, client_request_token=token)
+        newer = None if forced else self.claims.newer_than(approval, _when(claim))
+        if newer is not None:
+            # A newer approval was claimed while this start was in flight, and its start
+            # may have landed first: stop this one so the newer version is what runs.
+            self._stop_overtaken(execution_id, newer.version, base.event_id)
+            overtaken = replace(claim, newer=newer)
+            return replace(
+                base,
+                outcome=OUTCOME_SKIPPED_STALE,
+                reason=f"{_stale_reason(overtaken)}; its execution {execution_id} was stopped",
+            )
         return replace(
-            base,
-            outcome=OUTCOME_STARTED,
-            reason=f"started {self.config.pipeline_name} for {arn}",
-            pipeline_execution_id=response["pipelineExecutionId"],
-            client_request_token=token,
+            base, outcome=OUTCOME_STARTED, reason=f"started {self.config.pipeline_name} for {arn}"
         )
+
+    def _start(
+        self, base: Outcome, package: Mapping[str, Any], act: Act, *, trigger_reason: str
+    ) -> str:
+        """Start the pipeline for the claimed ``act``; a start that fails releases the
+        claim before the error goes on to Lambda's retries and the dead-letter queue."""
+        arn = act.arn
+        token = act.client_request_token or request_token(arn, act.sequence)
+        try:
+            self._stop_versionless(arn, base.event_id)
+            response = self.codepipeline.start_pipeline_execution(
+                name=self.config.pipeline_name,
+                variables=[
+                    {"name": contract.VAR_MODEL_PACKAGE_ARN, "value": arn},
+                    {
+                        "name": contract.VAR_MODEL_PACKAGE_VERSION,
+                        "value": str(package["ModelPackageVersion"]),
+                    },
+                    {"name": contract.VAR_TRIGGER_REASON, "value": trigger_reason},
+                    {"name": contract.VAR_REQUEST_ID, "value": base.event_id},
+                ],
+                clientRequestToken=token,
+            )
+        except Exception:
+            try:
+                self.claims.release(act)
+            except Exception:
+                logger.exception("could not release the claim on %s (act %s)", arn, act.sequence)
+            raise
+        return str(response["pipelineExecutionId"])
+
+    def _stop_overtaken(self, execution_id: str, newer_version: int, event_id: str) -> None:
+        """Stop (letting running actions finish, so nothing is half deployed) an execution
+        a newer approval overtook before it could run."""
+        try:
+            self.codepipeline.stop_pipeline_execution(
+                pipelineName=self.config.pipeline_name,
+                pipelineExecutionId=execution_id,
+                abandon=False,
+                # StopPipelineExecution takes a reason of 200 characters at most.
+                reason=f"Greenlight: version {newer_version} was approved later (event {event_id})"[
+                    :200
+                ],
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code not in (
+                "PipelineExecutionNotStoppableException",
+                "DuplicatedStopRequestException",
+            ):
+                raise
 
     def _stop_versionless(self, arn: str, event_id: str) -> None:
         """Stop (abandon) running executions that carry no model version — the one
@@ -444,7 +459,7 @@ class ApprovalTrigger:
     def _rejected(self, base: Outcome, package: Mapping[str, Any]) -> Outcome:
         arn = str(package["ModelPackageArn"])
         base = replace(base, trigger_reason=contract.REASON_REJECTION_ROLLBACK)
-        for _ in range(_CLAIM_ATTEMPTS):
+        for _ in range(CLAIM_ATTEMPTS):
             latest = self.ledger.latest_act(arn)
             if latest is not None and latest.event_id == base.event_id:
                 break
@@ -480,3 +495,24 @@ class ApprovalTrigger:
             ledger=self.ledger,
             describe=self._describe,
         )
+
+
+def _when(claim: Claim) -> datetime:
+    if claim.approved_at is None:  # pragma: no cover - only a duplicate has no time
+        raise ValueError("a claim to start has an approval time")
+    return claim.approved_at
+
+
+def _stale_reason(claim: Claim) -> str:
+    newer = claim.newer
+    approved = (
+        "at an unknown time"
+        if claim.approved_at is None
+        else (f"at {claim.approved_at.isoformat()}")
+    )
+    if newer is None:
+        return f"approved {approved}, before an approval of the group already acted on"
+    return (
+        f"approved {approved}, before version {newer.version} "
+        f"(approved {newer.approved_at.isoformat()}) which was already acted on"
+    )

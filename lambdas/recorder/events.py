@@ -6,12 +6,14 @@ builds them for tests and the sandbox). Only what the recorder needs is kept.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 from shared import contract
+from shared.events import event_id_problem
 
 Kind = Literal["pipeline", "stage", "action"]
 
@@ -50,10 +52,35 @@ class PipelineStateChange:
     error_code: str | None = None
 
 
+#: CodePipeline's own shapes (botocore's model): what the recorder stores or passes on to
+#: GetPipelineExecution / ListActionExecutions must fit them.
+_EXECUTION_ID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_NAME: Final = re.compile(r"[A-Za-z0-9.@\-_]{1,100}")
+_STATE: Final = re.compile(r"[A-Z_]{1,32}")
+
+
 def _string(mapping: Mapping[str, Any], name: str, path: str) -> str:
     value = mapping.get(name)
     if not isinstance(value, str) or not value:
-        raise MalformedPipelineEvent(f"{path}{name}", f"expected a non-empty string, got {value!r}")
+        shown = repr(value)[:200]
+        raise MalformedPipelineEvent(f"{path}{name}", f"expected a non-empty string, got {shown}")
+    return value
+
+
+def _matching(mapping: Mapping[str, Any], name: str, path: str, shape: re.Pattern[str]) -> str:
+    value = _string(mapping, name, path)
+    if shape.fullmatch(value) is None:
+        raise MalformedPipelineEvent(
+            f"{path}{name}", f"{value[:120]!r} does not match {shape.pattern}"
+        )
+    return value
+
+
+def _event_id(event: Mapping[str, Any]) -> str:
+    value = _string(event, "id", "")
+    problem = event_id_problem(value)
+    if problem is not None:
+        raise MalformedPipelineEvent("id", problem)
     return value
 
 
@@ -66,7 +93,8 @@ def _time(text: str, path: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise MalformedPipelineEvent(path, f"expected an ISO 8601 time, got {text!r}") from None
+        shown = repr(text)[:120]
+        raise MalformedPipelineEvent(path, f"expected an ISO 8601 time, got {shown}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
@@ -94,15 +122,15 @@ def parse_pipeline_event(event: object) -> PipelineStateChange:
     result = detail.get("execution-result")
     action_type = detail.get("type")
     return PipelineStateChange(
-        event_id=_string(event, "id", ""),
+        event_id=_event_id(event),
         kind=kind,
         at=_time(_string(event, "time", ""), "time"),
-        pipeline=_string(detail, "pipeline", "detail."),
-        execution_id=_string(detail, "execution-id", "detail."),
-        state=_string(detail, "state", "detail."),
+        pipeline=_matching(detail, "pipeline", "detail.", _NAME),
+        execution_id=_matching(detail, "execution-id", "detail.", _EXECUTION_ID),
+        state=_matching(detail, "state", "detail.", _STATE),
         start_time=None if start is None else _time(start, "detail.start-time"),
-        stage=_string(detail, "stage", "detail.") if kind != "pipeline" else None,
-        action=_string(detail, "action", "detail.") if kind == "action" else None,
+        stage=_matching(detail, "stage", "detail.", _NAME) if kind != "pipeline" else None,
+        action=_matching(detail, "action", "detail.", _NAME) if kind == "action" else None,
         category=_optional(action_type, "category") if isinstance(action_type, Mapping) else None,
         trigger_type=_optional(trigger, "trigger-type") if isinstance(trigger, Mapping) else None,
         summary=(

@@ -12,8 +12,10 @@ For every CodePipeline state-change event of the group's pipeline it
 3. publishes a readable message with the attributes ``group``, ``stage``, ``outcome`` and
    ``version``.
 
-It only observes: nothing it does can fail a deployment. An unexpected error is raised,
-so Lambda retries the event and, in the end, puts it in the dead-letter queue. A
+It only observes: nothing it does can fail a deployment. An event it cannot use (a
+field missing or of the wrong shape) is recorded once as malformed, naming the field,
+and the function returns normally. Any other error is raised, so Lambda retries the
+event and, in the end, puts it in the dead-letter queue. A
 redelivered event finds its record in the ledger and does nothing again.
 
 Write-back makes SageMaker emit another state-change event for the package; the
@@ -29,10 +31,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import boto3
 
-from recorder.events import PipelineStateChange, parse_pipeline_event
+from recorder.events import MalformedPipelineEvent, PipelineStateChange, parse_pipeline_event
 from shared import contract
 from shared.clock import Clock, current_clock
 from shared.environment import required, stage_names
+from shared.events import event_id_of
 from shared.ledger import (
     RECORD_ACTION_FAILED,
     RECORD_AWAITING_APPROVAL,
@@ -45,6 +48,7 @@ from shared.ledger import (
     RECORD_STOPPED,
     RECORD_SUPERSEDED,
     Ledger,
+    MalformedRecord,
     PipelineRecord,
     timestamp,
 )
@@ -66,6 +70,7 @@ STATUS_ROLLED_BACK: Final = "RolledBack"
 #: What a handled event came to, besides a record kind.
 IGNORED: Final = "ignored"
 DUPLICATE: Final = "duplicate"
+MALFORMED: Final = "malformed"
 
 _CACHE_LIMIT: Final = 256
 
@@ -120,7 +125,7 @@ class Execution:
 
 @dataclass(frozen=True)
 class Recorded:
-    """What one event came to: a record kind, ``ignored`` or ``duplicate``."""
+    """What one event came to: a record kind, ``ignored``, ``duplicate`` or ``malformed``."""
 
     event_id: str
     result: str
@@ -167,7 +172,10 @@ class Recorder:
     # --- entry point --------------------------------------------------------------
 
     def handle(self, event: object) -> Recorded:
-        change = parse_pipeline_event(event)
+        try:
+            change = parse_pipeline_event(event)
+        except MalformedPipelineEvent as error:
+            return self._malformed(event, error)
         if change.pipeline != self.config.pipeline_name:
             logger.info("event %s is for pipeline %s: ignored", change.event_id, change.pipeline)
             return Recorded(change.event_id, IGNORED)
@@ -190,6 +198,19 @@ class Recorder:
             record.stage or "pipeline",
         )
         return Recorded(change.event_id, record.record, record)
+
+    def _malformed(self, event: object, error: MalformedPipelineEvent) -> Recorded:
+        """Record an event that cannot be used, once, and return normally: retrying it
+        would fail the same way, so it must not reach the dead-letter queue."""
+        record = MalformedRecord(
+            group=self.config.group,
+            event_id=event_id_of(event),
+            reason=str(error)[:2000],
+            recorded_at=self.clock.now(),
+        )
+        if self.ledger.put_malformed(record):
+            logger.warning("event %s is malformed: %s", record.event_id, record.reason)
+        return Recorded(record.event_id, MALFORMED)
 
     # --- what the event means --------------------------------------------------------
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from shared.contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 
@@ -22,6 +22,26 @@ _ARN = re.compile(
     r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"model-package/(?P<group>[A-Za-z0-9-]{1,63})/(?P<version>\d+)$"
 )
+
+
+#: The longest event id the ledger keeps: its sort key (``EVENT#<id>``, or
+#: ``PIPELINE#<time>#<id>``) may hold 1024 bytes (docs/aws-behaviour.md, DynamoDB).
+#: EventBridge's own ids are 36-character UUIDs.
+MAX_EVENT_ID_BYTES: Final = 256
+#: The approval statuses SageMaker has (ModelApprovalStatus).
+APPROVAL_STATUSES: Final = ("Approved", "Rejected", "PendingManualApproval")
+
+
+def event_id_problem(value: object) -> str | None:
+    """Why ``value`` cannot be a ledger event id, or None when it can."""
+    if not isinstance(value, str) or not value:
+        return f"expected a non-empty string, got {value!r}"[:200]
+    size = len(value.encode())
+    if size > MAX_EVENT_ID_BYTES:
+        return f"{size} bytes, longer than the {MAX_EVENT_ID_BYTES} the ledger keeps"
+    if not value.isprintable():
+        return "holds control characters"
+    return None
 
 
 class MalformedEvent(ValueError):
@@ -50,7 +70,7 @@ def event_id_of(event: object) -> str:
     """The event's id, or a stable digest of its body when it has none."""
     if isinstance(event, Mapping):
         value = event.get("id")
-        if isinstance(value, str) and value:
+        if isinstance(value, str) and event_id_problem(value) is None:
             return value
     body = json.dumps(event, sort_keys=True, default=str).encode()
     return "malformed-" + hashlib.sha256(body).hexdigest()[:32]
@@ -61,6 +81,9 @@ def parse_state_change(event: object) -> ModelPackageStateChange:
     if not isinstance(event, Mapping):
         raise MalformedEvent("<root>", f"expected an object, got {type(event).__name__}")
     event_id = _string(event, "id", "id")
+    problem = event_id_problem(event_id)
+    if problem is not None:
+        raise MalformedEvent("id", problem)
     source = _string(event, "source", "source")
     if source != EVENT_SOURCE:
         raise MalformedEvent("source", f"expected {EVENT_SOURCE!r}, got {source!r}")
@@ -87,6 +110,11 @@ def parse_state_change(event: object) -> ModelPackageStateChange:
             f"{arn!r} does not name {group}/{version} (ModelPackageGroupName/ModelPackageVersion)",
         )
     status = _string(detail, "ModelApprovalStatus", "detail.ModelApprovalStatus")
+    if status not in APPROVAL_STATUSES:
+        raise MalformedEvent(
+            "detail.ModelApprovalStatus",
+            f"expected one of {', '.join(APPROVAL_STATUSES)}, got {status[:100]!r}",
+        )
     last_modified_raw = detail.get("LastModifiedTime")
     last_modified = (
         None

@@ -7,14 +7,28 @@ else. Three kinds of item live in it:
     The one outcome of one event (or CLI request) that reached the trigger. Written once;
     only a ``failed`` outcome may be replaced, by the retry that finally handles the event.
 ``PACKAGE#<arn>`` / ``ACT#<sequence>``
-    What the trigger acted on for one model package version, in order: an approval that
-    started a deployment, a redeploy, an approval the gates refused, a rejection. The
-    latest act decides whether a new Approved event is a duplicate (DESIGN rule 3). A
-    new act is claimed with a conditional write, so two concurrent deliveries cannot both
-    claim it.
+    What the trigger acted on for one model package version, in order (``kind``): an
+    ``approval`` that started a deployment, a ``redeploy``, an approval the gates
+    refused (``gate-refused``), an approval skipped because a newer one of the group was
+    already claimed (``stale``), a ``rejection``, and a claim given back because its
+    StartPipelineExecution failed (``released``, with the token the next claim reuses).
+    The latest act decides whether a new Approved event is a duplicate (DESIGN rule 3):
+    after ``approval``, ``redeploy``, ``gate-refused`` or ``stale`` it is. A new act is
+    claimed with a conditional write, so two concurrent deliveries cannot both claim it.
+``PACKAGE#<arn>`` / ``APPROVED#<sequence of the last rejection act, 0 if none>``
+    When the version was approved (``approvedAt``), as the trigger first saw it: the
+    earliest of the approval event's ``LastModifiedTime`` and DescribeModelPackage's.
+    Written once per approval (a re-approval after a rejection is a new one), so a later
+    metadata edit, which moves ``LastModifiedTime``, does not move it.
+``GROUP#<group>`` / ``NEWEST-APPROVAL``
+    The group's high-water mark (:class:`NewestApproval`): the newest approval that was
+    claimed, ranked by approval time and then version (``rank``). An approval is claimed
+    in one TransactWriteItems with the mark, on the condition that the mark is older, so
+    of two approvals handled at the same moment only the newer one can win
+    (DESIGN rule 4). Only ever raised.
 ``GROUP#<group>`` / ``APPROVAL#<approval time>#<version>``
-    Every approval that started a deployment, sorted by approval time, so the newest is
-    one query away (the stale guard, DESIGN rule 4).
+    Every approval that started a deployment, sorted by approval time. Ledgers written
+    before the mark existed are read through the newest of these.
 ``GROUP#<group>`` / ``PIPELINE#<event time>#<event id>``
     What the recorder saw of the group's pipeline: one item per CodePipeline
     state-change event it acted on (:class:`PipelineRecord`), sorted by the event's time
@@ -26,6 +40,13 @@ else. Three kinds of item live in it:
     ``stopped``, ``awaiting-approval`` and ``action-failed``. Every item carries the
     execution id and, when known, the package ARN and version it deployed. Written once,
     with a condition on the key, so a redelivered event changes nothing.
+
+``GROUP#<group>`` / ``MALFORMED#<event id>``
+    A CodePipeline state-change event the recorder could not use (:class:`MalformedRecord`):
+    the first field it could not use and why, written once, so the event is neither
+    retried nor dead-lettered and is still accounted for. An event whose own id is
+    unusable is kept under a digest of its body (``malformed-…``). (The trigger keeps its
+    malformed events as ``skipped-malformed`` outcomes.)
 
 A trigger outcome also keeps who registered and who approved the version, the approval
 description and the approval time, as the registry said when the trigger acted: the
@@ -96,8 +117,11 @@ ACT_APPROVAL: Final = "approval"
 ACT_REDEPLOY: Final = "redeploy"
 ACT_GATE_REFUSED: Final = "gate-refused"
 ACT_REJECTION: Final = "rejection"
+ACT_STALE: Final = "stale"
+ACT_RELEASED: Final = "released"
 #: Acts after which a new Approved event for the same version starts nothing.
-APPROVAL_ACTS: Final = (ACT_APPROVAL, ACT_REDEPLOY, ACT_GATE_REFUSED)
+APPROVAL_ACTS: Final = (ACT_APPROVAL, ACT_REDEPLOY, ACT_GATE_REFUSED, ACT_STALE)
+NEWEST_APPROVAL_KEY: Final = "NEWEST-APPROVAL"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -318,6 +342,93 @@ class GroupApproval:
         )
 
 
+def approval_rank(approved_at: datetime, version: int) -> str:
+    """Orders approvals: by approval time, then version. Compared as a string."""
+    return f"{timestamp(approved_at)}#{version:010d}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewestApproval:
+    """The group's high-water mark: the newest approval claimed so far."""
+
+    group: str
+    approved_at: datetime
+    arn: str
+    version: int
+    event_id: str
+
+    @property
+    def rank(self) -> str:
+        return approval_rank(self.approved_at, self.version)
+
+    def key(self) -> dict[str, str]:
+        return {PK: group_key(self.group), SK: NEWEST_APPROVAL_KEY}
+
+    def to_item(self) -> dict[str, Any]:
+        return _serialize(
+            {
+                **self.key(),
+                "kind": "newest-approval",
+                "rank": self.rank,
+                "group": self.group,
+                "approvedAt": timestamp(self.approved_at),
+                "modelPackageArn": self.arn,
+                "modelPackageVersion": self.version,
+                "eventId": self.event_id,
+            }
+        )
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> NewestApproval:
+        return cls.of(GroupApproval.from_item(item))
+
+    @classmethod
+    def of(cls, approval: GroupApproval) -> NewestApproval:
+        return cls(
+            group=approval.group,
+            approved_at=approval.approved_at,
+            arn=approval.arn,
+            version=approval.version,
+            event_id=approval.event_id,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MalformedRecord:
+    """An event the recorder could not use, recorded once."""
+
+    group: str
+    event_id: str
+    #: The field that could not be used, then why: ``event.<field>: <problem>``.
+    reason: str
+    recorded_at: datetime
+
+    def key(self) -> dict[str, str]:
+        return {PK: group_key(self.group), SK: f"MALFORMED#{self.event_id}"}
+
+    def to_item(self) -> dict[str, Any]:
+        return _serialize(
+            {
+                **self.key(),
+                "kind": "malformed-event",
+                "group": self.group,
+                "eventId": self.event_id,
+                "reason": self.reason,
+                "recordedAt": timestamp(self.recorded_at),
+            }
+        )
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> MalformedRecord:
+        raw = _deserialize(item)
+        return cls(
+            group=str(raw["group"]),
+            event_id=str(raw["eventId"]),
+            reason=str(raw["reason"]),
+            recorded_at=parse_timestamp(str(raw["recordedAt"])),
+        )
+
+
 # --- what the recorder saw ---------------------------------------------------------
 
 RECORD_EXECUTION_STARTED: Final = "execution-started"
@@ -521,11 +632,19 @@ class Ledger:
     def acts(self, arn: str) -> list[Act]:
         return [Act.from_item(item) for item in self._query(package_key(arn), "ACT#", newest=False)]
 
-    def claim(self, act: Act, *, approval: GroupApproval | None = None) -> bool:
-        """Append ``act`` (and the group ``approval`` it starts) unless one got there first.
+    def claim(
+        self,
+        act: Act,
+        *,
+        approval: GroupApproval | None = None,
+        newest: NewestApproval | None = None,
+    ) -> bool:
+        """Append ``act``, with the group ``approval`` it starts and the raised mark
+        ``newest``, all or nothing (one TransactWriteItems), unless one got there first.
 
-        Returns False when a concurrent handler already claimed that act sequence (or that
-        approval item); the caller re-reads and decides again.
+        Returns False when a concurrent handler already claimed that act sequence, or
+        raised the group's mark to ``newest``'s rank or above; the caller re-reads and
+        decides again.
         """
         items: list[TransactWriteItemTypeDef] = [
             {
@@ -538,13 +657,18 @@ class Ledger:
             }
         ]
         if approval is not None:
+            # The same approval (time and version) claimed again after a release
+            # writes the same item again.
+            items.append({"Put": {"TableName": self.table_name, "Item": approval.to_item()}})
+        if newest is not None:
             items.append(
                 {
                     "Put": {
                         "TableName": self.table_name,
-                        "Item": approval.to_item(),
-                        "ConditionExpression": "attribute_not_exists(#pk)",
-                        "ExpressionAttributeNames": {"#pk": PK},
+                        "Item": newest.to_item(),
+                        "ConditionExpression": "attribute_not_exists(#pk) OR #rank < :rank",
+                        "ExpressionAttributeNames": {"#pk": PK, "#rank": "rank"},
+                        "ExpressionAttributeValues": {":rank": {"S": newest.rank}},
                     }
                 }
             )
@@ -561,6 +685,74 @@ class Ledger:
     def latest_group_approval(self, group: str) -> GroupApproval | None:
         items = self._query(group_key(group), "APPROVAL#", newest=True, limit=1)
         return GroupApproval.from_item(items[0]) if items else None
+
+    def newest_approval(self, group: str) -> NewestApproval | None:
+        """The group's high-water mark (or, in a ledger from before it, the newest
+        approval that started a deployment)."""
+        key = {PK: group_key(group), SK: NEWEST_APPROVAL_KEY}
+        response = self.client.get_item(
+            TableName=self.table_name, Key=_serialize(key), ConsistentRead=True
+        )
+        item = response.get("Item")
+        if item is not None:
+            return NewestApproval.from_item(item)
+        legacy = self.latest_group_approval(group)
+        return None if legacy is None else NewestApproval.of(legacy)
+
+    # --- approval times ---------------------------------------------------------------
+
+    def record_approval_time(
+        self, arn: str, *, after_act: int, approved_at: datetime, event_id: str
+    ) -> datetime:
+        """Record when ``arn`` was approved (the approval that followed act ``after_act``,
+        the last rejection, 0 for the first approval) unless it is recorded already;
+        return the recorded time."""
+        key = {PK: package_key(arn), SK: f"APPROVED#{after_act:08d}"}
+        item = {
+            **key,
+            "kind": "approval-time",
+            "modelPackageArn": arn,
+            "approvedAt": timestamp(approved_at),
+            "eventId": event_id,
+        }
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=_serialize(item),
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PK},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            recorded = self.client.get_item(
+                TableName=self.table_name, Key=_serialize(key), ConsistentRead=True
+            )["Item"]
+            return parse_timestamp(str(_deserialize(recorded)["approvedAt"]))
+        return parse_timestamp(timestamp(approved_at))
+
+    # --- malformed events ------------------------------------------------------------
+
+    def put_malformed(self, record: MalformedRecord) -> bool:
+        """Record ``record`` unless the event was recorded as malformed already."""
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=record.to_item(),
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PK},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def malformed_events(self, group: str) -> list[MalformedRecord]:
+        return [
+            MalformedRecord.from_item(item)
+            for item in self._query(group_key(group), "MALFORMED#", newest=False)
+        ]
 
     # --- pipeline records -------------------------------------------------------------
 

@@ -127,19 +127,7 @@ class TriggerWorld:
         self.codepipeline.register_pipeline(pipeline_declaration())
         self.pipeline = contract.pipeline_name(GROUP)
 
-        self.table = "greenlight-ledger"
-        self.dynamodb.create_table(
-            TableName=self.table,
-            AttributeDefinitions=[
-                {"AttributeName": contract.LEDGER_PARTITION_KEY, "AttributeType": "S"},
-                {"AttributeName": contract.LEDGER_SORT_KEY, "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": contract.LEDGER_PARTITION_KEY, "KeyType": "HASH"},
-                {"AttributeName": contract.LEDGER_SORT_KEY, "KeyType": "RANGE"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        self.table = self.create_ledger("greenlight-ledger")
         self.topic_arn = self.sns.create_topic(Name="greenlight-notifications")["TopicArn"]
         queue_url = self.sqs.create_queue(QueueName="notifications")["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
@@ -168,6 +156,22 @@ class TriggerWorld:
             dynamodb=self.dynamodb,
             clock=self.clock,
         )
+
+    def create_ledger(self, name: str) -> str:
+        """A ledger table shaped like the stack's; returns its name."""
+        self.dynamodb.create_table(
+            TableName=name,
+            AttributeDefinitions=[
+                {"AttributeName": contract.LEDGER_PARTITION_KEY, "AttributeType": "S"},
+                {"AttributeName": contract.LEDGER_SORT_KEY, "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": contract.LEDGER_PARTITION_KEY, "KeyType": "HASH"},
+                {"AttributeName": contract.LEDGER_SORT_KEY, "KeyType": "RANGE"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        return name
 
     # --- the registry ----------------------------------------------------------------
 
