@@ -40,6 +40,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from pipeline_scripts.emulation.faults import ProcessCrashed
 from pipeline_scripts.emulation.iam import function_access_key
 from pipeline_scripts.sandbox.template import FunctionSpec, QueueRef
 from shared.clock import Clock, SystemClock, current_clock, install_clock, installed_clock
@@ -73,6 +74,18 @@ class FunctionTimedOut(Exception):
         self.function = function
 
 
+class FunctionCrashed(Exception):
+    """The function's process died (an injected ``crash`` fault): Lambda reports the
+    invocation as a function error, ``Runtime.ExitError``, and retries it when it was
+    asynchronous."""
+
+    def __init__(self, function: str, cause: str) -> None:
+        super().__init__(
+            f"{function}: Runtime exited with error: signal: killed ({cause}) Runtime.ExitError"
+        )
+        self.function = function
+
+
 class _Killed(BaseException):
     """Raised inside the handler at the point Lambda stops it. Not an Exception: the
     handler's own ``except Exception`` must not catch it and carry on."""
@@ -96,7 +109,7 @@ class InvocationRecord:
     function: str
     seconds: float
     timeout_seconds: float
-    outcome: str  # returned | raised | timed out
+    outcome: str  # returned | raised | timed out | crashed
 
 
 class _Invocation:
@@ -208,6 +221,9 @@ class LambdaRuntime:
                 result = handler(dict(event), context)
         except _Killed:
             raise self._timed_out(invocation) from None
+        except ProcessCrashed as crashed:
+            self._record(invocation, "crashed")
+            raise FunctionCrashed(spec.name, str(crashed)) from None
         except Exception:
             self._record(invocation, "raised")
             raise
