@@ -19,6 +19,8 @@ SDK's default is five attempts in all). Kinds:
   (``Runtime.ExitError``), a function error that Lambda retries.
 - ``delay``: the call is served ``seconds`` of virtual time later (the function's timeout
   counts it).
+- ``interleave``: before the call is served, ``then`` runs (a drill delivers another event
+  there): the interleaving of two concurrent handlers, forced at the point that matters.
 
 The SDK's back-off between its retries passes on the sandbox's virtual clock while the
 injector is installed, so a drill of many throttled attempts takes no real time.
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -41,10 +43,10 @@ from pipeline_scripts.emulation.checkpoint import RequestRefused, ServiceRequest
 from pipeline_scripts.emulation.iam import function_access_key
 from shared.clock import current_clock
 
-FaultKind = Literal["throttle", "5xx", "after", "crash", "delay"]
-KINDS: Final[tuple[str, ...]] = ("throttle", "5xx", "after", "crash", "delay")
+FaultKind = Literal["throttle", "5xx", "after", "crash", "delay", "interleave"]
+KINDS: Final[tuple[str, ...]] = ("throttle", "5xx", "after", "crash", "delay", "interleave")
 #: Kinds that act before the operation runs; the others act after it took effect.
-_BEFORE: Final = frozenset({"throttle", "5xx", "delay"})
+_BEFORE: Final = frozenset({"throttle", "5xx", "delay", "interleave"})
 _JSON_PROTOCOLS: Final = frozenset({"json", "rest-json", "smithy-rpc-v2-cbor"})
 ANY_OPERATION: Final = "*"
 
@@ -74,6 +76,7 @@ class Fault:
     skip: int = 0
     seconds: float = 0.0
     status: int = 500
+    then: Callable[[], None] | None = None
     hits: int = 0
     seen: int = 0
 
@@ -120,6 +123,7 @@ class FaultInjector:
         skip: int = 0,
         seconds: float = 0.0,
         status: int = 500,
+        then: Callable[[], None] | None = None,
     ) -> Fault:
         """Arm a fault on ``function``'s calls to ``operation``; see the module docstring."""
         if kind not in KINDS:
@@ -129,6 +133,8 @@ class FaultInjector:
             raise UnknownFault(f"no function {function!r} in the template (known: {known})")
         if times < 1 or skip < 0:
             raise UnknownFault(f"a fault needs times >= 1 and skip >= 0, not {times} and {skip}")
+        if (kind == "interleave") != (then is not None):
+            raise UnknownFault("an interleave fault, and only one, runs a `then` callable")
         fault = Fault(
             function=function,
             operation=operation,
@@ -137,6 +143,7 @@ class FaultInjector:
             skip=skip,
             seconds=seconds,
             status=status,
+            then=then,
         )
         with self._lock:
             self._faults.append(fault)
@@ -162,6 +169,9 @@ class FaultInjector:
             return
         if fault.kind == "delay":
             current_clock().sleep(fault.seconds)
+            return
+        if fault.kind == "interleave" and fault.then is not None:
+            fault.then()
             return
         raise _refusal(request, fault)
 

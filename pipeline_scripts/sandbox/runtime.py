@@ -192,6 +192,8 @@ class LambdaRuntime:
         self._sessions: dict[str, boto3.Session] = {}
         self.dead_letters: list[DeadLetter] = []
         self.invocations: list[InvocationRecord] = []
+        #: Every asynchronous delivery: (function name, the event's id), in order.
+        self.deliveries: list[tuple[str, str]] = []
 
     def spec(self, name_or_logical_id: str) -> FunctionSpec:
         spec = self._by_name.get(name_or_logical_id) or self._by_logical_id.get(name_or_logical_id)
@@ -256,6 +258,7 @@ class LambdaRuntime:
     def invoke_async(self, function: str, event: Mapping[str, Any]) -> Any:
         """An asynchronous invocation with Lambda's retries: the handler's result, or
         None when every attempt failed and the event went to the dead-letter queue."""
+        self.deliveries.append((self.spec(function).name, str(event.get("id", ""))))
         error: Exception | None = None
         for wait in (0.0, *self.retry_waits(function)):
             if wait:
