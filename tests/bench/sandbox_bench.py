@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=Path("cdk.json"))
     args = parser.parse_args(argv)
     print(f"greenlight sandbox scenarios on {args.cdk_out} (wall seconds, sandbox start included)")
-    print(f"{'scenario':28} {'result':>7} {'wall s':>7} {'virtual min':>12}")
+    print(f"{'scenario':34} {'result':>7} {'wall s':>7} {'virtual min':>12}")
     failed = False
     drills: list[tuple[Scenario, StoryResult]] = []
     with tempfile.TemporaryDirectory(prefix="greenlight-bench-gated-") as gated:
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             failed |= not result.passed and chosen.needs is None
             verdict = "passed" if result.passed else "FAILED"
             print(
-                f"{chosen.name:28} {verdict:>7} {seconds:>7.2f} "
+                f"{chosen.name:34} {verdict:>7} {seconds:>7.2f} "
                 f"{result.virtual_seconds / 60:>12.0f}"
             )
             if chosen.name == "story" and seconds > STORY_BUDGET_SECONDS:
