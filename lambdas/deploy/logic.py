@@ -13,6 +13,17 @@ never sleeps, so no invocation comes near the function's timeout:
 - Later invocations (the *deploying* phase) make one DescribeEndpoint each, until the
   endpoint settles.
 
+Transient errors (throttling, 5xx, a lost connection: ``shared.transient``) never fail
+the action: Deploy answers in progress with the state it had and tries again on the
+next invocation. A transient error while creating or updating the endpoint leaves it
+unknown whether the call took effect, so the next invocation (the *starting* phase)
+resumes from what DescribeEndpoint shows: busy or on the requested config, the call took
+effect and Deploy waits for it; modified since the attempt and back on another config, it
+took effect and was rolled back; otherwise it is made again, with the same names. A
+crashed invocation is retried by Lambda with the same job and starts from the endpoint
+too. Only a real failure (a denial, a refused request, a rollback, a Failed endpoint)
+fails the action, and its message names the endpoint.
+
 The UpdateEndpoint is a blue/green update with the stage's rollout and its alarms as
 auto-rollback alarms, unless the fleet being replaced is itself the problem: SageMaker's
 alarms watch the old fleet too, so a bad fleet would undo its own replacement. When the
@@ -27,20 +38,39 @@ FailureReason, and that is a failure (DESIGN rule 6).
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from deploy.resources import (
+    TAG_ENDPOINT,
+    TAG_PACKAGE_ARN,
+    DeployError,
+    describe_endpoint,
+    exists,
+    is_endpoint_conflict,
+    live_version,
+    owned_name_pattern,
+    resource_name,
+    retain,
+)
 from shared import contract, jobs
 from shared.alarms import alarms_firing
 from shared.clock import Clock, current_clock
-from shared.jobs import Failed, InProgress, JobResult, PipelineJob, Succeeded, run_job
+from shared.jobs import (
+    Failed,
+    InProgress,
+    JobResult,
+    PipelineJob,
+    Succeeded,
+    describe_error,
+    run_job,
+)
 from shared.observability import logger
 from shared.parameters import DeployParameters, Rollout
+from shared.transient import is_transient
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -48,21 +78,23 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sagemaker.type_defs import ProductionVariantTypeDef
 
+__all__ = [
+    "DeployError",
+    "deploy",
+    "deployment_config",
+    "owned_name_pattern",
+    "resource_name",
+    "run",
+]
+
 ACTION: Final = contract.ACTION_DEPLOY
-MAX_NAME_CHARS: Final = 63
-#: Tag keys on the models and endpoint configs Deploy creates.
-TAG_PACKAGE_ARN: Final = "greenlight:model-package-arn"
-TAG_ENDPOINT: Final = "greenlight:endpoint"
 SETTLING: Final = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
 #: States Deploy waits out before it acts.
 BUSY: Final = SETTLING | {"Deleting"}
 PREPARING: Final = "preparing"
+STARTING: Final = "starting"
 DEPLOYING: Final = "deploying"
-Phase = Literal["preparing", "deploying"]
-
-
-class DeployError(RuntimeError):
-    """A deployment that cannot go on; the message names the endpoint and the reason."""
+Phase = Literal["preparing", "starting", "deploying"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,6 +106,8 @@ class Progress:
     requested_config: str = ""
     previous_config: str | None = None
     model_name: str = ""
+    #: When the endpoint was last asked to create or update (the *starting* phase).
+    attempted: datetime | None = None
 
     def to_token(self) -> str:
         return json.dumps(
@@ -83,6 +117,7 @@ class Progress:
                 "previous": self.previous_config,
                 "model": self.model_name,
                 "started": self.started.isoformat(),
+                "attempted": self.attempted.isoformat() if self.attempted else None,
             },
             separators=(",", ":"),
         )
@@ -92,14 +127,16 @@ class Progress:
         try:
             raw = json.loads(token)
             phase = raw.get("phase", DEPLOYING)
-            if phase not in (PREPARING, DEPLOYING):
+            if phase not in (PREPARING, STARTING, DEPLOYING):
                 raise ValueError(f"unknown phase {phase!r}")
+            attempted = raw.get("attempted")
             return cls(
                 phase=phase,
                 requested_config=str(raw["requested"]),
                 previous_config=raw["previous"],
                 model_name=str(raw["model"]),
                 started=datetime.fromisoformat(raw["started"]),
+                attempted=datetime.fromisoformat(attempted) if attempted else None,
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise DeployError(f"continuation token is not a Deploy token ({error})") from None
@@ -134,13 +171,35 @@ def deploy(
     cloudwatch: CloudWatchClient,
     clock: Clock,
 ) -> JobResult:
-    """One step of the deployment: begin (or wait to begin), or poll once."""
+    """One step of the deployment: begin (or wait to begin), resume, or poll once. A
+    transient error answers in progress with the state this invocation started from."""
     params = DeployParameters.from_json(job.user_parameters)
     if not params.has_model_version:
         return jobs.nothing_to_deploy(ACTION, params.stage)
     progress = Progress.from_token(job.continuation_token) if job.continuation_token else None
+    try:
+        return _step(job, params, progress, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock)
+    except Exception as error:
+        if not is_transient(error):
+            raise
+        return _wait_out(
+            params, progress or Progress(phase=PREPARING, started=clock.now()), clock, error
+        )
+
+
+def _step(
+    job: PipelineJob,
+    params: DeployParameters,
+    progress: Progress | None,
+    *,
+    sagemaker: SageMakerClient,
+    cloudwatch: CloudWatchClient,
+    clock: Clock,
+) -> JobResult:
     if progress is not None and progress.phase == DEPLOYING:
         return _poll(params, progress, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock)
+    if progress is not None and progress.phase == STARTING:
+        return _resume(params, progress, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock)
     started = progress.started if progress is not None else clock.now()
     return _begin(job, params, started, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock)
 
@@ -155,10 +214,10 @@ def _begin(
     clock: Clock,
 ) -> JobResult:
     """Act on the endpoint as it is now: succeed, wait, recover, or start the rollout."""
-    live = _describe_endpoint(sagemaker, params.endpoint_name)
+    live = describe_endpoint(sagemaker, params.endpoint_name)
     status = live["EndpointStatus"] if live is not None else None
     if live is not None and status == "InService":
-        already = _live_version(sagemaker, live["EndpointConfigName"])
+        already = live_version(sagemaker, live["EndpointConfigName"])
         if already is not None and already[1] == params.model_package_arn:
             logger.info("%s already serves %s", params.endpoint_name, already[1])
             return _succeeded(params, live["EndpointConfigName"], already[0], "already live")
@@ -175,15 +234,94 @@ def _begin(
             f"endpoint {params.endpoint_name} is {status}; it must be InService "
             "before a new version can be deployed"
         )
-    progress = _start(job, params, live, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock)
-    progress = Progress(
-        phase=DEPLOYING,
-        requested_config=progress.requested_config,
-        previous_config=progress.previous_config,
-        model_name=progress.model_name,
+    name = resource_name(params.endpoint_name, params.model_package_arn, job.id)
+    starting = Progress(
+        phase=STARTING,
         started=started,
+        requested_config=name,
+        previous_config=str(live["EndpointConfigName"]) if live is not None else None,
+        model_name=name,
     )
-    return _in_progress(params, progress, clock, "Creating" if live is None else "Updating")
+    return _launch(params, starting, live, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock)
+
+
+def _launch(
+    params: DeployParameters,
+    progress: Progress,
+    live: Mapping[str, Any] | None,
+    *,
+    sagemaker: SageMakerClient,
+    cloudwatch: CloudWatchClient,
+    clock: Clock,
+) -> JobResult:
+    """Create or update the endpoint. Should the call fail transiently (or meet the
+    endpoint busy with this very call, after the SDK retried a lost answer), whether it
+    took effect is for the next invocation to see."""
+    attempt = replace(progress, phase=STARTING, attempted=clock.now())
+    try:
+        _start(params, attempt, live, sagemaker=sagemaker, cloudwatch=cloudwatch)
+    except Exception as error:
+        if not (is_transient(error) or is_endpoint_conflict(error)):
+            raise
+        return _wait_out(params, attempt, clock, error)
+    deploying = replace(attempt, phase=DEPLOYING)
+    return _in_progress(params, deploying, clock, "Creating" if live is None else "Updating")
+
+
+def _resume(
+    params: DeployParameters,
+    progress: Progress,
+    *,
+    sagemaker: SageMakerClient,
+    cloudwatch: CloudWatchClient,
+    clock: Clock,
+) -> JobResult:
+    """After a create or update whose outcome is unknown: act on what the endpoint shows."""
+    endpoint = describe_endpoint(sagemaker, params.endpoint_name)
+    if endpoint is None:
+        return _launch(
+            params, progress, None, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock
+        )
+    status = endpoint["EndpointStatus"]
+    deploying = replace(progress, phase=DEPLOYING)
+    if status in SETTLING:
+        return _in_progress(params, deploying, clock, status)
+    took_effect = (
+        endpoint.get("EndpointConfigName") == progress.requested_config
+        or status == "Failed"
+        or _modified_since(endpoint, progress.attempted)
+    )
+    if took_effect:
+        return _settled(params, deploying, endpoint, sagemaker=sagemaker, cloudwatch=cloudwatch)
+    if status == "InService":
+        again = replace(progress, previous_config=str(endpoint["EndpointConfigName"]))
+        return _launch(
+            params, again, endpoint, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock
+        )
+    return _in_progress(params, progress, clock, status)
+
+
+def _modified_since(endpoint: Mapping[str, Any], attempted: datetime | None) -> bool:
+    """The endpoint changed after ``attempted``: an update made then has run and ended
+    (an update still running shows as Updating; one rolled back ends later than it began)."""
+    modified = endpoint.get("LastModifiedTime")
+    return isinstance(modified, datetime) and attempted is not None and modified > attempted
+
+
+def _wait_out(
+    params: DeployParameters, progress: Progress, clock: Clock, error: BaseException
+) -> InProgress:
+    """Answer in progress with ``progress`` unchanged: the next invocation tries again."""
+    waited = int((clock.now() - progress.started).total_seconds())
+    logger.warning("%s: transient %s; trying again", params.endpoint_name, describe_error(error))
+    return InProgress(
+        continuation_token=progress.to_token(),
+        summary=(
+            f"endpoint {params.endpoint_name}: transient {describe_error(error)}; "
+            f"trying again ({waited} s so far)"
+        ),
+        external_execution_id=progress.requested_config or None,
+    )
 
 
 def _poll(
@@ -195,7 +333,7 @@ def _poll(
     clock: Clock,
 ) -> JobResult:
     """One DescribeEndpoint: settled (success or failure) or still in progress."""
-    endpoint = _describe_endpoint(sagemaker, params.endpoint_name)
+    endpoint = describe_endpoint(sagemaker, params.endpoint_name)
     if endpoint is None:
         return Failed(message=f"endpoint {params.endpoint_name} disappeared during deploy")
     status = endpoint["EndpointStatus"]
@@ -250,46 +388,25 @@ def deployment_config(rollout: Rollout, alarm_names: tuple[str, ...]) -> dict[st
     return config
 
 
-def resource_name(endpoint_name: str, package_arn: str, job_id: str) -> str:
-    """``<endpoint>-v<version>-<suffix>``: fits 63 characters and the ``<endpoint>-*`` IAM
-    scope. The suffix comes from the job id, so a retried invocation reuses its names."""
-    version = package_arn.rsplit("/", 1)[-1]
-    if not version.isdigit():
-        raise DeployError(f"model package ARN {package_arn} does not end in a version number")
-    suffix = hashlib.sha256(job_id.encode()).hexdigest()[:6]
-    name = f"{endpoint_name}-v{version}-{suffix}"
-    if len(name) > MAX_NAME_CHARS:
-        raise DeployError(
-            f"endpoint name {endpoint_name} is too long to name its configs "
-            f"({name} is {len(name)} characters, SageMaker allows {MAX_NAME_CHARS})"
-        )
-    return name
-
-
-def owned_name_pattern(endpoint_name: str) -> re.Pattern[str]:
-    """Names Deploy gave to this endpoint's models and configs (and to no other's)."""
-    return re.compile(rf"{re.escape(endpoint_name)}-v\d+-[0-9a-f]{{6}}")
-
-
 # --- steps -------------------------------------------------------------------------
 
 
 def _start(
-    job: PipelineJob,
     params: DeployParameters,
+    progress: Progress,
     live: Mapping[str, Any] | None,
     *,
     sagemaker: SageMakerClient,
     cloudwatch: CloudWatchClient,
-    clock: Clock,
-) -> Progress:
-    """Create the model and config, then CreateEndpoint or UpdateEndpoint."""
-    name = resource_name(params.endpoint_name, params.model_package_arn, job.id)
+) -> None:
+    """Create the model and config (unless a previous attempt did), then CreateEndpoint
+    or UpdateEndpoint."""
+    name = progress.requested_config
     tags = [
         {"Key": TAG_PACKAGE_ARN, "Value": params.model_package_arn},
         {"Key": TAG_ENDPOINT, "Value": params.endpoint_name},
     ]
-    if not _exists(lambda: sagemaker.describe_model(ModelName=name)):
+    if not exists(lambda: sagemaker.describe_model(ModelName=name)):
         sagemaker.create_model(
             ModelName=name,
             Containers=[{"ModelPackageName": params.model_package_arn}],
@@ -303,7 +420,7 @@ def _start(
         "InitialInstanceCount": params.instance_count,
         "InitialVariantWeight": 1.0,
     }
-    if not _exists(lambda: sagemaker.describe_endpoint_config(EndpointConfigName=name)):
+    if not exists(lambda: sagemaker.describe_endpoint_config(EndpointConfigName=name)):
         sagemaker.create_endpoint_config(
             EndpointConfigName=name,
             ProductionVariants=[variant],
@@ -316,7 +433,6 @@ def _start(
             EndpointConfigName=name,
             Tags=[{"Key": TAG_ENDPOINT, "Value": params.endpoint_name}],
         )
-        previous = None
     else:
         previous = str(live["EndpointConfigName"])
         replacing = _replacing_a_bad_fleet(params, previous, sagemaker, cloudwatch)
@@ -331,9 +447,6 @@ def _start(
             EndpointConfigName=name,
             DeploymentConfig=config,  # type: ignore[arg-type]
         )
-    return Progress(
-        requested_config=name, previous_config=previous, model_name=name, started=clock.now()
-    )
 
 
 #: A fleet replaced at once with no auto-rollback alarms (see the module docstring).
@@ -349,12 +462,12 @@ def _replacing_a_bad_fleet(
     """Why the live fleet must be replaced without guardrails, or None: the requested
     version is older than the live one (a rollback), or a stage alarm is in ALARM now
     (it would trip the guardrail whichever fleet raised it)."""
-    live = _live_version(sagemaker, live_config)
+    live = live_version(sagemaker, live_config)
     requested = _version_of(params.model_package_arn)
     if live is not None and _same_group(live[1], params.model_package_arn):
-        live_version = _version_of(live[1])
-        if requested is not None and live_version is not None and requested < live_version:
-            return f"rolling back from version {live_version} to {requested}"
+        live_number = _version_of(live[1])
+        if requested is not None and live_number is not None and requested < live_number:
+            return f"rolling back from version {live_number} to {requested}"
     firing = alarms_firing(cloudwatch, params.alarm_names)
     if firing:
         return "alarm(s) in ALARM: " + "; ".join(alarm.name for alarm in firing)
@@ -382,7 +495,11 @@ def _settled(
     live_config = endpoint.get("EndpointConfigName")
     reason = endpoint.get("FailureReason")
     if status == "InService" and live_config == progress.requested_config:
-        _retain(params, progress, sagemaker=sagemaker)
+        keep = {
+            progress.requested_config,
+            *([progress.previous_config] if progress.previous_config else []),
+        }
+        retain(params.endpoint_name, params.keep_configs, keep, sagemaker=sagemaker)
         return _succeeded(params, progress.requested_config, progress.model_name, "deployed")
     if status == "InService":
         firing = alarms_firing(cloudwatch, params.alarm_names)
@@ -418,87 +535,6 @@ def _succeeded(params: DeployParameters, config_name: str, model_name: str, how:
             contract.OUT_MODEL_PACKAGE_ARN: params.model_package_arn,
         },
         external_execution_id=config_name,
-    )
-
-
-def _retain(params: DeployParameters, progress: Progress, *, sagemaker: SageMakerClient) -> None:
-    """Keep the newest ``keep_configs`` configs (and their models) Deploy made for this
-    endpoint; never the live one nor the rollback target."""
-    owned = owned_name_pattern(params.endpoint_name)
-    configs: list[tuple[datetime, str]] = []
-    for page in sagemaker.get_paginator("list_endpoint_configs").paginate(
-        NameContains=params.endpoint_name
-    ):
-        configs.extend(
-            (item["CreationTime"], item["EndpointConfigName"])
-            for item in page["EndpointConfigs"]
-            if owned.fullmatch(item["EndpointConfigName"])
-        )
-    configs.sort(reverse=True)
-    keep = {name for _, name in configs[: max(params.keep_configs, 1)]}
-    keep.add(progress.requested_config)
-    if progress.previous_config:
-        keep.add(progress.previous_config)
-    for _, name in configs:
-        if name not in keep:
-            logger.info("retention: deleting endpoint config %s", name)
-            sagemaker.delete_endpoint_config(EndpointConfigName=name)
-    models: list[str] = []
-    for model_page in sagemaker.get_paginator("list_models").paginate(
-        NameContains=params.endpoint_name
-    ):
-        models.extend(
-            item["ModelName"] for item in model_page["Models"] if owned.fullmatch(item["ModelName"])
-        )
-    for name in models:
-        if name not in keep:
-            logger.info("retention: deleting model %s", name)
-            sagemaker.delete_model(ModelName=name)
-
-
-def _describe_endpoint(sagemaker: SageMakerClient, name: str) -> dict[str, Any] | None:
-    try:
-        return dict(sagemaker.describe_endpoint(EndpointName=name))
-    except sagemaker.exceptions.ClientError as error:
-        if _is_not_found(error):
-            return None
-        raise
-
-
-def _live_version(sagemaker: SageMakerClient, config_name: str) -> tuple[str, str] | None:
-    """(model name, package ARN) behind a config, when it is one model from a package."""
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
-    variants = config.get("ProductionVariants", [])
-    if len(variants) != 1:
-        return None
-    model_name = variants[0]["ModelName"]
-    model = sagemaker.describe_model(ModelName=model_name)
-    containers = model.get("Containers") or [model.get("PrimaryContainer") or {}]
-    arns = {c.get("ModelPackageName") for c in containers}
-    if len(arns) != 1:
-        return None
-    arn = arns.pop()
-    return (model_name, arn) if arn else None
-
-
-def _exists(describe: Any) -> bool:
-    try:
-        describe()
-    except Exception as error:
-        if _is_not_found(error):
-            return False
-        raise
-    return True
-
-
-def _is_not_found(error: Exception) -> bool:
-    response = getattr(error, "response", None)
-    if not isinstance(response, dict):
-        return False
-    err = response.get("Error", {})
-    message = str(err.get("Message", ""))
-    return err.get("Code") == "ValidationException" and (
-        "Could not find" in message or "does not exist" in message
     )
 
 

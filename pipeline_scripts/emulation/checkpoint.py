@@ -10,6 +10,11 @@ own protocol (JSON or XML), and the operation does not run.
 
 This is how the sandbox is as strict as AWS around moto: IAM evaluation and the service
 model's constraints are checks (see ``docs/aws-behaviour.md``).
+
+An *after-check* runs once the operation has been served (successfully), with the same
+request: it may still turn the answer into an error (the call took effect; the caller
+hears it failed). That is how faults "after the call took effect" are injected. It sees
+the requests moto serves through its generic dispatch: every service but S3.
 """
 
 from __future__ import annotations
@@ -65,13 +70,22 @@ class RequestCheckpoint:
 
     def __init__(self) -> None:
         self._checks: list[Check] = []
+        self._after: list[Check] = []
         self._original: Any = None
+        self._original_dispatch: Any = None
 
     def add(self, check: Check) -> None:
         self._checks.append(check)
 
     def remove(self, check: Check) -> None:
         self._checks.remove(check)
+
+    def add_after(self, check: Check) -> None:
+        """Run ``check`` on each request once it has been served successfully."""
+        self._after.append(check)
+
+    def remove_after(self, check: Check) -> None:
+        self._after.remove(check)
 
     @contextmanager
     def checking(self, check: Check) -> Iterator[None]:
@@ -94,23 +108,55 @@ class RequestCheckpoint:
 
         self._original = original
         ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize  # type: ignore[method-assign,assignment]
+        self._install_after()
+
+    def _install_after(self) -> None:
+        original = BaseResponse._dispatch
+        checkpoint = self
+
+        def dispatch(response: BaseResponse, *args: Any, **kwargs: Any) -> Any:
+            served = original(response, *args, **kwargs)
+            checkpoint.check_after(response, int(served[0]))
+            return served
+
+        self._original_dispatch = original
+        BaseResponse._dispatch = dispatch  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
         if self._original is None:
             return
         ActionAuthenticatorMixin._authenticate_and_authorize_action = self._original  # type: ignore[method-assign]
+        BaseResponse._dispatch = self._original_dispatch  # type: ignore[method-assign]
         self._original = None
+        self._original_dispatch = None
 
     def check(self, response: BaseResponse) -> None:
         """Run every check on the request ``response`` is about to serve."""
-        if not self._checks:
+        if not self._checks and not self._after:
             return
         request = service_request(response)
+        # The after-checks see the request as it was decoded here.
+        response.__dict__[_CHECKED] = request
         try:
             for check in list(self._checks):
                 check(request)
         except RequestRefused as refused:
             raise _error_for(response, refused) from None
+
+    def check_after(self, response: BaseResponse, status: int) -> None:
+        """Run the after-checks on a request that was served with ``status``."""
+        request = response.__dict__.get(_CHECKED)
+        if request is None or status >= 300 or not self._after:
+            return
+        try:
+            for check in list(self._after):
+                check(request)
+        except RequestRefused as refused:
+            raise _error_for(response, refused) from None
+
+
+#: Where ``check`` leaves the decoded request on the response object serving it.
+_CHECKED = "_greenlight_checked_request"
 
 
 def service_request(response: BaseResponse) -> ServiceRequest:

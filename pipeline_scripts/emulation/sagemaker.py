@@ -41,6 +41,9 @@ How this emulation follows it:
   the new one alike: an alarm already in ALARM when the update starts, or raised by the
   old version during it, trips the update too (at the first traffic shift at the
   earliest, when the guardrail starts watching).
+- Endpoint times: CreationTime and LastModifiedTime are the injected clock's; every
+  change of status (created, InService or Failed, update begun, update ended or rolled
+  back) moves LastModifiedTime.
 - Endpoint states: ``UpdateEndpoint`` is refused unless the endpoint is InService;
   a ``Failed`` endpoint accepts only DeleteEndpoint; CreateEndpoint is refused for a
   name that exists. The messages have AWS's shape.
@@ -257,6 +260,7 @@ class EmulatedSageMaker:
         """What follows moto's CreateEndpoint (which is InService at once)."""
         endpoint = self._backend().endpoints[name]
         endpoint.endpoint_status = "Creating"
+        endpoint.creation_time = endpoint.last_modified_time = self.clock.now()
         package = self._package_of(config)
         self._pending_creates[name] = (self.clock.now() + self.provisioning, package)
         self._endpoints[name] = _EndpointState()
@@ -332,6 +336,7 @@ class EmulatedSageMaker:
             if endpoint is None:
                 continue
             failure = self.behaviour(package).startup_failure
+            endpoint.last_modified_time = ready_at
             if failure:
                 endpoint.endpoint_status = "Failed"
                 endpoint.failure_reason = failure

@@ -46,6 +46,7 @@ from typing import Any, TextIO
 import boto3
 from botocore.exceptions import ClientError
 
+from pipeline_scripts.emulation.faults import ProcessCrashed
 from pipeline_scripts.emulation.iam import function_access_key
 from pipeline_scripts.sandbox.template import FunctionSpec, QueueRef
 from shared.clock import Clock, SystemClock, current_clock, install_clock, installed_clock
@@ -81,6 +82,18 @@ class FunctionTimedOut(Exception):
         self.function = function
 
 
+class FunctionCrashed(Exception):
+    """The function's process died (an injected ``crash`` fault): Lambda reports the
+    invocation as a function error, ``Runtime.ExitError``, and retries it when it was
+    asynchronous."""
+
+    def __init__(self, function: str, cause: str) -> None:
+        super().__init__(
+            f"{function}: Runtime exited with error: signal: killed ({cause}) Runtime.ExitError"
+        )
+        self.function = function
+
+
 class _Killed(BaseException):
     """Raised inside the handler at the point Lambda stops it. Not an Exception: the
     handler's own ``except Exception`` must not catch it and carry on."""
@@ -104,7 +117,7 @@ class InvocationRecord:
     function: str
     seconds: float
     timeout_seconds: float
-    outcome: str  # returned | raised | timed out
+    outcome: str  # returned | raised | timed out | crashed
 
 
 class _Invocation:
@@ -188,6 +201,8 @@ class LambdaRuntime:
         self.dead_letters: list[DeadLetter] = []
         self.invocations: list[InvocationRecord] = []
         self._output: dict[str, deque[str]] = {}
+        #: Every asynchronous delivery: (function name, the event's id), in order.
+        self.deliveries: list[tuple[str, str]] = []
 
     def spec(self, name_or_logical_id: str) -> FunctionSpec:
         spec = self._by_name.get(name_or_logical_id) or self._by_logical_id.get(name_or_logical_id)
@@ -218,6 +233,9 @@ class LambdaRuntime:
                 result = handler(dict(event), context)
         except _Killed:
             raise self._timed_out(invocation) from None
+        except ProcessCrashed as crashed:
+            self._record(invocation, "crashed")
+            raise FunctionCrashed(spec.name, str(crashed)) from None
         except Exception:
             self._record(invocation, "raised")
             raise
@@ -254,6 +272,7 @@ class LambdaRuntime:
     def invoke_async(self, function: str, event: Mapping[str, Any]) -> Any:
         """An asynchronous invocation with Lambda's retries: the handler's result, or
         None when every attempt failed and the event went to the dead-letter queue."""
+        self.deliveries.append((self.spec(function).name, str(event.get("id", ""))))
         error: Exception | None = None
         for wait in (0.0, *self.retry_waits(function)):
             if wait:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pipeline_scripts.sandbox.drills import DRILLS
 from pipeline_scripts.sandbox.story import Story, Version
 
 
@@ -19,6 +20,10 @@ class Scenario:
     run: Callable[[Story], None]
     #: Needs a group whose governance gates are on (the sandbox synthesizes one).
     needs_gates: bool = False
+    #: A fault drill (``drills.py``): it checks every promise and reports a tally.
+    drill: bool = False
+    #: A fix the drill still waits for, or None: it is expected to fail until then.
+    needs: str | None = None
 
 
 def _deploy_everywhere(story: Story, note: str, **behaviour: object) -> Version:
@@ -290,6 +295,10 @@ SCENARIOS: tuple[Scenario, ...] = (
         "quick-succession",
         "two approvals in quick succession: the newer wins, the older is superseded",
         quick_succession,
+    ),
+    *(
+        Scenario(drill.name, drill.summary, drill.run, drill=True, needs=drill.needs)
+        for drill in DRILLS
     ),
 )
 

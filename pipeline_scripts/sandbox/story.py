@@ -53,6 +53,8 @@ class StoryResult:
     steps: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
     virtual_seconds: float = 0.0
+    #: A drill's figures for the reliability table (``promises.Tally``), else None.
+    tally: dict[str, int] | None = None
 
     @property
     def passed(self) -> bool:
@@ -69,6 +71,7 @@ class StoryResult:
                 for e in self.expectations
             ],
             "steps": self.steps,
+            **({"reliability": self.tally} if self.tally is not None else {}),
         }
 
 

@@ -30,6 +30,7 @@ from moto.events.models import events_backends
 from pipeline_scripts.emulation.checkpoint import RequestCheckpoint
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.codepipeline import EmulatedCodePipeline
+from pipeline_scripts.emulation.faults import FaultInjector
 from pipeline_scripts.emulation.iam import IamCheck
 from pipeline_scripts.emulation.jobs import Artifact, EmulatedJobs
 from pipeline_scripts.emulation.pipeline_events import (
@@ -129,6 +130,12 @@ class Sandbox:
         #: Each function's calls are evaluated against its synthesized role.
         self.iam = IamCheck.for_functions(app.roles, account=ACCOUNT_ID)
         self.checkpoint.add(self.iam)
+        #: Faults a drill or a test injects into the functions' calls (none by default).
+        self.faults = FaultInjector(
+            {spec.name: spec.handler.split(".", 1)[0] for spec in app.functions.values()}
+        )
+        self.checkpoint.add(self.faults)
+        self.checkpoint.add_after(self.faults.after)
         self.sagemaker: EmulatedSageMaker
         self.engine: PipelineEngine
 
@@ -184,9 +191,11 @@ class Sandbox:
         )
         self._route()
         self.checkpoint.install()
+        self.faults.install()
         self._provision()
 
     def stop(self) -> None:
+        self.faults.uninstall()
         self.checkpoint.uninstall()
         self.routes.uninstall()
         self.registry.uninstall()

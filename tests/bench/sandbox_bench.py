@@ -1,5 +1,6 @@
 """How long the sandbox takes: the whole story and each scenario, in wall-clock seconds
-(and the virtual minutes they cover), on the synthesized app.
+(and the virtual minutes they cover), on the synthesized app; then the reliability
+table of the fault drills (target: 0 lost events and 0 half deployments in every drill).
 
 Run: ``python -m tests.bench.sandbox_bench --cdk-out cdk.out`` (``make bench``).
 """
@@ -38,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=Path("cdk.json"))
     args = parser.parse_args(argv)
     print(f"greenlight sandbox scenarios on {args.cdk_out} (wall seconds, sandbox start included)")
-    print(f"{'scenario':28} {'result':>7} {'wall s':>7} {'virtual min':>12}")
+    print(f"{'scenario':34} {'result':>7} {'wall s':>7} {'virtual min':>12}")
     failed = False
+    drills: list[tuple[Scenario, StoryResult]] = []
     with tempfile.TemporaryDirectory(prefix="greenlight-bench-gated-") as gated:
         for chosen in SCENARIOS:
             cdk_out = args.cdk_out
@@ -47,16 +49,56 @@ def main(argv: list[str] | None = None) -> int:
                 _synthesize_gated(args.config, Path(gated))
                 cdk_out = Path(gated)
             result, seconds = play(chosen, cdk_out)
-            failed |= not result.passed
+            if chosen.drill:
+                drills.append((chosen, result))
+            failed |= not result.passed and chosen.needs is None
             verdict = "passed" if result.passed else "FAILED"
             print(
-                f"{chosen.name:28} {verdict:>7} {seconds:>7.2f} "
+                f"{chosen.name:34} {verdict:>7} {seconds:>7.2f} "
                 f"{result.virtual_seconds / 60:>12.0f}"
             )
             if chosen.name == "story" and seconds > STORY_BUDGET_SECONDS:
                 print(f"  over budget: the story must take under {STORY_BUDGET_SECONDS:.0f} s")
                 failed = True
+    print()
+    failed |= reliability_table(drills)
     return 1 if failed else 0
+
+
+_COLUMNS = (
+    ("faults", "faults_injected"),
+    ("delivered", "events_delivered"),
+    ("started", "executions_started"),
+    ("half", "half_deployments"),
+    ("lost", "lost_events"),
+    ("dlq", "dead_letters"),
+)
+
+
+def reliability_table(drills: list[tuple[Scenario, StoryResult]]) -> bool:
+    """Print the drills' reliability table; True when a drill lost an event or left a
+    half deployment (the target is 0 and 0)."""
+    print("reliability: fault drills (outcomes/event: events with one outcome / events)")
+    header = " ".join(f"{title:>9}" for title, _ in _COLUMNS)
+    print(f"{'drill':34} {'result':>7} {header} {'outcomes/event':>15}")
+    totals = dict.fromkeys((key for _, key in _COLUMNS), 0)
+    outcomes = events = 0
+    for chosen, result in drills:
+        tally = result.tally or {}
+        for _, key in _COLUMNS:
+            totals[key] += tally.get(key, 0)
+        outcomes += tally.get("events_with_outcome", 0)
+        events += tally.get("distinct_events", 0)
+        verdict = "passed" if result.passed else ("awaits" if chosen.needs else "FAILED")
+        cells = " ".join(f"{tally.get(key, 0):>9}" for _, key in _COLUMNS)
+        ratio = f"{tally.get('events_with_outcome', 0)}/{tally.get('distinct_events', 0)}"
+        print(f"{chosen.name:34} {verdict:>7} {cells} {ratio:>15}")
+    cells = " ".join(f"{totals[key]:>9}" for _, key in _COLUMNS)
+    print(f"{f'{len(drills)} drills':34} {'':>7} {cells} {f'{outcomes}/{events}':>15}")
+    for chosen, result in drills:
+        if not result.passed and chosen.needs:
+            print(f"  {chosen.name} awaits: {chosen.needs}")
+    return totals["lost_events"] > 0 or totals["half_deployments"] > 0
 
 
 if __name__ == "__main__":

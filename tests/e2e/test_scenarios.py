@@ -12,7 +12,8 @@ from .conftest import RunScenario
 
 pytestmark = pytest.mark.e2e
 
-UNGATED = [s.name for s in SCENARIOS if not s.needs_gates]
+#: The fault drills run in test_drills.py, where the ones awaiting a fix are marked so.
+UNGATED = [s.name for s in SCENARIOS if not s.needs_gates and not s.drill]
 
 
 @pytest.mark.parametrize("name", UNGATED)
