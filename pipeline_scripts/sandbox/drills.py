@@ -368,25 +368,21 @@ def _run_until(story: Story, done: Callable[[], bool], *, max_steps: int = 500) 
             sandbox.sagemaker.tick()
 
 
-_NEWEST_WINS = "newest-wins claim (a per-group high-water mark claimed in one transaction)"
 DRILLS: tuple[Drill, ...] = (
     Drill(
         "drill-concurrent-approvals",
         "two approvals handled at once, the older one claiming last: the newer wins",
         concurrent_approvals,
-        needs=_NEWEST_WINS,
     ),
     Drill(
         "drill-same-instant-approvals",
         "two approvals with the same time, delivered newest first: the higher version wins",
         same_instant_approvals,
-        needs="ties between approval times broken by version number",
     ),
     Drill(
         "drill-stale-re-emit",
         "a stale approval re-emitted an hour later by a metadata edit starts nothing",
         stale_re_emit,
-        needs="a stale guard on the approval's own time, and stale skips recorded as acts",
     ),
     Drill(
         "drill-transient-deploy-staging",
@@ -412,7 +408,6 @@ DRILLS: tuple[Drill, ...] = (
         "drill-failed-start-re-emitted",
         "a start throttled on every attempt goes to the DLQ; a later re-emit deploys it once",
         failed_start_re_emitted,
-        needs="a failed start releases its claim",
     ),
     Drill(
         "drill-event-storm",
