@@ -217,9 +217,9 @@ class Sandbox:
             "GetPipelineExecution": cp.get_pipeline_execution,
             "ListPipelineExecutions": cp.list_pipeline_executions,
             "ListActionExecutions": cp.list_action_executions,
-            "StartPipelineExecution": cp.start_pipeline_execution,
+            "StartPipelineExecution": self._start_pipeline_execution,
             "StopPipelineExecution": cp.stop_pipeline_execution,
-            "RollbackStage": cp.rollback_stage,
+            "RollbackStage": self._rollback_stage,
             "CreatePipeline": cp.create_pipeline,
             "UpdatePipeline": cp.update_pipeline,
             "DisableStageTransition": self._disable_stage_transition,
@@ -254,6 +254,12 @@ class Sandbox:
             "InvokeEndpoint",
             before=lambda p: self.sagemaker.prepare_invocation(p["EndpointName"]),
         )
+
+    def _start_pipeline_execution(self, **params: Any) -> dict[str, Any]:
+        return self.codepipeline.start_pipeline_execution(**params, caller=_caller_arn())
+
+    def _rollback_stage(self, **params: Any) -> dict[str, Any]:
+        return self.codepipeline.rollback_stage(**params, caller=_caller_arn())
 
     def _disable_stage_transition(self, **params: Any) -> dict[str, Any]:
         return self.codepipeline.disable_stage_transition(**params, caller=_caller_arn())

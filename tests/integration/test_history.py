@@ -148,6 +148,8 @@ def test_table_history_shows_versions_results_and_the_rollback_target(
         "EXECUTION",
         "TRIGGER",
         "STAGE",
+        "STAGE",
+        "APPROVER",
         "RESULT",
         "STARTED",
         "ENDED",
@@ -342,6 +344,39 @@ def test_history_counts_api_calls_by_pages_not_rows(
             "ListPipelineExecutions",
         ]
     )
+
+
+def test_the_stage_approver_of_an_answer_the_recorder_never_saw_is_read_from_codepipeline(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v1's production approval seen waiting, then answered by a reviewer whose
+    # answer event never reached the recorder
+    outcome = world.approve(world.register())
+    execution_id = outcome.pipeline_execution_id
+    assert execution_id is not None
+    world.start(execution_id)
+    world.codepipeline.succeed_stage(execution_id, contract.SOURCE_STAGE)
+    world.run_stage(execution_id, "staging")
+    world.await_approval(execution_id, "production")
+    reviewer = _user("release-manager")
+    world.codepipeline.finish_action(
+        execution_id,
+        contract.approval_stage_name("production"),
+        contract.ACTION_APPROVE,
+        "Succeeded",
+        updated_by=reviewer,
+    )
+    world.run_stage(execution_id, "production")
+    world.finish(execution_id)
+
+    # WHEN the auditor reads the history
+    rows = _json_rows(world, capsys)
+
+    # THEN production's stage approver comes from CodePipeline's updatedBy
+    assert [(r["stage"], r["stage_approver"]) for r in rows] == [
+        ("staging", None),
+        ("production", reviewer),
+    ]
 
 
 # --- who started a rollback -------------------------------------------------------------
