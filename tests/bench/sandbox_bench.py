@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from pipeline_scripts.progress import Progress
 from pipeline_scripts.sandbox.cli import _synthesize_gated
 from pipeline_scripts.sandbox.scenarios import SCENARIOS, Scenario
 from pipeline_scripts.sandbox.story import Story, StoryResult
@@ -40,8 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"greenlight sandbox scenarios on {args.cdk_out} (wall seconds, sandbox start included)")
     print(f"{'scenario':28} {'result':>7} {'wall s':>7} {'virtual min':>12}")
     failed = False
+    progress = Progress([s.name for s in SCENARIOS], what="scenario")  # on stderr
     with tempfile.TemporaryDirectory(prefix="greenlight-bench-gated-") as gated:
         for chosen in SCENARIOS:
+            progress.begin(chosen.name)
             cdk_out = args.cdk_out
             if chosen.needs_gates:
                 _synthesize_gated(args.config, Path(gated))
@@ -49,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             result, seconds = play(chosen, cdk_out)
             failed |= not result.passed
             verdict = "passed" if result.passed else "FAILED"
+            progress.end(chosen.name, verdict)
             print(
                 f"{chosen.name:28} {verdict:>7} {seconds:>7.2f} "
                 f"{result.virtual_seconds / 60:>12.0f}"

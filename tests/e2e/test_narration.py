@@ -1,13 +1,17 @@
 """The sandbox's narration says what happened: a redelivered event that started nothing
-is not told as a start, and a dead-lettered event names its real number of attempts."""
+is not told as a start, a dead-lettered event names its real number of attempts, and a
+long run shows its progress."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pipeline_scripts.cli import main
 from pipeline_scripts.sandbox.story import Story
 from pipeline_scripts.sandbox.template import load_app
 from pipeline_scripts.sandbox.world import Sandbox
@@ -74,3 +78,26 @@ def test_a_dead_lettered_event_is_narrated_with_the_functions_own_number_of_atte
         dead = [line for line in lines if "-> DLQ" in line]
         assert dead, lines
         assert all(" failed 2 times; " in line for line in dead), dead
+
+
+def test_a_run_of_several_scenarios_shows_its_progress_on_stderr_only(
+    example_out: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN two scenarios asked for at once
+    argv = ["sandbox", "--cdk-out", str(example_out), "--json"]
+    argv += ["--scenario", "happy-path", "--scenario", "smoke-test-failure"]
+
+    # WHEN they run
+    code = main(argv)
+
+    # THEN stderr says which of the two runs and the time since the start, and stdout is
+    # only the results
+    captured = capsys.readouterr()
+    assert code == 0
+    progress = captured.err.splitlines()
+    assert progress[0] == "[1/2] scenario happy-path ..."
+    assert re.fullmatch(
+        r"\[2/2\] scenario smoke-test-failure passed in \d+\.\d s \(elapsed \d+\.\d s\)",
+        progress[-1],
+    ), progress
+    assert [r["scenario"] for r in json.loads(captured.out)] == ["happy-path", "smoke-test-failure"]
