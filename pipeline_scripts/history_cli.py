@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from pipeline_scripts import stack_outputs
 from pipeline_scripts.cli_clock import cli_clock
-from pipeline_scripts.errors import GreenlightError, UsageError
+from pipeline_scripts.errors import Unreachable, UsageError
 from pipeline_scripts.history import HistoryReader
 from pipeline_scripts.history_html import render_history_html
 from pipeline_scripts.history_model import HistoryRow
@@ -129,7 +129,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         args.output.write_text(text, encoding="utf-8")
     except OSError as error:
-        raise GreenlightError(f"cannot write {args.output}: {error.strerror}") from None
+        raise Unreachable(f"cannot write {args.output}: {error.strerror}") from None
     print(f"{len(rows)} rows written to {args.output}")
     return 0
 

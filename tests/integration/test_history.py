@@ -24,7 +24,12 @@ from pipeline_world import (
 )
 
 from pipeline_scripts import cli
-from pipeline_scripts.errors import EXIT_NO_CREDENTIALS, EXIT_NOT_FOUND, EXIT_USAGE
+from pipeline_scripts.errors import (
+    EXIT_NO_CREDENTIALS,
+    EXIT_NOT_FOUND,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+)
 from pipeline_scripts.history_cli import COLUMNS
 from shared import contract
 from shared.ledger import OUTCOME_ROLLBACK_STARTED, Outcome
@@ -606,6 +611,25 @@ def test_an_unknown_group_in_the_config_is_one_line_naming_the_configured_groups
     assert err.splitlines() == [
         "greenlight: group 'no-such-group' is not in cdk.json (groups: house-price-linear-learner)"
     ]
+
+
+def test_an_output_file_that_cannot_be_written_is_one_line_and_exit_6(
+    world: PipelineWorld,
+    scenario: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    # GIVEN an --output path in a directory that does not exist
+    output = tmp_path / "no-such-dir" / "history.csv"
+
+    # WHEN the history is written there
+    code, _, err = _run(
+        capsys, "history", GROUP, "--format", "csv", "--output", str(output), *common_flags(world)
+    )
+
+    # THEN one line names the file, with the documented code for what cannot be reached
+    assert code == EXIT_UNREACHABLE
+    assert err == f"greenlight: cannot write {output}: No such file or directory\n"
 
 
 def test_no_credentials_is_one_line_on_stderr_and_exit_5(
