@@ -11,10 +11,18 @@ Where each column comes from:
   redeploy or rollback shows the approval that first deployed the version;
 - trigger: the ``TriggerReason`` variable; for a ROLLBACK execution, the ledger outcome
   that lists it in its ``rollbacks`` (a rejection's: ``rejection-rollback``;
-  ``greenlight rollback``'s: ``manual-rollback``), or else CodePipeline's trigger type
-  (AutomatedRollback, ManualRollback from the console). Outcomes recorded before
-  ``rollbacks`` existed name their rollback executions only in per-stage text; for those
-  alone the execution id is read from that text;
+  ``greenlight rollback``'s: ``manual-rollback``), or else CodePipeline's trigger type:
+  AutomatedRollback (``OnFailure: ROLLBACK``) is ``automated-rollback``, ManualRollback
+  (a RollbackStage no outcome started: the console, the AWS CLI, an SDK) is
+  ``console-rollback``. Outcomes recorded before ``rollbacks`` existed name their
+  rollback executions only in per-stage text; for those alone the execution id is read
+  from that text;
+- started by (rollback rows): CodePipeline's trigger detail, the caller's identity ARN,
+  as the recorder kept it (ListPipelineExecutions for executions it never saw), or
+  ``CodePipeline`` for an automated rollback;
+- stage approver: who answered the manual approval in front of the stage, as the
+  recorder kept it from the approval's ``updatedBy``; ListActionExecutions for an
+  execution whose approval was seen waiting but whose answer was never recorded;
 - stage, result, reason, rollback target, times: the recorder's pipeline records, and
   ListPipelineExecutions for executions still running or never recorded.
 
@@ -27,20 +35,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from botocore.exceptions import ClientError
 
 from pipeline_scripts.errors import NotFound, refused
-from pipeline_scripts.history_model import TRIGGERS, HistoryRow, Result, RollbackTarget, Trigger
+from pipeline_scripts.history_model import (
+    CODEPIPELINE,
+    ROLLBACK_TRIGGERS,
+    TRIGGERS,
+    HistoryRow,
+    Result,
+    RollbackTarget,
+    Trigger,
+)
 from shared import contract
 from shared.ledger import (
     OUTCOME_GATE_REJECTED,
     OUTCOME_ROLLBACK_STARTED,
     OUTCOME_SKIPPED_STALE,
     OUTCOME_STARTED,
+    RECORD_APPROVAL_ANSWERED,
+    RECORD_AWAITING_APPROVAL,
     RECORD_DEPLOYED,
     RECORD_EXECUTION_ENDED,
     RECORD_EXECUTION_STARTED,
@@ -60,7 +78,7 @@ if TYPE_CHECKING:
 
 _ROLLBACK_TRIGGERS: Final = {
     "AutomatedRollback": "automated-rollback",
-    "ManualRollback": "manual-rollback",
+    "ManualRollback": "console-rollback",
 }
 #: Who asked for a ROLLBACK execution, by the trigger reason of the outcome that lists it.
 _STARTER_TRIGGERS: Final[dict[str, Trigger]] = {
@@ -93,9 +111,27 @@ class _Execution:
     started: datetime | None = None
     ended: datetime | None = None
     status: str | None = None
+    trigger_detail: str | None = None
+    #: Stage -> who approved the manual approval in front of it.
+    answers: dict[str, str] = field(default_factory=dict)
+    #: Stages whose manual approval was seen waiting, and those seen answered.
+    awaited: set[str] = field(default_factory=set)
+    answered: set[str] = field(default_factory=set)
 
     def learn(self, record: PipelineRecord) -> None:
         self.records.append(record)
+        self.trigger_detail = self.trigger_detail or record.trigger_detail
+        if record.record == RECORD_AWAITING_APPROVAL and record.stage:
+            self.awaited.add(record.stage)
+        if record.record == RECORD_APPROVAL_ANSWERED and record.stage:
+            self.answered.add(record.stage)
+        if (
+            record.record == RECORD_APPROVAL_ANSWERED
+            and record.state == "SUCCEEDED"
+            and record.stage
+            and record.answered_by
+        ):
+            self.answers[record.stage] = record.answered_by
         self.arn = self.arn or record.model_package_arn
         self.version = self.version or record.model_package_version
         self.trigger_reason = self.trigger_reason or record.trigger_reason
@@ -117,7 +153,9 @@ class _Execution:
         self.summary = dict(summary)
         self.status = str(summary.get("status") or self.status)
         self.execution_type = str(summary.get("executionType") or self.execution_type)
-        self.trigger_type = (summary.get("trigger") or {}).get("triggerType") or self.trigger_type
+        trigger = summary.get("trigger") or {}
+        self.trigger_type = trigger.get("triggerType") or self.trigger_type
+        self.trigger_detail = self.trigger_detail or trigger.get("triggerDetail") or None
         self.rollback_target = self.rollback_target or (summary.get("rollbackMetadata") or {}).get(
             "rollbackTargetPipelineExecutionId"
         )
@@ -196,12 +234,13 @@ class HistoryReader:
                 continue
             approval = self._approval(execution, by_event, first_approval)
             trigger = self._trigger(execution, started_by)
-            rows.extend(self._stage_rows(execution, approval, trigger, rolled_back_by))
-            rows.extend(
-                self._replaced_rows(
-                    execution, trigger, starter_of.get(execution.execution_id), approval_of
-                )
+            self._fill_answers(execution)
+            stage_rows = self._stage_rows(execution, approval, trigger, rolled_back_by)
+            stage_rows += self._replaced_rows(
+                execution, trigger, starter_of.get(execution.execution_id), approval_of
             )
+            starter = _started_by(execution, trigger)
+            rows.extend(replace(row, started_by=starter) for row in stage_rows)
         rows.extend(self._decision_rows(outcomes, versions))
         if since is not None:
             rows = [r for r in rows if _moment(r) >= since]
@@ -270,6 +309,27 @@ class HistoryReader:
         execution.version = int(version) if version.isdigit() and int(version) > 0 else None
         execution.trigger_reason = variables.get(contract.VAR_TRIGGER_REASON)
         execution.request_id = variables.get(contract.VAR_REQUEST_ID)
+
+    def _fill_answers(self, execution: _Execution) -> None:
+        """Who answered the manual approvals the ledger saw waiting but never saw
+        answered (an answer event lost, or recorded before answers were kept)."""
+        unanswered = execution.awaited - execution.answered
+        if not unanswered or execution.execution_type == "ROLLBACK":
+            return
+        try:
+            paginator = self.codepipeline.get_paginator("list_action_executions")
+            for page in paginator.paginate(
+                pipelineName=self.pipeline,
+                filter={"pipelineExecutionId": execution.execution_id},
+            ):
+                for action in page["actionExecutionDetails"]:
+                    category = action.get("input", {}).get("actionTypeId", {}).get("category")
+                    stage = _stage_after_approval(action.get("stageName", ""))
+                    who = action.get("updatedBy")
+                    if category == "Approval" and action.get("status") == "Succeeded" and who:
+                        execution.answers.setdefault(stage, who)
+        except ClientError:
+            return  # older than CodePipeline's 12 months: the ledger is all there is
 
     @staticmethod
     def _rollbacks(executions: Iterable[_Execution]) -> dict[tuple[str, str], PipelineRecord]:
@@ -348,6 +408,11 @@ class HistoryReader:
                 rollback_target=target,
                 started=started,
                 ended=ended,
+                stage_approver=(
+                    None
+                    if stage is None or execution.execution_type == "ROLLBACK"
+                    else execution.answers.get(stage)
+                ),
             )
 
         stopped_at_stage = False
@@ -443,7 +508,7 @@ class HistoryReader:
         whose own execution failed gets that row from its failure instead.)"""
         assert execution.arn is not None
         rows: list[HistoryRow] = []
-        if trigger not in ("rejection-rollback", "manual-rollback"):
+        if trigger not in ("rejection-rollback", "manual-rollback", "console-rollback"):
             return rows  # an automated rollback's failed version has its own row
         for record in execution.records:
             if record.record != RECORD_ROLLED_BACK or not record.rolled_back_version:
@@ -453,6 +518,9 @@ class HistoryReader:
                 why = f"v{record.rolled_back_version} was rejected"
                 if starter is not None and starter.approval_description:
                     why += f": {starter.approval_description}"
+            elif trigger == "console-rollback":
+                who = execution.trigger_detail or "an unknown identity"
+                why = f"rolled back by {who} with RollbackStage (console or AWS CLI)"
             else:
                 why = "rolled back with greenlight rollback"
             approval = approval_of(arn)
@@ -545,6 +613,23 @@ def rollback_starters(outcomes: Iterable[Outcome]) -> dict[str, Trigger]:
             if match is not None:
                 found.setdefault(match["execution"], starter)
     return found
+
+
+def _started_by(execution: _Execution, trigger: Trigger) -> str | None:
+    """Who or what started a rollback: CodePipeline itself, or the caller CodePipeline
+    names in the trigger detail (an identity ARN); None for other executions."""
+    if trigger not in ROLLBACK_TRIGGERS:
+        return None
+    if trigger == "automated-rollback":
+        return CODEPIPELINE
+    detail = execution.trigger_detail or ""
+    return detail if detail.startswith("arn:") else None
+
+
+def _stage_after_approval(approval_stage: str) -> str:
+    """The deployment stage a manual approval stage stands in front of."""
+    prefix = contract.approval_stage_name("")
+    return approval_stage[len(prefix) :] if approval_stage.startswith(prefix) else approval_stage
 
 
 def _status_reason(execution: _Execution) -> str | None:

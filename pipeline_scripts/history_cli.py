@@ -1,6 +1,6 @@
 """``greenlight history``: the audit trail of one group, as a table, JSON, CSV or HTML.
 
-The table is for a terminal: IAM ARNs of the registrant and approver are shortened to
+The table is for a terminal: IAM ARNs of the registrant and approvers are shortened to
 their last path element (``arn:aws:iam::123456789012:user/alice`` -> ``alice``), and
 long approval descriptions and reasons end in an ellipsis. JSON, CSV and HTML keep every
 value whole.
@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from pipeline_scripts import stack_outputs
 from pipeline_scripts.cli_clock import cli_clock
-from pipeline_scripts.errors import GreenlightError, UsageError
+from pipeline_scripts.errors import Unreachable, UsageError
 from pipeline_scripts.history import HistoryReader
 from pipeline_scripts.history_html import render_history_html
 from pipeline_scripts.history_model import HistoryRow
@@ -35,6 +35,8 @@ TABLE_REASON_WIDTH: Final = 80
 TABLE_WIDTH: Final = 120
 #: Columns the default table leaves out, in this order, until it fits.
 _DROPPED_FIRST: Final = ("EXECUTION", "ENDED", "APPROVED", "TRIGGER", "REGISTRANT")
+#: Columns the default table leaves out first when no row has a value in them.
+_DROPPED_WHEN_EMPTY: Final = ("STAGE APPROVER",)
 #: Free-text columns the default table then narrows, down to this many characters.
 _NARROWED: Final = ("REASON", "DESCRIPTION")
 _NARROWEST: Final = 12
@@ -50,7 +52,9 @@ COLUMNS: Final = (
     "approval_time",
     "execution_id",
     "trigger",
+    "started_by",
     "stage",
+    "stage_approver",
     "result",
     "reason",
     "rollback_target",
@@ -125,7 +129,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         args.output.write_text(text, encoding="utf-8")
     except OSError as error:
-        raise GreenlightError(f"cannot write {args.output}: {error.strerror}") from None
+        raise Unreachable(f"cannot write {args.output}: {error.strerror}") from None
     print(f"{len(rows)} rows written to {args.output}")
     return 0
 
@@ -204,6 +208,7 @@ def _table(rows: Sequence[HistoryRow], *, wide: bool = False) -> str:
         "EXECUTION",
         "TRIGGER",
         "STAGE",
+        "STAGE APPROVER",
         "RESULT",
         "STARTED",
         "ENDED",
@@ -220,6 +225,7 @@ def _table(rows: Sequence[HistoryRow], *, wide: bool = False) -> str:
             (row.execution_id or "-")[:8],
             row.trigger,
             row.stage or "-",
+            short_identity(row.stage_approver),
             row.result,
             _short_time(row.started) or "-",
             _short_time(row.ended) or "-",
@@ -248,12 +254,20 @@ def _fit(header: Cells, lines: list[Cells], width: int) -> tuple[Cells, list[Cel
             len(head) - 1
         )
 
+    def without(name: str) -> tuple[Cells, list[Cells]]:
+        index = header.index(name)
+        return header[:index] + header[index + 1 :], [
+            line[:index] + line[index + 1 :] for line in lines
+        ]
+
+    for name in _DROPPED_WHEN_EMPTY:
+        index = header.index(name)
+        if total(header, lines) > width and all(line[index] == "-" for line in lines):
+            header, lines = without(name)
     for name in _DROPPED_FIRST:
         if total(header, lines) <= width:
             return header, lines
-        index = header.index(name)
-        header = header[:index] + header[index + 1 :]
-        lines = [line[:index] + line[index + 1 :] for line in lines]
+        header, lines = without(name)
     for name in _NARROWED:
         excess = total(header, lines) - width
         if excess <= 0:

@@ -509,12 +509,14 @@ _COLUMNS: Final = (
     "Stage",
     "Result",
     "Trigger",
+    "Started by",
     "Reason",
     "Rollback target",
     "Started",
     "Ended",
     "Execution",
     "Approver",
+    "Stage approver",
     "Approval description",
     "Approved at",
     "Registrant",
@@ -556,11 +558,13 @@ def _table(rows: Sequence[HistoryRow], group: str) -> str:
             f'<td><span class="badge r-{_e(row.result)}">'
             f"{_e(_RESULT_LABELS[row.result])}</span></td>"
             f"{_text_cell(row.trigger)}"
+            f"{_text_cell(row.started_by)}"
             f"{_text_cell(row.reason, 'reason')}"
             f"{_text_cell(row.rollback_target.describe() if row.rollback_target else None)}"
             f"{_time_cell(row.started)}{_time_cell(row.ended)}"
             f"{execution}"
             f"{_text_cell(row.approver)}"
+            f"{_text_cell(row.stage_approver)}"
             f"{_text_cell(row.approval_description, 'description')}"
             f"{_time_cell(row.approval_time)}"
             f"{_text_cell(row.registrant)}"

@@ -20,6 +20,7 @@ Trigger = Literal[
     "redeploy",
     "rejection-rollback",
     "manual-rollback",
+    "console-rollback",
     "automated-rollback",
 ]
 Result = Literal[
@@ -36,8 +37,10 @@ TRIGGERS: Final[tuple[str, ...]] = get_args(Trigger)
 RESULTS: Final[tuple[str, ...]] = get_args(Result)
 #: Triggers of executions that put an earlier version back.
 ROLLBACK_TRIGGERS: Final = frozenset(
-    {"rejection-rollback", "manual-rollback", "automated-rollback"}
+    {"rejection-rollback", "manual-rollback", "console-rollback", "automated-rollback"}
 )
+#: ``started_by`` of a rollback that CodePipeline started by itself (``OnFailure: ROLLBACK``).
+CODEPIPELINE: Final = "CodePipeline"
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,12 @@ class HistoryRow:
     rollback_target: RollbackTarget | None
     started: datetime | None
     ended: datetime | None
+    #: Who answered the manual approval in front of this stage (CodePipeline's
+    #: ``updatedBy``, an identity ARN); None for a stage without one.
+    stage_approver: str | None = None
+    #: For a rollback's rows: who started it, the RollbackStage (or StartPipelineExecution)
+    #: caller's identity ARN, or ``CodePipeline`` for ``OnFailure: ROLLBACK``.
+    started_by: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:

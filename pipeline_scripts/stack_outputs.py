@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,13 @@ from pipeline_scripts.errors import NO_REGION, GreenlightError, NotFound, UsageE
 from shared import contract
 from stacks.config import ConfigError, load_config
 from stacks.outputs import PIPELINE_OUTPUT_PREFIX
+
+#: An SNS topic ARN: a topic name is 1-256 letters, digits, hyphens and underscores
+#: (a FIFO topic's ends in ``.fifo``).
+_SNS_TOPIC_ARN = re.compile(
+    r"arn:aws(?:-[a-z]+)*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:"
+    r"(?:[A-Za-z0-9_-]{1,256}|[A-Za-z0-9_-]{1,251}\.fifo)"
+)
 
 DEFAULT_CONFIG = Path("cdk.json")
 
@@ -147,9 +155,17 @@ def ledger_table(args: argparse.Namespace) -> str:
 
 
 def topic_arn(args: argparse.Namespace) -> str:
-    return _resolve(
-        args, getattr(args, "topic_arn", None), contract.ENV_TOPIC_ARN, contract.OUTPUT_TOPIC_ARN
-    )
+    """The notifications topic; refused unless it is an SNS topic ARN."""
+    flag = getattr(args, "topic_arn", None)
+    arn = _resolve(args, flag, contract.ENV_TOPIC_ARN, contract.OUTPUT_TOPIC_ARN)
+    if _SNS_TOPIC_ARN.fullmatch(arn) is None:
+        source = "--topic-arn" if flag else f"${contract.ENV_TOPIC_ARN}"
+        if not flag and not os.environ.get(contract.ENV_TOPIC_ARN, "").strip():
+            source = f"the {contract.OUTPUT_TOPIC_ARN} output"
+        raise UsageError(
+            f"{source}: expected an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), got {arn!r}"
+        )
+    return arn
 
 
 def _resolve(args: argparse.Namespace, flag: str | None, env: str, output: str) -> str:

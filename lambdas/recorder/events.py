@@ -47,6 +47,7 @@ class PipelineStateChange:
     category: str | None = None
     #: From ``execution-trigger``, for pipeline events.
     trigger_type: str | None = None
+    trigger_detail: str | None = None
     #: From ``execution-result``: the action provider's (or the pipeline's) summary.
     summary: str | None = None
     error_code: str | None = None
@@ -133,6 +134,9 @@ def parse_pipeline_event(event: object) -> PipelineStateChange:
         action=_matching(detail, "action", "detail.", _NAME) if kind == "action" else None,
         category=_optional(action_type, "category") if isinstance(action_type, Mapping) else None,
         trigger_type=_optional(trigger, "trigger-type") if isinstance(trigger, Mapping) else None,
+        trigger_detail=(
+            _optional(trigger, "trigger-detail") if isinstance(trigger, Mapping) else None
+        ),
         summary=(
             _optional(result, "external-execution-summary") if isinstance(result, Mapping) else None
         ),

@@ -38,6 +38,7 @@ from shared.environment import required, stage_names
 from shared.events import event_id_of
 from shared.ledger import (
     RECORD_ACTION_FAILED,
+    RECORD_APPROVAL_ANSWERED,
     RECORD_AWAITING_APPROVAL,
     RECORD_DEPLOYED,
     RECORD_EXECUTION_ENDED,
@@ -106,6 +107,8 @@ class Execution:
     trigger_type: str | None
     execution_type: str
     rollback_target: str | None
+    #: CodePipeline's trigger detail: who called StartPipelineExecution or RollbackStage.
+    trigger_detail: str | None = None
 
     @property
     def is_rollback(self) -> bool:
@@ -235,6 +238,7 @@ class Recorder:
             execution_id=change.execution_id,
             execution_type=execution.execution_type,
             trigger_type=execution.trigger_type or change.trigger_type,
+            trigger_detail=execution.trigger_detail or change.trigger_detail,
             trigger_reason=execution.trigger_reason,
             request_id=execution.request_id,
             model_package_arn=execution.arn,
@@ -309,6 +313,8 @@ class Recorder:
         if change.category == "Approval" and change.state == "STARTED":
             record = self._base(change, RECORD_AWAITING_APPROVAL)
             return replace(record, stage=_stage_after_approval(change.stage or ""))
+        if change.category == "Approval" and change.state in ("SUCCEEDED", "FAILED"):
+            return self._approval_answered(change)
         if change.state == "FAILED":
             summary = change.summary or change.error_code or "no summary"
             return replace(
@@ -316,6 +322,26 @@ class Recorder:
                 reason=f"{change.action} failed: {summary}",
             )
         return None
+
+    def _approval_answered(self, change: PipelineStateChange) -> PipelineRecord:
+        """A manual approval was answered: who answered it is not in the event, so it is
+        read from the approval's action execution (``updatedBy``)."""
+        answered_by = next(
+            (
+                a.get("updatedBy")
+                for a in self._actions(change.execution_id)
+                if a.get("stageName") == change.stage and a.get("actionName") == change.action
+            ),
+            None,
+        )
+        verdict = "approved" if change.state == "SUCCEEDED" else "rejected"
+        return replace(
+            self._base(change, RECORD_APPROVAL_ANSWERED),
+            stage=_stage_after_approval(change.stage or ""),
+            answered_by=answered_by,
+            reason=f"{verdict} by {answered_by or 'an unknown identity'}"
+            + (f": {change.summary}" if change.summary else ""),
+        )
 
     def _rolled_back(self, record: PipelineRecord) -> PipelineRecord:
         """A ROLLBACK execution finished its stage: the version that failed (or was live)
@@ -352,6 +378,7 @@ class Recorder:
             trigger_reason=variables.get(contract.VAR_TRIGGER_REASON),
             request_id=variables.get(contract.VAR_REQUEST_ID),
             trigger_type=response.get("trigger", {}).get("triggerType"),
+            trigger_detail=response.get("trigger", {}).get("triggerDetail") or None,
             execution_type=str(response.get("executionType", "STANDARD")),
             rollback_target=response.get("rollbackMetadata", {}).get(
                 "rollbackTargetPipelineExecutionId"

@@ -37,9 +37,12 @@ else. Three kinds of item live in it:
     ``stage-started``, ``deployed``, ``failed`` (with the failing action and its
     message), ``rolled-back`` (the stage of a failed execution was put back: the target
     execution and version, and the failed execution and version), ``superseded``,
-    ``stopped``, ``awaiting-approval`` and ``action-failed``. Every item carries the
-    execution id and, when known, the package ARN and version it deployed. Written once,
-    with a condition on the key, so a redelivered event changes nothing.
+    ``stopped``, ``awaiting-approval``, ``approval-answered`` (a manual approval's
+    answer, ``state`` SUCCEEDED or FAILED, with who gave it in ``answeredBy``) and
+    ``action-failed``. Every item carries the execution id, CodePipeline's trigger type
+    and detail (for a RollbackStage: who called it) and, when known, the package ARN and
+    version it deployed. Written once, with a condition on the key, so a redelivered
+    event changes nothing.
 
 ``GROUP#<group>`` / ``MALFORMED#<event id>``
     A CodePipeline state-change event the recorder could not use (:class:`MalformedRecord`):
@@ -440,6 +443,7 @@ RECORD_ROLLED_BACK: Final = "rolled-back"
 RECORD_SUPERSEDED: Final = "superseded"
 RECORD_STOPPED: Final = "stopped"
 RECORD_AWAITING_APPROVAL: Final = "awaiting-approval"
+RECORD_APPROVAL_ANSWERED: Final = "approval-answered"
 RECORD_ACTION_FAILED: Final = "action-failed"
 RECORDS: Final = (
     RECORD_EXECUTION_STARTED,
@@ -451,6 +455,7 @@ RECORDS: Final = (
     RECORD_SUPERSEDED,
     RECORD_STOPPED,
     RECORD_AWAITING_APPROVAL,
+    RECORD_APPROVAL_ANSWERED,
     RECORD_ACTION_FAILED,
 )
 PIPELINE_PREFIX: Final = "PIPELINE#"
@@ -470,6 +475,9 @@ class PipelineRecord:
     execution_type: str = "STANDARD"
     #: CodePipeline's trigger type (StartPipelineExecution, AutomatedRollback, ...).
     trigger_type: str | None = None
+    #: CodePipeline's trigger detail: for StartPipelineExecution and RollbackStage, the
+    #: caller's identity ARN.
+    trigger_detail: str | None = None
     #: The TriggerReason pipeline variable (approval, redeploy, ...).
     trigger_reason: str | None = None
     #: The RequestId pipeline variable: the trigger outcome's event id.
@@ -492,6 +500,9 @@ class PipelineRecord:
     #: For ``deployed``: what the Deploy action reported as live.
     endpoint_name: str | None = None
     endpoint_config_name: str | None = None
+    #: For ``approval-answered``: who answered the manual approval (CodePipeline's
+    #: ``updatedBy``, an identity ARN).
+    answered_by: str | None = None
     #: When the recorder wrote it: orders records whose events share a second.
     recorded_at: datetime | None = None
 
@@ -517,6 +528,7 @@ class PipelineRecord:
                 "executionId": self.execution_id,
                 "executionType": self.execution_type,
                 "triggerType": self.trigger_type,
+                "triggerDetail": self.trigger_detail,
                 "triggerReason": self.trigger_reason,
                 "requestId": self.request_id,
                 "modelPackageArn": self.model_package_arn,
@@ -532,6 +544,7 @@ class PipelineRecord:
                 "rolledBackVersion": self.rolled_back_version,
                 "endpointName": self.endpoint_name,
                 "endpointConfigName": self.endpoint_config_name,
+                "answeredBy": self.answered_by,
                 "recordedAt": None if self.recorded_at is None else timestamp(self.recorded_at),
             }
         )
@@ -552,6 +565,7 @@ class PipelineRecord:
             execution_id=str(raw["executionId"]),
             execution_type=str(raw.get("executionType", "STANDARD")),
             trigger_type=raw.get("triggerType"),
+            trigger_detail=raw.get("triggerDetail"),
             trigger_reason=raw.get("triggerReason"),
             request_id=raw.get("requestId"),
             model_package_arn=raw.get("modelPackageArn"),
@@ -567,6 +581,7 @@ class PipelineRecord:
             rolled_back_version=number("rolledBackVersion"),
             endpoint_name=raw.get("endpointName"),
             endpoint_config_name=raw.get("endpointConfigName"),
+            answered_by=raw.get("answeredBy"),
             recorded_at=_optional_time(raw.get("recordedAt")),
         )
 

@@ -257,7 +257,10 @@ class EmulatedCodePipeline(PipelineControl):
         variables: list[Mapping[str, str]] | None = None,
         clientRequestToken: str | None = None,
         sourceRevisions: list[Mapping[str, str]] | None = None,
+        caller: str = "greenlight",
     ) -> dict[str, Any]:
+        """StartPipelineExecution; ``caller`` (the caller's identity ARN, where the
+        sandbox knows it) is the trigger detail."""
         operation = "StartPipelineExecution"
         pipeline = self._pipeline(operation, name)
         if clientRequestToken is not None and clientRequestToken in pipeline.tokens:
@@ -267,7 +270,7 @@ class EmulatedCodePipeline(PipelineControl):
             pipeline,
             variables=resolved,
             trigger_type="StartPipelineExecution",
-            trigger_detail="greenlight",
+            trigger_detail=caller,
         )
         execution.client_request_token = clientRequestToken
         if clientRequestToken is not None:
@@ -320,8 +323,15 @@ class EmulatedCodePipeline(PipelineControl):
         return {"pipelineExecutionId": pipelineExecutionId}
 
     def rollback_stage(
-        self, *, pipelineName: str, stageName: str, targetPipelineExecutionId: str
+        self,
+        *,
+        pipelineName: str,
+        stageName: str,
+        targetPipelineExecutionId: str,
+        caller: str | None = None,
     ) -> dict[str, Any]:
+        """RollbackStage; the new execution's trigger is ManualRollback with the caller's
+        identity ARN as its detail (``caller``, where the sandbox knows it)."""
         operation = "RollbackStage"
         pipeline = self._pipeline_with_stage(operation, pipelineName, stageName)
         target = self._execution(operation, pipelineName, targetPipelineExecutionId)
@@ -343,7 +353,7 @@ class EmulatedCodePipeline(PipelineControl):
             pipeline,
             variables=dict(target.variables),
             trigger_type="ManualRollback",
-            trigger_detail=f"RollbackStage {stageName}",
+            trigger_detail=caller or f"RollbackStage {stageName}",
             execution_type="ROLLBACK",
             rollback_target=targetPipelineExecutionId,
             rollback_stage=stageName,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline_scripts.errors import EXIT_FAILURE, EXIT_OK, NotFound, UsageError
+from pipeline_scripts.progress import Progress
 from pipeline_scripts.sandbox.scenarios import SCENARIOS, Scenario, scenario
 from pipeline_scripts.sandbox.story import Story, StoryResult
 from pipeline_scripts.sandbox.template import TemplateError, load_app
@@ -128,10 +129,15 @@ def _run(args: argparse.Namespace) -> int:
     except KeyError as error:
         raise UsageError(str(error.args[0])) from None
     say: Callable[[str], None] = (lambda _line: None) if args.json else print
-    results = [
-        _run_scenario(chosen_scenario, args.cdk_out, args.config, say, history=not args.json)
-        for chosen_scenario in chosen
-    ]
+    progress = Progress([s.name for s in chosen], what="scenario")
+    results = []
+    for chosen_scenario in chosen:
+        progress.begin(chosen_scenario.name)
+        result = _run_scenario(
+            chosen_scenario, args.cdk_out, args.config, say, history=not args.json
+        )
+        progress.end(chosen_scenario.name, "passed" if result.passed else "FAILED")
+        results.append(result)
     if args.json:
         print(json.dumps([r.as_json() for r in results], indent=2))
     else:

@@ -27,8 +27,8 @@ from werkzeug.serving import make_server
 
 from pipeline_scripts.cli_clock import CLOCK_PATH
 from pipeline_scripts.errors import EXIT_OK, UsageError
-from pipeline_scripts.sandbox.template import AppSpec
-from pipeline_scripts.sandbox.world import Sandbox
+from pipeline_scripts.sandbox.template import REGION, AppSpec
+from pipeline_scripts.sandbox.world import DATA_SCIENTIST_KEY, Sandbox
 from shared.clock import Clock
 
 #: How often the background loop looks for work, in wall-clock seconds.
@@ -151,9 +151,8 @@ def serve(app: AppSpec, *, port: int) -> int:
                 "choose another port with --port"
             ) from None
         print(f"Greenlight sandbox serving on {server.endpoint_url}", flush=True)
-        print(f"  export AWS_ENDPOINT_URL={server.endpoint_url}")
-        print("  export AWS_ACCESS_KEY_ID=AKIADATASCIENTIST001 AWS_SECRET_ACCESS_KEY=sandbox")
-        print("  export AWS_DEFAULT_REGION=us-east-1")
+        for line in client_exports(server.endpoint_url):
+            print(f"  {line}")
         print(f"  model package groups: {', '.join(app.model_package_groups)}")
         print(f"  ledger table: {next(iter(app.tables), '-')}")
         print("Ctrl-C stops it.", flush=True)
@@ -165,6 +164,17 @@ def serve(app: AppSpec, *, port: int) -> int:
             signal.signal(signum, handler)
         print("sandbox stopped", flush=True)
     return EXIT_OK
+
+
+def client_exports(endpoint_url: str) -> tuple[str, ...]:
+    """The shell lines that point a new shell's AWS clients (boto3, the AWS CLI,
+    ``greenlight``) at the server: endpoint, credentials and region. The banner prints
+    them; the README shows them."""
+    return (
+        f"export AWS_ENDPOINT_URL={endpoint_url}",
+        f"export AWS_ACCESS_KEY_ID={DATA_SCIENTIST_KEY} AWS_SECRET_ACCESS_KEY=sandbox",
+        f"export AWS_DEFAULT_REGION={REGION}",
+    )
 
 
 def describe(app: AppSpec) -> str:

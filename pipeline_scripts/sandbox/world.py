@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,6 +107,8 @@ class Sandbox:
         #: the stack adopts, and any a test puts there.
         self.existing_groups = tuple(dict.fromkeys((*app.adopted_groups, *existing_groups)))
         self.log: Log = log or (lambda _line: None)
+        #: (function, event id) -> how its last invocation was narrated.
+        self._narrated: dict[tuple[str, str], str] = {}
         self.clock = VirtualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
         self.notifications: list[Notification] = []
         self._stack = ExitStack()
@@ -226,9 +228,9 @@ class Sandbox:
             "GetPipelineExecution": cp.get_pipeline_execution,
             "ListPipelineExecutions": cp.list_pipeline_executions,
             "ListActionExecutions": cp.list_action_executions,
-            "StartPipelineExecution": cp.start_pipeline_execution,
+            "StartPipelineExecution": self._start_pipeline_execution,
             "StopPipelineExecution": cp.stop_pipeline_execution,
-            "RollbackStage": cp.rollback_stage,
+            "RollbackStage": self._rollback_stage,
             "CreatePipeline": cp.create_pipeline,
             "UpdatePipeline": cp.update_pipeline,
             "DisableStageTransition": self._disable_stage_transition,
@@ -263,6 +265,12 @@ class Sandbox:
             "InvokeEndpoint",
             before=lambda p: self.sagemaker.prepare_invocation(p["EndpointName"]),
         )
+
+    def _start_pipeline_execution(self, **params: Any) -> dict[str, Any]:
+        return self.codepipeline.start_pipeline_execution(**params, caller=_caller_arn())
+
+    def _rollback_stage(self, **params: Any) -> dict[str, Any]:
+        return self.codepipeline.rollback_stage(**params, caller=_caller_arn())
 
     def _disable_stage_transition(self, **params: Any) -> dict[str, Any]:
         return self.codepipeline.disable_stage_transition(**params, caller=_caller_arn())
@@ -517,18 +525,30 @@ class Sandbox:
     def _narrate_invocation(self, function: str, event: dict[str, Any], result: Any) -> None:
         if result is None:
             dead = self.runtime.dead_letters[-1]
-            self.log(f"{dead.function} failed 3 times; event {event['id']} -> DLQ: {dead.error}")
+            attempts = 1 + len(self.runtime.retry_waits(function))
+            self.log(
+                f"{dead.function} failed {attempts} time{'s' if attempts > 1 else ''}; "
+                f"event {event['id']} -> DLQ: {dead.error}"
+            )
             return
         if isinstance(result, dict) and "outcome" in result:
             detail = event.get("detail", {})
             version = detail.get("ModelPackageVersion", "?")
             status = detail.get("ModelApprovalStatus", "?")
-            text = f"trigger: {status} event for v{version} -> {result['outcome']}"
-            if result.get("pipelineExecutionId"):
-                text += f" execution {str(result['pipelineExecutionId'])[:8]}"
-            elif result.get("reason"):
-                text += f" ({result['reason']})"
-            self.log(text)
+            what = _outcome_text(result)
+            key = (self.runtime.spec(function).name, str(event.get("id")))
+            earlier = self._narrated.get(key)
+            self._narrated[key] = what
+            if earlier is not None and result["outcome"] != "failed" and earlier == what:
+                # The trigger found the event's outcome already recorded and did nothing.
+                execution = str(result.get("pipelineExecutionId") or "")[:8]
+                self.log(
+                    f"trigger: {status} event for v{version} redelivered -> nothing done, "
+                    f"its outcome is already recorded ({result['outcome']}"
+                    + (f", execution {execution})" if execution else ")")
+                )
+                return
+            self.log(f"trigger: {status} event for v{version} -> {what}")
 
     def _narrate_pipeline(self, kind: str, change: Change) -> None:
         execution = change.execution
@@ -606,6 +626,18 @@ class Sandbox:
 def sandbox_from(cdk_out: Path, *, log: Log | None = None) -> Iterator[Sandbox]:
     with Sandbox.from_cdk_out(cdk_out, log=log) as sandbox:
         yield sandbox
+
+
+def _outcome_text(result: Mapping[str, Any]) -> str:
+    """The trigger's answer in words: the execution it started, or what it decided and
+    why (a skip names no execution, even when its reason mentions one)."""
+    outcome = str(result["outcome"])
+    execution = str(result.get("pipelineExecutionId") or "")[:8]
+    if outcome == "started" and execution:
+        return f"started execution {execution}"
+    if outcome == "rollback-started" and execution:
+        return f"rollback-started execution {execution}"
+    return f"{outcome} ({result['reason']})" if result.get("reason") else outcome
 
 
 def _caller_arn() -> str:

@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from pipeline_scripts.progress import Progress
 from pipeline_scripts.sandbox.cli import _synthesize_gated
 from pipeline_scripts.sandbox.scenarios import SCENARIOS, Scenario
 from pipeline_scripts.sandbox.story import Story, StoryResult
@@ -42,8 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'scenario':34} {'result':>7} {'wall s':>7} {'virtual min':>12}")
     failed = False
     drills: list[tuple[Scenario, StoryResult]] = []
+    progress = Progress([s.name for s in SCENARIOS], what="scenario")  # on stderr
     with tempfile.TemporaryDirectory(prefix="greenlight-bench-gated-") as gated:
         for chosen in SCENARIOS:
+            progress.begin(chosen.name)
             cdk_out = args.cdk_out
             if chosen.needs_gates:
                 _synthesize_gated(args.config, Path(gated))
@@ -53,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                 drills.append((chosen, result))
             failed |= not result.passed and chosen.needs is None
             verdict = "passed" if result.passed else "FAILED"
+            progress.end(chosen.name, verdict)
             print(
                 f"{chosen.name:34} {verdict:>7} {seconds:>7.2f} "
                 f"{result.virtual_seconds / 60:>12.0f}"

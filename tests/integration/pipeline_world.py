@@ -285,13 +285,26 @@ class PipelineWorld:
         )
         self.clock.advance(300)
 
-    def pass_approval(self, execution_id: str, stage: str) -> None:
+    def pass_approval(
+        self, execution_id: str, stage: str, *, answered_by: str | None = None
+    ) -> None:
         approval_stage = contract.approval_stage_name(stage)
         self.codepipeline.finish_action(
-            execution_id, approval_stage, contract.ACTION_APPROVE, SUCCEEDED
+            execution_id,
+            approval_stage,
+            contract.ACTION_APPROVE,
+            SUCCEEDED,
+            summary="Approved: go ahead",
+            updated_by=answered_by,
         )
         self.deliver(
-            self.action_event(execution_id, approval_stage, contract.ACTION_APPROVE, "SUCCEEDED")
+            self.action_event(
+                execution_id,
+                approval_stage,
+                contract.ACTION_APPROVE,
+                "SUCCEEDED",
+                summary="Approved: go ahead",
+            )
         )
         self.deliver(self.stage_event(execution_id, approval_stage, "SUCCEEDED"))
 

@@ -24,7 +24,12 @@ from pipeline_world import (
 )
 
 from pipeline_scripts import cli
-from pipeline_scripts.errors import EXIT_NO_CREDENTIALS, EXIT_NOT_FOUND, EXIT_USAGE
+from pipeline_scripts.errors import (
+    EXIT_NO_CREDENTIALS,
+    EXIT_NOT_FOUND,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+)
 from pipeline_scripts.history_cli import COLUMNS
 from shared import contract
 from shared.ledger import OUTCOME_ROLLBACK_STARTED, Outcome
@@ -148,6 +153,8 @@ def test_table_history_shows_versions_results_and_the_rollback_target(
         "EXECUTION",
         "TRIGGER",
         "STAGE",
+        "STAGE",
+        "APPROVER",
         "RESULT",
         "STARTED",
         "ENDED",
@@ -342,6 +349,39 @@ def test_history_counts_api_calls_by_pages_not_rows(
             "ListPipelineExecutions",
         ]
     )
+
+
+def test_the_stage_approver_of_an_answer_the_recorder_never_saw_is_read_from_codepipeline(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v1's production approval seen waiting, then answered by a reviewer whose
+    # answer event never reached the recorder
+    outcome = world.approve(world.register())
+    execution_id = outcome.pipeline_execution_id
+    assert execution_id is not None
+    world.start(execution_id)
+    world.codepipeline.succeed_stage(execution_id, contract.SOURCE_STAGE)
+    world.run_stage(execution_id, "staging")
+    world.await_approval(execution_id, "production")
+    reviewer = _user("release-manager")
+    world.codepipeline.finish_action(
+        execution_id,
+        contract.approval_stage_name("production"),
+        contract.ACTION_APPROVE,
+        "Succeeded",
+        updated_by=reviewer,
+    )
+    world.run_stage(execution_id, "production")
+    world.finish(execution_id)
+
+    # WHEN the auditor reads the history
+    rows = _json_rows(world, capsys)
+
+    # THEN production's stage approver comes from CodePipeline's updatedBy
+    assert [(r["stage"], r["stage_approver"]) for r in rows] == [
+        ("staging", None),
+        ("production", reviewer),
+    ]
 
 
 # --- who started a rollback -------------------------------------------------------------
@@ -571,6 +611,25 @@ def test_an_unknown_group_in_the_config_is_one_line_naming_the_configured_groups
     assert err.splitlines() == [
         "greenlight: group 'no-such-group' is not in cdk.json (groups: house-price-linear-learner)"
     ]
+
+
+def test_an_output_file_that_cannot_be_written_is_one_line_and_exit_6(
+    world: PipelineWorld,
+    scenario: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    # GIVEN an --output path in a directory that does not exist
+    output = tmp_path / "no-such-dir" / "history.csv"
+
+    # WHEN the history is written there
+    code, _, err = _run(
+        capsys, "history", GROUP, "--format", "csv", "--output", str(output), *common_flags(world)
+    )
+
+    # THEN one line names the file, with the documented code for what cannot be reached
+    assert code == EXIT_UNREACHABLE
+    assert err == f"greenlight: cannot write {output}: No such file or directory\n"
 
 
 def test_no_credentials_is_one_line_on_stderr_and_exit_5(

@@ -397,6 +397,27 @@ def test_manual_approval_waiting_is_recorded_for_the_next_stage_and_told(
     assert _subjects(world) == [f"Greenlight: {GROUP} version 1 awaits approval for production"]
 
 
+def test_the_answer_to_a_manual_approval_is_recorded_with_who_gave_it(
+    world: PipelineWorld,
+) -> None:
+    # GIVEN an execution waiting at the manual approval before production
+    _, execution_id = _started(world)
+    world.start(execution_id)
+    world.codepipeline.succeed_stage(execution_id, contract.SOURCE_STAGE)
+    world.run_stage(execution_id, STAGES[0])
+    world.await_approval(execution_id, STAGES[1])
+    reviewer = "arn:aws:iam::123456789012:user/release-manager"
+
+    # WHEN the reviewer approves it (the event does not say who: CodePipeline's
+    # updatedBy does)
+    world.pass_approval(execution_id, STAGES[1], answered_by=reviewer)
+
+    # THEN the ledger keeps the answer for production, with the reviewer's identity
+    (record,) = _of(world, ledger.RECORD_APPROVAL_ANSWERED)
+    assert (record.stage, record.state, record.answered_by) == ("production", "SUCCEEDED", reviewer)
+    assert record.reason == f"approved by {reviewer}: Approved: go ahead"
+
+
 # --- nothing twice, nothing of others ------------------------------------------------------
 
 

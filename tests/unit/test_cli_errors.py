@@ -129,3 +129,35 @@ def test_an_aws_message_that_repeats_botocores_prefix_is_said_once() -> None:
     # WHEN it is put in words
     # THEN the code and the message each appear once
     assert aws_message(error) == "ValidationException: Model Package Group does not exist."
+
+
+@pytest.mark.usefixtures("unreachable_sandbox")
+@pytest.mark.parametrize("command", ["redeploy", "rollback"])
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "notanarn",
+        "arn:aws:sqs:us-east-1:123456789012:greenlight",
+        "arn:aws:sns:us-east-1:1234:greenlight",
+        "arn:aws:sns:us-east-1:123456789012:",
+    ],
+)
+def test_a_topic_arn_that_is_not_an_sns_topic_arn_is_refused_before_any_call(
+    command: str, topic: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN an operator's --topic-arn that is not an SNS topic ARN (AWS is not reachable,
+    # so any call made would fail differently)
+    where = ["1"] if command == "redeploy" else ["--stage", "production"]
+    argv = [command, "house-price-linear-learner", *where, "--topic-arn", topic]
+    argv += ["--stages", "staging,production", "--ledger-table", "t", "--region", "us-east-1"]
+
+    # WHEN the command runs
+    code = main(argv)
+
+    # THEN it is refused in one line naming the flag, with the usage exit code
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert err == (
+        f"greenlight: --topic-arn: expected an SNS topic ARN "
+        f"(arn:aws:sns:REGION:ACCOUNT:NAME), got {topic!r}\n"
+    )
