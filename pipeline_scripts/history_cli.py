@@ -1,9 +1,12 @@
 """``greenlight history``: the audit trail of one group, as a table, JSON, CSV or HTML.
 
-The table is for a terminal: IAM ARNs of the registrant and approver are shortened to
-their last path element (``arn:aws:iam::123456789012:user/alice`` -> ``alice``), and
-long approval descriptions and reasons end in an ellipsis. JSON, CSV and HTML keep every
-value whole.
+The table is for a terminal: IAM ARNs of the registrant, approver and operator are
+shortened to their last path element (``arn:aws:iam::123456789012:user/alice`` ->
+``alice``), and long approval descriptions and reasons end in an ellipsis. The row of a
+version live in its stage but Rejected since says so in its result. JSON, CSV and HTML
+keep every value whole. When some row records an operator's action, the table has an
+OPERATOR column (who ran it; the last to go when the table must fit), and the REASON of
+such a row without one of its own is the operator's ``--reason``.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ TABLE_REASON_WIDTH: Final = 80
 #: The default table fits a terminal this wide (``--wide`` shows every column in full).
 TABLE_WIDTH: Final = 120
 #: Columns the default table leaves out, in this order, until it fits.
-_DROPPED_FIRST: Final = ("EXECUTION", "ENDED", "APPROVED", "TRIGGER", "REGISTRANT")
+_DROPPED_FIRST: Final = ("EXECUTION", "ENDED", "APPROVED", "TRIGGER", "REGISTRANT", "OPERATOR")
 #: Free-text columns the default table then narrows, down to this many characters.
 _NARROWED: Final = ("REASON", "DESCRIPTION")
 _NARROWEST: Final = 12
@@ -58,7 +61,12 @@ COLUMNS: Final = (
     "rollback_target_execution_id",
     "started",
     "ended",
+    "operator",
+    "operator_reason",
+    "live_rejected",
 )
+#: How the table's RESULT marks a version live in its stage but Rejected since.
+LIVE_REJECTED_MARK: Final = " (LIVE, REJECTED)"
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -209,6 +217,7 @@ def _table(rows: Sequence[HistoryRow], *, wide: bool = False) -> str:
         "ENDED",
         "ROLLBACK TARGET",
         "REASON",
+        "OPERATOR",
     )
     lines: list[Cells] = [
         (
@@ -220,14 +229,17 @@ def _table(rows: Sequence[HistoryRow], *, wide: bool = False) -> str:
             (row.execution_id or "-")[:8],
             row.trigger,
             row.stage or "-",
-            row.result,
+            row.result + (LIVE_REJECTED_MARK if row.live_rejected else ""),
             _short_time(row.started) or "-",
             _short_time(row.ended) or "-",
             row.rollback_target.describe(short=not wide) if row.rollback_target else "-",
-            truncate(row.reason, TABLE_REASON_WIDTH),
+            truncate(row.reason or row.operator_reason, TABLE_REASON_WIDTH),
+            short_identity(row.operator),
         )
         for row in rows
     ]
+    if not any(row.operator for row in rows):  # no operator action: no OPERATOR column
+        header, lines = header[:-1], [line[:-1] for line in lines]
     if not wide:
         header, lines = _fit(header, lines, TABLE_WIDTH)
     widths = [max(len(line[i]) for line in (header, *lines)) for i in range(len(header))]
@@ -251,6 +263,8 @@ def _fit(header: Cells, lines: list[Cells], width: int) -> tuple[Cells, list[Cel
     for name in _DROPPED_FIRST:
         if total(header, lines) <= width:
             return header, lines
+        if name not in header:
+            continue
         index = header.index(name)
         header = header[:index] + header[index + 1 :]
         lines = [line[:index] + line[index + 1 :] for line in lines]

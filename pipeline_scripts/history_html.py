@@ -487,6 +487,9 @@ code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px
 .badge { display: inline-block; white-space: nowrap; border-radius: 999px; padding: 1px 9px;
   font-size: 12.5px; font-weight: 650; border: 1px solid; }
 .badge::before { margin-right: 4px; }
+td.operator .why { color: var(--muted); }
+.live-rejected, .stats .rejected { color: #fff; background: #8f1d14; border-color: #8f1d14; }
+.live-rejected::before { content: "⚠"; }
 .r-deployed { color: #0b5c43; background: #e3f6ee; border-color: #a8dcc6; }
 .r-deployed::before { content: "✓"; }
 .r-failed { color: #8f1d14; background: #fdecea; border-color: #f3b3ad; }
@@ -519,6 +522,8 @@ _COLUMNS: Final = (
     "Approved at",
     "Registrant",
 )
+#: Shown when some row records an operator's action: who ran it, and why.
+_OPERATOR_COLUMN: Final = "Operator"
 
 
 def _time_cell(moment: datetime | None) -> str:
@@ -536,11 +541,21 @@ def _text_cell(value: str | None, css: str = "") -> str:
     return f"<td{klass}>{_e(value) if value else '—'}</td>"
 
 
+def _operator_cell(row: HistoryRow) -> str:
+    """Who ran the operator action behind the row, and below it why; a dash otherwise."""
+    if row.operator is None:
+        return "<td>—</td>"
+    why = f'<br><span class="why">{_e(row.operator_reason)}</span>' if row.operator_reason else ""
+    return f'<td class="operator">{_e(row.operator)}{why}</td>'
+
+
 def _table(rows: Sequence[HistoryRow], group: str) -> str:
     newest_first = sorted(
         rows, key=lambda r: _row_time(r) or datetime.min.replace(tzinfo=UTC), reverse=True
     )
-    head = "".join(f'<th scope="col">{_e(c)}</th>' for c in _COLUMNS)
+    by_hand = any(row.operator for row in rows)
+    columns = (*_COLUMNS, _OPERATOR_COLUMN) if by_hand else _COLUMNS
+    head = "".join(f'<th scope="col">{_e(c)}</th>' for c in columns)
     body = []
     for row in newest_first:
         execution = (
@@ -548,13 +563,18 @@ def _table(rows: Sequence[HistoryRow], group: str) -> str:
             if row.execution_id
             else "<td>—</td>"
         )
+        flag = (
+            ' <span class="badge live-rejected">live, Rejected since</span>'
+            if row.live_rejected
+            else ""
+        )
         body.append(
             "<tr>"
             f'<th scope="row" class="version" title="{_e(row.model_package_arn)}">'
             f"v{row.version}</th>"
             f"{_text_cell(row.stage)}"
             f'<td><span class="badge r-{_e(row.result)}">'
-            f"{_e(_RESULT_LABELS[row.result])}</span></td>"
+            f"{_e(_RESULT_LABELS[row.result])}</span>{flag}</td>"
             f"{_text_cell(row.trigger)}"
             f"{_text_cell(row.reason, 'reason')}"
             f"{_text_cell(row.rollback_target.describe() if row.rollback_target else None)}"
@@ -564,11 +584,12 @@ def _table(rows: Sequence[HistoryRow], group: str) -> str:
             f"{_text_cell(row.approval_description, 'description')}"
             f"{_time_cell(row.approval_time)}"
             f"{_text_cell(row.registrant)}"
+            f"{_operator_cell(row) if by_hand else ''}"
             "</tr>"
         )
     if not body:
         body.append(
-            f'<tr><td colspan="{len(_COLUMNS)}" class="empty">No outcomes recorded.</td></tr>'
+            f'<tr><td colspan="{len(columns)}" class="empty">No outcomes recorded.</td></tr>'
         )
     return (
         '<div class="table-wrap"><table id="history-table">'
@@ -588,6 +609,8 @@ def _stats(lanes: list[_Lane], rows: Sequence[HistoryRow]) -> str:
             if live
             else "nothing live"
         )
+        if live and live.row is not None and live.row.live_rejected:
+            value += ' <span class="rejected">Rejected since</span>'
         items.append(
             f'<li class="live" data-stage="{_e(lane.stage)}"><span class="label">Live in '
             f'{_e(lane.stage)}</span><span class="value">{value}</span></li>'

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
 
 APPROVED: Final = "Approved"
+REJECTED: Final = "Rejected"
 #: The errors with which RollbackStage refuses a target that a new execution can replace.
 REFUSALS: Final = ("UnableToRollbackStageException",)
 ROLLBACK_STAGE: Final = "RollbackStage"

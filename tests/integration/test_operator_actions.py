@@ -4,13 +4,17 @@ version that has since been Rejected is flagged in ``status`` and ``history``.""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from pipeline_world import (
+    APPROVER_KEY,
     GROUP,
     PipelineWorld,
     common_flags,
@@ -20,6 +24,7 @@ from pipeline_world import (
 
 from pipeline_scripts import cli
 from pipeline_scripts.errors import EXIT_REFUSED, EXIT_USAGE
+from shared import contract
 from shared.ledger import OUTCOME_SKIPPED_NOT_APPROVED, Outcome
 
 pytestmark = pytest.mark.integration
@@ -205,23 +210,176 @@ def test_a_blank_reason_is_refused_with_exit_2(
 # --- who ran it, and why -----------------------------------------------------------------
 
 
-def test_redeploy_and_rollback_record_who_ran_them_and_why(
+def test_redeploy_records_the_operator_and_reason_and_history_and_status_show_them(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v1 deployed
+    world.deploy(world.register())
+
+    # WHEN the operator redeploys it, and it runs everywhere
+    code, _, _ = _run(
+        capsys, "redeploy", GROUP, "1", "--reason", "new instance type", *topic_flags(world)
+    )
+    (outcome,) = _cli_outcomes(world, "cli-redeploy-")
+    assert outcome.pipeline_execution_id is not None
+    world.run_everywhere(outcome.pipeline_execution_id)
+
+    # THEN the ledger keeps who ran it and why
+    assert code == 0
+    assert (outcome.operator, outcome.operator_reason) == (OPERATOR, "new instance type")
+    # AND the history's rows of that execution show them
+    rows = [r for r in _json_rows(world, capsys) if r["trigger"] == contract.REASON_REDEPLOY]
+    assert {(r["stage"], r["operator"], r["operator_reason"]) for r in rows} == {
+        ("staging", OPERATOR, "new instance type"),
+        ("production", OPERATOR, "new instance type"),
+    }
+    # AND the table names them: in full with --wide, and within 120 columns without
+    _, out, _ = _run(capsys, "history", GROUP, "--wide", *common_flags(world))
+    wide = [re.split(r"\s{2,}", line) for line in out.splitlines()]
+    assert wide[0][-2:] == ["REASON", "OPERATOR"]
+    assert [line[-2:] for line in wide[1:]].count(["new instance type", OPERATOR_KEY]) == 2
+    _, out, _ = _run(capsys, "history", GROUP, *common_flags(world))
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 120
+    assert [line.endswith(" -") for line in lines[1:]] == [True, True, False, False]
+    # AND the HTML table has an Operator column that names them on those rows
+    _, out, _ = _run(capsys, "history", GROUP, "--format", "html", *common_flags(world))
+    assert '<th scope="col">Operator</th>' in out
+    cell = f'<td class="operator">{OPERATOR}<br><span class="why">new instance type</span></td>'
+    assert out.count(cell) == 2
+    # AND status names them beside the live version
+    _, out, _ = _run(capsys, "status", GROUP, *common_flags(world))
+    assert f"redeployed by {OPERATOR}: new instance type; last: deployed v1" in out
+
+
+def test_rollback_records_the_operator_and_reason_and_history_and_status_show_them(
     world: PipelineWorld, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN v1 then v2 deployed everywhere
     world.deploy(world.register())
     world.deploy(world.register())
 
-    # WHEN the operator redeploys v2 and rolls production back
-    assert _run(capsys, "redeploy", GROUP, "2", "--reason", "new AMI", *topic_flags(world))[0] == 0
+    # WHEN the operator rolls production back, and the rollback runs
     code, _, _ = _run(
         capsys, "rollback", GROUP, "--stage", "production", "--reason", "latency up 30%",
         *topic_flags(world),
     )  # fmt: skip
+    (outcome,) = _cli_outcomes(world, "cli-rollback-")
+    (started,) = outcome.rollbacks
+    _run_to_end(world, started.execution_id, "production")
 
-    # THEN each outcome keeps who ran it and why
+    # THEN the ledger keeps who ran it and why
     assert code == 0
-    (redeploy,) = _cli_outcomes(world, "cli-redeploy-")
-    (rollback,) = _cli_outcomes(world, "cli-rollback-")
-    assert (redeploy.operator, redeploy.operator_reason) == (OPERATOR, "new AMI")
-    assert (rollback.operator, rollback.operator_reason) == (OPERATOR, "latency up 30%")
+    assert (outcome.operator, outcome.operator_reason) == (OPERATOR, "latency up 30%")
+    # AND both history rows of the rollback (v1 put back, v2 taken out) show them
+    rows = [r for r in _json_rows(world, capsys) if r["execution_id"] == started.execution_id]
+    assert {(r["version"], r["result"]) for r in rows} == {(1, "deployed"), (2, "rolled-back")}
+    assert {(r["operator"], r["operator_reason"]) for r in rows} == {(OPERATOR, "latency up 30%")}
+    # AND status names them beside the live version
+    _, out, _ = _run(capsys, "status", GROUP, *common_flags(world))
+    (production,) = [line for line in out.splitlines() if line.startswith("  production:")]
+    assert f"rolled back by {OPERATOR}: latency up 30%; last: rolled back to v1" in production
+
+
+def test_history_of_an_approval_leaves_the_operator_columns_empty(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v1 deployed by its approval alone
+    world.deploy(world.register())
+
+    # WHEN the history is read
+    rows = _json_rows(world, capsys)
+
+    # THEN no row names an operator
+    assert {(r["operator"], r["operator_reason"]) for r in rows} == {(None, None)}
+
+
+# --- a live version rejected since -------------------------------------------------------
+
+
+def test_a_live_version_rejected_since_is_flagged_in_status(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v1 live everywhere, then rejected with nothing earlier to roll back to
+    v1 = world.register()
+    world.deploy(v1)
+    _reject(world, v1)
+
+    # WHEN status is asked for
+    code, out, _ = _run(capsys, "status", GROUP, *common_flags(world))
+
+    # THEN each stage flags v1 as Rejected, with a warning line each
+    lines = out.splitlines()
+    assert code != 0
+    for stage in ("staging", "production"):
+        (line,) = [x for x in lines if x.startswith(f"  {stage}:")]
+        assert "v1 live since " in line
+        assert ", REJECTED since;" in line
+        assert (
+            f"WARNING: {stage}: v1 is live but Rejected in the registry "
+            f"(put an Approved version back with greenlight rollback)"
+        ) in lines
+
+
+def test_a_live_version_rejected_since_is_flagged_in_every_history_format(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v1 live everywhere, then v2 live in staging only; v2 is then rejected
+    # without the trigger acting on it (as when the rejection found nothing to go back to)
+    world.deploy(world.register())
+    v2 = world.register()
+    outcome = world.approve(v2)
+    assert outcome.pipeline_execution_id is not None
+    execution = outcome.pipeline_execution_id
+    world.start(execution)
+    world.codepipeline.succeed_stage(execution, contract.SOURCE_STAGE)
+    world.run_stage(execution, "staging")
+    world.await_approval(execution, "production")
+    _reject(world, v2, handle=False)
+
+    # WHEN the history is read as JSON
+    rows = _json_rows(world, capsys)
+
+    # THEN only the row of v2 live in staging is flagged
+    flagged = [(r["version"], r["stage"]) for r in rows if r["live_rejected"]]
+    assert flagged == [(2, "staging")]
+    # AND CSV has the column, the table and the HTML mark the row
+    _, out, _ = _run(capsys, "history", GROUP, "--format", "csv", *common_flags(world))
+    csv_rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["version"], r["stage"]) for r in csv_rows if r["live_rejected"] == "True"] == [
+        ("2", "staging")
+    ]
+    _, out, _ = _run(capsys, "history", GROUP, "--wide", *common_flags(world))
+    (marked,) = [line for line in out.splitlines() if "LIVE, REJECTED" in line]
+    assert marked.startswith("v2 ")
+    _, out, _ = _run(capsys, "history", GROUP, "--format", "html", *common_flags(world))
+    assert out.count('class="badge live-rejected"') == 1
+    assert '<span class="rejected">Rejected since</span>' in out
+
+
+def test_status_names_the_approver_whose_approval_started_the_version_not_a_later_editor(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v1 approved and deployed, then redeployed by an operator
+    arn = world.register()
+    world.deploy(arn)
+    code, _, _ = _run(capsys, "redeploy", GROUP, "1", "--reason", "refresh", *topic_flags(world))
+    (outcome,) = _cli_outcomes(world, "cli-redeploy-")
+    assert (code, outcome.pipeline_execution_id is not None) == (0, True)
+    world.run_everywhere(str(outcome.pipeline_execution_id))
+    # AND someone else edits its metadata, and the trigger skips the re-emitted event
+    editor = boto3.client(
+        "sagemaker",
+        region_name="us-east-1",
+        aws_access_key_id="AKIAMETADATAEDITOR01",
+        aws_secret_access_key="testing",
+    )
+    editor.update_model_package(ModelPackageArn=arn, CustomerMetadataProperties={"team": "x"})
+    world.trigger.handle(world.approved_event(arn))
+
+    # WHEN status is asked for
+    _, out, _ = _run(capsys, "status", GROUP, *common_flags(world))
+
+    # THEN the approver is who approved v1, not the later editor
+    assert "AKIAMETADATAEDITOR01" not in out
+    assert f"approved by arn:aws:iam::123456789012:user/{APPROVER_KEY}, redeployed by" in out
