@@ -18,7 +18,8 @@ Where each column comes from:
 - stage, result, reason, rollback target, times: the recorder's pipeline records, and
   ListPipelineExecutions for executions still running or never recorded;
 - operator and operator reason: the ledger outcome of the operator's request that
-  started the execution (its ``pipelineExecutionId``, or its ``rollbacks``);
+  started the execution (its ``pipelineExecutionId``, or its ``rollbacks``); a request
+  refused because the version is not Approved is a ``skipped`` row of its own;
 - live_rejected: the newest deployed or rolled-back record of each stage is what is live
   there; its row is flagged when ListModelPackages says that version is Rejected now.
 
@@ -43,6 +44,7 @@ from shared import contract
 from shared.ledger import (
     OUTCOME_GATE_REJECTED,
     OUTCOME_ROLLBACK_STARTED,
+    OUTCOME_SKIPPED_NOT_APPROVED,
     OUTCOME_SKIPPED_STALE,
     OUTCOME_STARTED,
     RECORD_DEPLOYED,
@@ -213,6 +215,7 @@ class HistoryReader:
             rows.extend(_with_operator(produced, operators.get(execution.execution_id)))
         rows = self._flag_live_rejected(rows, executions.values())
         rows.extend(self._decision_rows(outcomes, versions))
+        rows.extend(self._refused_request_rows(outcomes))
         if since is not None:
             rows = [r for r in rows if _moment(r) >= since]
         order = {stage: i for i, stage in enumerate(self.stages)}
@@ -512,6 +515,43 @@ class HistoryReader:
                     rollback_target=_target(execution.version, record.rollback_target_execution_id),
                     started=execution.started or record.started_at,
                     ended=record.at,
+                )
+            )
+        return rows
+
+    def _refused_request_rows(self, outcomes: Sequence[Outcome]) -> list[HistoryRow]:
+        """An operator's request refused because the version is not Approved: a
+        ``skipped`` row naming who asked and why (stage: the one a rollback named)."""
+        rows: list[HistoryRow] = []
+        for outcome in outcomes:
+            trigger = outcome.trigger_reason or ""
+            if (
+                outcome.operator is None
+                or outcome.outcome != OUTCOME_SKIPPED_NOT_APPROVED
+                or trigger not in TRIGGERS
+                or outcome.model_package_arn is None
+                or not outcome.model_package_version
+            ):
+                continue
+            rows.append(
+                HistoryRow(
+                    group=self.group,
+                    version=outcome.model_package_version,
+                    model_package_arn=outcome.model_package_arn,
+                    registrant=outcome.registered_by,
+                    approver=outcome.approved_by,
+                    approval_description=outcome.approval_description,
+                    approval_time=outcome.approved_at,
+                    execution_id=None,
+                    trigger=cast(Trigger, trigger),
+                    stage=next(iter(outcome.stages), None),
+                    result="skipped",
+                    reason=outcome.reason,
+                    rollback_target=None,
+                    started=outcome.recorded_at,
+                    ended=outcome.recorded_at,
+                    operator=outcome.operator,
+                    operator_reason=outcome.operator_reason,
                 )
             )
         return rows

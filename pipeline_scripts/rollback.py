@@ -218,6 +218,7 @@ class _Request:
             reason=refused,
             arn=arn,
             version=version,
+            stages={self.stage: refused},
         )
         raise Refused(f"rollback of {self.stage} to v{version} refused: {refused}")
 
@@ -271,6 +272,7 @@ class _Request:
         version: int | None,
         execution_id: str | None = None,
         rollbacks: tuple[RollbackStart, ...] = (),
+        stages: dict[str, str] | None = None,
     ) -> None:
         self.trigger.ledger.put_outcome(
             Outcome(
@@ -284,6 +286,7 @@ class _Request:
                 trigger_reason=contract.REASON_MANUAL_ROLLBACK,
                 pipeline_execution_id=execution_id,
                 rollbacks=rollbacks,
+                stages=stages or {},
                 operator=self.operator,
                 operator_reason=self.why,
             )

@@ -179,7 +179,9 @@ class ApprovalTrigger:
             raise ValueError(f"reason: expected one of {contract.TRIGGER_REASONS}, got {reason!r}")
 
         def decide(base: Outcome) -> Outcome:
-            base = replace(base, operator=operator, operator_reason=operator_reason)
+            base = replace(
+                base, trigger_reason=reason, operator=operator, operator_reason=operator_reason
+            )
             package = self._describe(arn)
             if package is None:
                 return replace(

@@ -126,6 +126,16 @@ def test_rollback_to_a_rejected_version_is_refused_with_exit_4_and_deploys_nothi
     (refused,) = _cli_outcomes(world, "cli-rollback-")
     assert refused.outcome == OUTCOME_SKIPPED_NOT_APPROVED
     assert (refused.operator, refused.operator_reason) == (OPERATOR, "put v2 back")
+    # AND the history shows the refused request as a skipped row of production
+    (row,) = [r for r in _json_rows(world, capsys) if r["result"] == "skipped"]
+    assert (row["version"], row["stage"], row["trigger"], row["execution_id"]) == (
+        2,
+        "production",
+        contract.REASON_MANUAL_ROLLBACK,
+        None,
+    )
+    assert (row["operator"], row["operator_reason"]) == (OPERATOR, "put v2 back")
+    assert row["reason"] == f"{v2} is Rejected, not Approved"
 
 
 def test_redeploy_of_a_rejected_version_is_refused_by_the_same_rule(
@@ -149,6 +159,10 @@ def test_redeploy_of_a_rejected_version_is_refused_by_the_same_rule(
         f"{v1} is Rejected, not Approved"
     ]
     assert _executions(world) == before
+    # AND the history shows the refused request, with who asked and why
+    (row,) = [r for r in _json_rows(world, capsys) if r["result"] == "skipped"]
+    assert (row["version"], row["trigger"], row["stage"]) == (1, contract.REASON_REDEPLOY, None)
+    assert (row["operator"], row["operator_reason"]) == (OPERATOR, "try again")
 
 
 def test_rollback_without_a_version_passes_over_a_rejected_one(
