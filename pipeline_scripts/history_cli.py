@@ -27,7 +27,7 @@ from pipeline_scripts.cli_clock import cli_clock
 from pipeline_scripts.errors import GreenlightError, UsageError
 from pipeline_scripts.history import HistoryReader
 from pipeline_scripts.history_html import render_history_html
-from pipeline_scripts.history_model import HistoryRow
+from pipeline_scripts.history_model import HistoryRow, short_identity
 from shared.ledger import Ledger
 
 FORMATS: Final = ("table", "json", "csv", "html")
@@ -179,17 +179,6 @@ def _record(row: HistoryRow) -> dict[str, Any]:
 
 def _short_time(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-
-
-def short_identity(who: str | None) -> str:
-    """An IAM ARN's last path element (the user, role session or profile name); any
-    other identity as it is."""
-    if not who:
-        return "-"
-    if who.startswith("arn:"):
-        resource = who.split(":", 5)[-1]
-        return resource.rsplit("/", 1)[-1] or who
-    return who
 
 
 def truncate(text: str | None, width: int) -> str:

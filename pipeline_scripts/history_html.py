@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Final
 
-from pipeline_scripts.history_model import ROLLBACK_TRIGGERS, HistoryRow
+from pipeline_scripts.history_model import ROLLBACK_TRIGGERS, HistoryRow, short_identity
 
 #: Version colours: dark enough for white labels, none of them the red or orange of
 #: the failure and rollback marks.
@@ -487,9 +487,12 @@ code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px
 .badge { display: inline-block; white-space: nowrap; border-radius: 999px; padding: 1px 9px;
   font-size: 12.5px; font-weight: 650; border: 1px solid; }
 .badge::before { margin-right: 4px; }
-td.operator .why { color: var(--muted); }
+td.trigger .operator, td.trigger .why { display: block; font-size: 12px; }
+td.trigger .why { color: var(--muted); }
 .live-rejected, .stats .rejected { color: #fff; background: #8f1d14; border-color: #8f1d14; }
 .live-rejected::before { content: "⚠"; }
+.badge.live-rejected { white-space: normal; margin-top: 3px; }
+.stats .rejected { font-size: 12px; font-weight: 650; padding: 1px 7px; border-radius: 999px; }
 .r-deployed { color: #0b5c43; background: #e3f6ee; border-color: #a8dcc6; }
 .r-deployed::before { content: "✓"; }
 .r-failed { color: #8f1d14; background: #fdecea; border-color: #f3b3ad; }
@@ -522,8 +525,6 @@ _COLUMNS: Final = (
     "Approved at",
     "Registrant",
 )
-#: Shown when some row records an operator's action: who ran it, and why.
-_OPERATOR_COLUMN: Final = "Operator"
 
 
 def _time_cell(moment: datetime | None) -> str:
@@ -541,21 +542,23 @@ def _text_cell(value: str | None, css: str = "") -> str:
     return f"<td{klass}>{_e(value) if value else '—'}</td>"
 
 
-def _operator_cell(row: HistoryRow) -> str:
-    """Who ran the operator action behind the row, and below it why; a dash otherwise."""
+def _trigger_cell(row: HistoryRow) -> str:
+    """The trigger; for an operator's action, also who ran it (in short; the full ARN in
+    the tooltip, the JSON and the CSV) and why."""
     if row.operator is None:
-        return "<td>—</td>"
-    why = f'<br><span class="why">{_e(row.operator_reason)}</span>' if row.operator_reason else ""
-    return f'<td class="operator">{_e(row.operator)}{why}</td>'
+        return _text_cell(row.trigger)
+    why = f'<span class="why">{_e(row.operator_reason)}</span>' if row.operator_reason else ""
+    return (
+        f'<td class="trigger">{_e(row.trigger)}<span class="operator" '
+        f'title="{_e(row.operator)}">by {_e(short_identity(row.operator))}</span>{why}</td>'
+    )
 
 
 def _table(rows: Sequence[HistoryRow], group: str) -> str:
     newest_first = sorted(
         rows, key=lambda r: _row_time(r) or datetime.min.replace(tzinfo=UTC), reverse=True
     )
-    by_hand = any(row.operator for row in rows)
-    columns = (*_COLUMNS, _OPERATOR_COLUMN) if by_hand else _COLUMNS
-    head = "".join(f'<th scope="col">{_e(c)}</th>' for c in columns)
+    head = "".join(f'<th scope="col">{_e(c)}</th>' for c in _COLUMNS)
     body = []
     for row in newest_first:
         execution = (
@@ -564,9 +567,7 @@ def _table(rows: Sequence[HistoryRow], group: str) -> str:
             else "<td>—</td>"
         )
         flag = (
-            ' <span class="badge live-rejected">live, Rejected since</span>'
-            if row.live_rejected
-            else ""
+            ' <span class="badge live-rejected">live, Rejected</span>' if row.live_rejected else ""
         )
         body.append(
             "<tr>"
@@ -575,7 +576,7 @@ def _table(rows: Sequence[HistoryRow], group: str) -> str:
             f"{_text_cell(row.stage)}"
             f'<td><span class="badge r-{_e(row.result)}">'
             f"{_e(_RESULT_LABELS[row.result])}</span>{flag}</td>"
-            f"{_text_cell(row.trigger)}"
+            f"{_trigger_cell(row)}"
             f"{_text_cell(row.reason, 'reason')}"
             f"{_text_cell(row.rollback_target.describe() if row.rollback_target else None)}"
             f"{_time_cell(row.started)}{_time_cell(row.ended)}"
@@ -584,12 +585,11 @@ def _table(rows: Sequence[HistoryRow], group: str) -> str:
             f"{_text_cell(row.approval_description, 'description')}"
             f"{_time_cell(row.approval_time)}"
             f"{_text_cell(row.registrant)}"
-            f"{_operator_cell(row) if by_hand else ''}"
             "</tr>"
         )
     if not body:
         body.append(
-            f'<tr><td colspan="{len(columns)}" class="empty">No outcomes recorded.</td></tr>'
+            f'<tr><td colspan="{len(_COLUMNS)}" class="empty">No outcomes recorded.</td></tr>'
         )
     return (
         '<div class="table-wrap"><table id="history-table">'

@@ -112,3 +112,14 @@ class HistoryRow:
                 f"HistoryRow for {self.group} v{self.version} ends ({self.ended.isoformat()}) "
                 f"before it starts ({self.started.isoformat()})"
             )
+
+
+def short_identity(who: str | None) -> str:
+    """An IAM ARN's last path element (the user, role session or profile name); any
+    other identity as it is."""
+    if not who:
+        return "-"
+    if who.startswith("arn:"):
+        resource = who.split(":", 5)[-1]
+        return resource.rsplit("/", 1)[-1] or who
+    return who

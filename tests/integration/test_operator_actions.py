@@ -256,10 +256,12 @@ def test_redeploy_records_the_operator_and_reason_and_history_and_status_show_th
     lines = out.splitlines()
     assert max(len(line) for line in lines) <= 120
     assert [line.endswith(" -") for line in lines[1:]] == [True, True, False, False]
-    # AND the HTML table has an Operator column that names them on those rows
+    # AND the HTML table names them in the trigger cell of those rows
     _, out, _ = _run(capsys, "history", GROUP, "--format", "html", *common_flags(world))
-    assert '<th scope="col">Operator</th>' in out
-    cell = f'<td class="operator">{OPERATOR}<br><span class="why">new instance type</span></td>'
+    cell = (
+        f'<td class="trigger">redeploy<span class="operator" title="{OPERATOR}">'
+        f'by {OPERATOR_KEY}</span><span class="why">new instance type</span></td>'
+    )
     assert out.count(cell) == 2
     # AND status names them beside the live version
     _, out, _ = _run(capsys, "status", GROUP, *common_flags(world))
