@@ -24,7 +24,12 @@ Where each column comes from:
   recorder kept it from the approval's ``updatedBy``; ListActionExecutions for an
   execution whose approval was seen waiting but whose answer was never recorded;
 - stage, result, reason, rollback target, times: the recorder's pipeline records, and
-  ListPipelineExecutions for executions still running or never recorded.
+  ListPipelineExecutions for executions still running or never recorded;
+- operator and operator reason: the ledger outcome of the operator's request that
+  started the execution (its ``pipelineExecutionId``, or its ``rollbacks``); a request
+  refused because the version is not Approved is a ``skipped`` row of its own;
+- live_rejected: the newest deployed or rolled-back record of each stage is what is live
+  there; its row is flagged when ListModelPackages says that version is Rejected now.
 
 API calls grow with pages, not rows: DescribeModelPackageGroup once, ListModelPackages,
 the two ledger queries and ListPipelineExecutions page by page; GetPipelineExecution
@@ -55,6 +60,7 @@ from shared import contract
 from shared.ledger import (
     OUTCOME_GATE_REJECTED,
     OUTCOME_ROLLBACK_STARTED,
+    OUTCOME_SKIPPED_NOT_APPROVED,
     OUTCOME_SKIPPED_STALE,
     OUTCOME_STARTED,
     RECORD_APPROVAL_ANSWERED,
@@ -71,6 +77,7 @@ from shared.ledger import (
     Outcome,
     PipelineRecord,
 )
+from shared.rollback import REJECTED
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -202,6 +209,8 @@ class HistoryReader:
         self.sagemaker = sagemaker
         self.codepipeline = codepipeline
         self.pipeline = contract.pipeline_name(group)
+        #: ModelApprovalStatus now, by package ARN (filled by :meth:`versions`).
+        self.approval_statuses: dict[str, str] = {}
 
     # --- reading --------------------------------------------------------------------------
 
@@ -224,6 +233,7 @@ class HistoryReader:
         starter_of = {
             start.execution_id: outcome for outcome in outcomes for start in outcome.rollbacks
         }
+        operators = operator_requests(outcomes)
 
         def approval_of(arn: str) -> _Approval:
             return _Approval.of(first_approval.get(arn))
@@ -235,13 +245,18 @@ class HistoryReader:
             approval = self._approval(execution, by_event, first_approval)
             trigger = self._trigger(execution, started_by)
             self._fill_answers(execution)
-            stage_rows = self._stage_rows(execution, approval, trigger, rolled_back_by)
-            stage_rows += self._replaced_rows(
-                execution, trigger, starter_of.get(execution.execution_id), approval_of
-            )
+            produced = [
+                *self._stage_rows(execution, approval, trigger, rolled_back_by),
+                *self._replaced_rows(
+                    execution, trigger, starter_of.get(execution.execution_id), approval_of
+                ),
+            ]
             starter = _started_by(execution, trigger)
-            rows.extend(replace(row, started_by=starter) for row in stage_rows)
+            produced = [replace(row, started_by=starter) for row in produced]
+            rows.extend(_with_operator(produced, operators.get(execution.execution_id)))
+        rows = self._flag_live_rejected(rows, executions.values())
         rows.extend(self._decision_rows(outcomes, versions))
+        rows.extend(self._refused_request_rows(outcomes))
         if since is not None:
             rows = [r for r in rows if _moment(r) >= since]
         order = {stage: i for i, stage in enumerate(self.stages)}
@@ -263,7 +278,28 @@ class HistoryReader:
             for summary in page["ModelPackageSummaryList"]:
                 if summary.get("ModelPackageVersion"):
                     versions[summary["ModelPackageArn"]] = int(summary["ModelPackageVersion"])
+                if summary.get("ModelApprovalStatus"):
+                    self.approval_statuses[summary["ModelPackageArn"]] = str(
+                        summary["ModelApprovalStatus"]
+                    )
         return versions
+
+    def _flag_live_rejected(
+        self, rows: list[HistoryRow], executions: Iterable[_Execution]
+    ) -> list[HistoryRow]:
+        """Flag the row of what is live in each stage when that version is Rejected now."""
+        live = live_records(
+            (record for execution in executions for record in execution.records), self.stages
+        )
+        shown = {(record.execution_id, stage) for stage, record in live.items()}
+        return [
+            replace(row, live_rejected=True)
+            if row.result == "deployed"
+            and (row.execution_id, row.stage) in shown
+            and self.approval_statuses.get(row.model_package_arn) == REJECTED
+            else row
+            for row in rows
+        ]
 
     def _executions(self, since: datetime | None) -> dict[str, _Execution]:
         executions: dict[str, _Execution] = {}
@@ -553,6 +589,43 @@ class HistoryReader:
             )
         return rows
 
+    def _refused_request_rows(self, outcomes: Sequence[Outcome]) -> list[HistoryRow]:
+        """An operator's request refused because the version is not Approved: a
+        ``skipped`` row naming who asked and why (stage: the one a rollback named)."""
+        rows: list[HistoryRow] = []
+        for outcome in outcomes:
+            trigger = outcome.trigger_reason or ""
+            if (
+                outcome.operator is None
+                or outcome.outcome != OUTCOME_SKIPPED_NOT_APPROVED
+                or trigger not in TRIGGERS
+                or outcome.model_package_arn is None
+                or not outcome.model_package_version
+            ):
+                continue
+            rows.append(
+                HistoryRow(
+                    group=self.group,
+                    version=outcome.model_package_version,
+                    model_package_arn=outcome.model_package_arn,
+                    registrant=outcome.registered_by,
+                    approver=outcome.approved_by,
+                    approval_description=outcome.approval_description,
+                    approval_time=outcome.approved_at,
+                    execution_id=None,
+                    trigger=cast(Trigger, trigger),
+                    stage=next(iter(outcome.stages), None),
+                    result="skipped",
+                    reason=outcome.reason,
+                    rollback_target=None,
+                    started=outcome.recorded_at,
+                    ended=outcome.recorded_at,
+                    operator=outcome.operator,
+                    operator_reason=outcome.operator_reason,
+                )
+            )
+        return rows
+
     def _decision_rows(
         self, outcomes: Sequence[Outcome], versions: Mapping[str, int]
     ) -> list[HistoryRow]:
@@ -586,6 +659,42 @@ class HistoryReader:
                 )
             )
         return rows
+
+
+def live_records(
+    records: Iterable[PipelineRecord], stages: Sequence[str]
+) -> dict[str, PipelineRecord]:
+    """Stage -> the record of what is live there: its newest ``deployed`` or
+    ``rolled-back`` record (a rollback's names the version it put back)."""
+    live: dict[str, PipelineRecord] = {}
+    for record in sorted(records, key=PipelineRecord.sort_key):
+        stage = record.stage or ""
+        if stage in stages and record.record in (RECORD_DEPLOYED, RECORD_ROLLED_BACK):
+            live[stage] = record
+    return live
+
+
+def operator_requests(outcomes: Iterable[Outcome]) -> dict[str, Outcome]:
+    """Execution id -> the outcome of the operator's request that started it
+    (``greenlight redeploy`` or ``greenlight rollback``): who asked, and why."""
+    found: dict[str, Outcome] = {}
+    for outcome in outcomes:
+        if outcome.operator is None:
+            continue
+        if outcome.pipeline_execution_id:
+            found[outcome.pipeline_execution_id] = outcome
+        for started in outcome.rollbacks:
+            found[started.execution_id] = outcome
+    return found
+
+
+def _with_operator(rows: list[HistoryRow], request: Outcome | None) -> list[HistoryRow]:
+    if request is None:
+        return rows
+    return [
+        replace(row, operator=request.operator, operator_reason=request.operator_reason)
+        for row in rows
+    ]
 
 
 def rollback_starters(outcomes: Iterable[Outcome]) -> dict[str, Trigger]:

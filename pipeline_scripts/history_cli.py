@@ -1,9 +1,12 @@
 """``greenlight history``: the audit trail of one group, as a table, JSON, CSV or HTML.
 
-The table is for a terminal: IAM ARNs of the registrant and approvers are shortened to
-their last path element (``arn:aws:iam::123456789012:user/alice`` -> ``alice``), and
-long approval descriptions and reasons end in an ellipsis. JSON, CSV and HTML keep every
-value whole.
+The table is for a terminal: IAM ARNs of the registrant, approvers and operator are
+shortened to their last path element (``arn:aws:iam::123456789012:user/alice`` ->
+``alice``), and long approval descriptions and reasons end in an ellipsis. The row of a
+version live in its stage but Rejected since says so in its result. JSON, CSV and HTML
+keep every value whole. When some row records an operator's action, the table has an
+OPERATOR column (who ran it; the last to go when the table must fit), and the REASON of
+such a row without one of its own is the operator's ``--reason``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pipeline_scripts.cli_clock import cli_clock
 from pipeline_scripts.errors import Unreachable, UsageError
 from pipeline_scripts.history import HistoryReader
 from pipeline_scripts.history_html import render_history_html
-from pipeline_scripts.history_model import HistoryRow
+from pipeline_scripts.history_model import HistoryRow, short_identity
 from shared.ledger import Ledger
 
 FORMATS: Final = ("table", "json", "csv", "html")
@@ -34,7 +37,7 @@ TABLE_REASON_WIDTH: Final = 80
 #: The default table fits a terminal this wide (``--wide`` shows every column in full).
 TABLE_WIDTH: Final = 120
 #: Columns the default table leaves out, in this order, until it fits.
-_DROPPED_FIRST: Final = ("EXECUTION", "ENDED", "APPROVED", "TRIGGER", "REGISTRANT")
+_DROPPED_FIRST: Final = ("EXECUTION", "ENDED", "APPROVED", "TRIGGER", "REGISTRANT", "OPERATOR")
 #: Columns the default table leaves out first when no row has a value in them.
 _DROPPED_WHEN_EMPTY: Final = ("STAGE APPROVER",)
 #: Free-text columns the default table then narrows, down to this many characters.
@@ -62,7 +65,12 @@ COLUMNS: Final = (
     "rollback_target_execution_id",
     "started",
     "ended",
+    "operator",
+    "operator_reason",
+    "live_rejected",
 )
+#: How the table's RESULT marks a version live in its stage but Rejected since.
+LIVE_REJECTED_MARK: Final = " (LIVE, REJECTED)"
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -177,17 +185,6 @@ def _short_time(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def short_identity(who: str | None) -> str:
-    """An IAM ARN's last path element (the user, role session or profile name); any
-    other identity as it is."""
-    if not who:
-        return "-"
-    if who.startswith("arn:"):
-        resource = who.split(":", 5)[-1]
-        return resource.rsplit("/", 1)[-1] or who
-    return who
-
-
 def truncate(text: str | None, width: int) -> str:
     """``text`` on one line, cut to ``width`` characters with a trailing ellipsis."""
     if not text:
@@ -214,6 +211,7 @@ def _table(rows: Sequence[HistoryRow], *, wide: bool = False) -> str:
         "ENDED",
         "ROLLBACK TARGET",
         "REASON",
+        "OPERATOR",
     )
     lines: list[Cells] = [
         (
@@ -226,14 +224,17 @@ def _table(rows: Sequence[HistoryRow], *, wide: bool = False) -> str:
             row.trigger,
             row.stage or "-",
             short_identity(row.stage_approver),
-            row.result,
+            row.result + (LIVE_REJECTED_MARK if row.live_rejected else ""),
             _short_time(row.started) or "-",
             _short_time(row.ended) or "-",
             row.rollback_target.describe(short=not wide) if row.rollback_target else "-",
-            truncate(row.reason, TABLE_REASON_WIDTH),
+            truncate(row.reason or row.operator_reason, TABLE_REASON_WIDTH),
+            short_identity(row.operator),
         )
         for row in rows
     ]
+    if not any(row.operator for row in rows):  # no operator action: no OPERATOR column
+        header, lines = header[:-1], [line[:-1] for line in lines]
     if not wide:
         header, lines = _fit(header, lines, TABLE_WIDTH)
     widths = [max(len(line[i]) for line in (header, *lines)) for i in range(len(header))]
@@ -267,6 +268,8 @@ def _fit(header: Cells, lines: list[Cells], width: int) -> tuple[Cells, list[Cel
     for name in _DROPPED_FIRST:
         if total(header, lines) <= width:
             return header, lines
+        if name not in header:
+            continue
         header, lines = without(name)
     for name in _NARROWED:
         excess = total(header, lines) - width

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Final
 
-from pipeline_scripts.history_model import ROLLBACK_TRIGGERS, HistoryRow
+from pipeline_scripts.history_model import ROLLBACK_TRIGGERS, HistoryRow, short_identity
 
 #: Version colours: dark enough for white labels, none of them the red or orange of
 #: the failure and rollback marks.
@@ -487,6 +487,12 @@ code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px
 .badge { display: inline-block; white-space: nowrap; border-radius: 999px; padding: 1px 9px;
   font-size: 12.5px; font-weight: 650; border: 1px solid; }
 .badge::before { margin-right: 4px; }
+td.trigger .operator, td.trigger .why { display: block; font-size: 12px; }
+td.trigger .why { color: var(--muted); }
+.live-rejected, .stats .rejected { color: #fff; background: #8f1d14; border-color: #8f1d14; }
+.live-rejected::before { content: "⚠"; }
+.badge.live-rejected { white-space: normal; margin-top: 3px; }
+.stats .rejected { font-size: 12px; font-weight: 650; padding: 1px 7px; border-radius: 999px; }
 .r-deployed { color: #0b5c43; background: #e3f6ee; border-color: #a8dcc6; }
 .r-deployed::before { content: "✓"; }
 .r-failed { color: #8f1d14; background: #fdecea; border-color: #f3b3ad; }
@@ -538,6 +544,18 @@ def _text_cell(value: str | None, css: str = "") -> str:
     return f"<td{klass}>{_e(value) if value else '—'}</td>"
 
 
+def _trigger_cell(row: HistoryRow) -> str:
+    """The trigger; for an operator's action, also who ran it (in short; the full ARN in
+    the tooltip, the JSON and the CSV) and why."""
+    if row.operator is None:
+        return _text_cell(row.trigger)
+    why = f'<span class="why">{_e(row.operator_reason)}</span>' if row.operator_reason else ""
+    return (
+        f'<td class="trigger">{_e(row.trigger)}<span class="operator" '
+        f'title="{_e(row.operator)}">by {_e(short_identity(row.operator))}</span>{why}</td>'
+    )
+
+
 def _table(rows: Sequence[HistoryRow], group: str) -> str:
     newest_first = sorted(
         rows, key=lambda r: _row_time(r) or datetime.min.replace(tzinfo=UTC), reverse=True
@@ -550,14 +568,17 @@ def _table(rows: Sequence[HistoryRow], group: str) -> str:
             if row.execution_id
             else "<td>—</td>"
         )
+        flag = (
+            ' <span class="badge live-rejected">live, Rejected</span>' if row.live_rejected else ""
+        )
         body.append(
             "<tr>"
             f'<th scope="row" class="version" title="{_e(row.model_package_arn)}">'
             f"v{row.version}</th>"
             f"{_text_cell(row.stage)}"
             f'<td><span class="badge r-{_e(row.result)}">'
-            f"{_e(_RESULT_LABELS[row.result])}</span></td>"
-            f"{_text_cell(row.trigger)}"
+            f"{_e(_RESULT_LABELS[row.result])}</span>{flag}</td>"
+            f"{_trigger_cell(row)}"
             f"{_text_cell(row.started_by)}"
             f"{_text_cell(row.reason, 'reason')}"
             f"{_text_cell(row.rollback_target.describe() if row.rollback_target else None)}"
@@ -592,6 +613,8 @@ def _stats(lanes: list[_Lane], rows: Sequence[HistoryRow]) -> str:
             if live
             else "nothing live"
         )
+        if live and live.row is not None and live.row.live_rejected:
+            value += ' <span class="rejected">Rejected since</span>'
         items.append(
             f'<li class="live" data-stage="{_e(lane.stage)}"><span class="label">Live in '
             f'{_e(lane.stage)}</span><span class="value">{value}</span></li>'

@@ -7,6 +7,12 @@ rows; the table, JSON, CSV and HTML renderers only read them.
 A decision that started no execution (a gate refusal, a skipped duplicate) is a row too,
 with ``execution_id`` and ``stage`` left empty, so that nothing an auditor asks about is
 missing from the history.
+
+``approver`` and ``approval_description`` always speak of the version's approval. An
+execution an operator asked for (``greenlight redeploy``, ``greenlight rollback``) says
+who did and why in ``operator`` and ``operator_reason``, empty on every other row.
+``live_rejected`` flags the row that shows what is live in its stage now when the
+registry says that version is Rejected now.
 """
 
 from __future__ import annotations
@@ -91,6 +97,11 @@ class HistoryRow:
     #: For a rollback's rows: who started it, the RollbackStage (or StartPipelineExecution)
     #: caller's identity ARN, or ``CodePipeline`` for ``OnFailure: ROLLBACK``.
     started_by: str | None = None
+    #: Who ran the operator action that started the execution (an IAM ARN), and why.
+    operator: str | None = None
+    operator_reason: str | None = None
+    #: This row's version is live in its stage now, and Rejected in the registry now.
+    live_rejected: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:
@@ -110,3 +121,14 @@ class HistoryRow:
                 f"HistoryRow for {self.group} v{self.version} ends ({self.ended.isoformat()}) "
                 f"before it starts ({self.started.isoformat()})"
             )
+
+
+def short_identity(who: str | None) -> str:
+    """An IAM ARN's last path element (the user, role session or profile name); any
+    other identity as it is."""
+    if not who:
+        return "-"
+    if who.startswith("arn:"):
+        resource = who.split(":", 5)[-1]
+        return resource.rsplit("/", 1)[-1] or who
+    return who

@@ -1,5 +1,7 @@
-"""``greenlight status``: what is live where, since when, who approved it, what happened
-last; and a warning when an endpoint does not run what the ledger says it should."""
+"""``greenlight status``: what is live where, since when, who approved it, who put it there
+by hand and why (``greenlight redeploy`` / ``rollback``), what happened last; and a warning
+when an endpoint does not run what the ledger says it should, or when the live version is
+Rejected in the registry now."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from botocore.exceptions import ClientError
 
 from pipeline_scripts import stack_outputs
 from pipeline_scripts.errors import EXIT_FAILURE
-from pipeline_scripts.history import HistoryReader
+from pipeline_scripts.history import HistoryReader, live_records, operator_requests
 from shared import contract
 from shared.ledger import (
+    OUTCOME_STARTED,
     RECORD_DEPLOYED,
     RECORD_FAILED,
     RECORD_ROLLED_BACK,
@@ -22,6 +25,7 @@ from shared.ledger import (
     Outcome,
     PipelineRecord,
 )
+from shared.rollback import REJECTED
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -36,6 +40,10 @@ class StageStatus:
     last: PipelineRecord | None
     approver: str | None
     warning: str | None
+    #: The operator's request that put the live version there, if one did.
+    operator: Outcome | None = None
+    #: The live version is Rejected in the registry now.
+    rejected: bool = False
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,20 +69,26 @@ def _run(args: argparse.Namespace) -> int:
         stack_outputs.ledger_table(args), client=stack_outputs.client("dynamodb", args.region)
     )
     sagemaker = stack_outputs.client("sagemaker", args.region)
-    HistoryReader(
+    reader = HistoryReader(
         group=settings.group,
         stages=settings.stages,
         ledger=ledger,
         sagemaker=sagemaker,
         codepipeline=stack_outputs.client("codepipeline", args.region),
-    ).versions()  # the group must exist
+    )
+    reader.versions()  # the group must exist
     statuses = stage_statuses(
-        settings.group, settings.stages, settings.endpoints, ledger=ledger, sagemaker=sagemaker
+        settings.group,
+        settings.stages,
+        settings.endpoints,
+        ledger=ledger,
+        sagemaker=sagemaker,
+        approval_statuses=reader.approval_statuses,
     )
     print(f"{settings.group} ({contract.pipeline_name(settings.group)})")
     for status in statuses:
         print(_line(status))
-    warnings = [s.warning for s in statuses if s.warning]
+    warnings = [w for s in statuses for w in (s.warning, _rejected_warning(s)) if w]
     for warning in warnings:
         print(f"WARNING: {warning}")
     return EXIT_FAILURE if warnings else 0
@@ -87,8 +101,8 @@ def stage_statuses(
     *,
     ledger: Ledger,
     sagemaker: SageMakerClient,
+    approval_statuses: dict[str, str] | None = None,
 ) -> list[StageStatus]:
-    live: dict[str, PipelineRecord] = {}
     last: dict[str, PipelineRecord] = {}
     records = sorted(
         (r for r in ledger.pipeline_records(group) if r.stage in stages and r.record in _OUTCOMES),
@@ -96,11 +110,11 @@ def stage_statuses(
         reverse=True,
     )
     for record in records:
-        stage = record.stage or ""
-        last.setdefault(stage, record)
-        if record.record in (RECORD_DEPLOYED, RECORD_ROLLED_BACK):
-            live.setdefault(stage, record)
+        last.setdefault(record.stage or "", record)
+    live = live_records(records, stages)
     outcomes = ledger.outcomes(group)
+    operators = operator_requests(outcomes)
+    statuses = approval_statuses or {}
     return [
         StageStatus(
             stage=stage,
@@ -108,6 +122,9 @@ def stage_statuses(
             last=last.get(stage),
             approver=_approver(live.get(stage), outcomes),
             warning=_drift(stage, live.get(stage), endpoints.get(stage), sagemaker),
+            operator=operators.get(live[stage].execution_id) if stage in live else None,
+            rejected=stage in live
+            and statuses.get(live[stage].model_package_arn or "") == REJECTED,
         )
         for stage in stages
     ]
@@ -122,6 +139,7 @@ def _approver(record: PipelineRecord | None, outcomes: list[Outcome]) -> str | N
             for o in outcomes
             if o.model_package_arn == record.model_package_arn
             and o.trigger_reason == contract.REASON_APPROVAL
+            and o.outcome == OUTCOME_STARTED
             and o.approved_by
         ),
         key=lambda o: o.recorded_at,
@@ -173,8 +191,10 @@ def _line(status: StageStatus) -> str:
     else:
         live = (
             f"v{status.live.model_package_version} live since {_when(status.live.at)}, "
-            f"approved by {status.approver or 'unknown'}"
+            f"approved by {status.approver or 'unknown'}{_by_hand(status.operator)}"
         )
+        if status.rejected:
+            live += ", REJECTED since"
     if status.last is None:
         last = "no outcome recorded"
     else:
@@ -182,6 +202,23 @@ def _line(status: StageStatus) -> str:
         if status.last.reason:
             last += f" ({status.last.reason})"
     return f"  {status.stage}: {live}; {last}"
+
+
+def _by_hand(request: Outcome | None) -> str:
+    """``, redeployed by ARN: why`` (or ``rolled back by``) for an operator's request."""
+    if request is None:
+        return ""
+    done = "redeployed" if request.trigger_reason == contract.REASON_REDEPLOY else "rolled back"
+    return f", {done} by {request.operator}: {request.operator_reason or 'no reason given'}"
+
+
+def _rejected_warning(status: StageStatus) -> str | None:
+    if not status.rejected or status.live is None:
+        return None
+    return (
+        f"{status.stage}: v{status.live.model_package_version} is live but Rejected in the "
+        "registry (put an Approved version back with greenlight rollback)"
+    )
 
 
 def _outcome(record: str) -> str:

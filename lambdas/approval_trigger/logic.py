@@ -55,7 +55,7 @@ from shared.ledger import (
 from shared.metadata import metadata_value
 from shared.notify import publish
 from shared.observability import logger
-from shared.rollback import PipelineHistory, has_model_version
+from shared.rollback import PipelineHistory, has_model_version, refusal
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -153,14 +153,24 @@ class ApprovalTrigger:
         return self._once(event_id, lambda base: self._decide(event, base))
 
     def start_deployment(
-        self, arn: str, *, request_id: str, reason: str = contract.REASON_REDEPLOY
+        self,
+        arn: str,
+        *,
+        request_id: str,
+        reason: str = contract.REASON_REDEPLOY,
+        operator: str | None = None,
+        operator_reason: str | None = None,
     ) -> Outcome:
         """Deploy an Approved version again on request (``greenlight redeploy``): the
-        duplicate and stale guards do not apply, the gates do."""
+        duplicate and stale guards do not apply, the gates do. The outcome keeps who
+        asked (``operator``) and why."""
         if reason not in contract.TRIGGER_REASONS:
             raise ValueError(f"reason: expected one of {contract.TRIGGER_REASONS}, got {reason!r}")
 
         def decide(base: Outcome) -> Outcome:
+            base = replace(
+                base, trigger_reason=reason, operator=operator, operator_reason=operator_reason
+            )
             package = self._describe(arn)
             if package is None:
                 return replace(
@@ -169,12 +179,9 @@ class ApprovalTrigger:
             base = self._with_package(base, package)
             if package.get("ModelPackageGroupName") != self.config.group:
                 return self._other_group(base, str(package.get("ModelPackageGroupName")))
-            if package.get("ModelApprovalStatus") != APPROVED:
-                return replace(
-                    base,
-                    outcome=OUTCOME_SKIPPED_NOT_APPROVED,
-                    reason=f"{arn} is {package.get('ModelApprovalStatus')}, not Approved",
-                )
+            refused = refusal(arn, package.get("ModelApprovalStatus"))
+            if refused is not None:
+                return replace(base, outcome=OUTCOME_SKIPPED_NOT_APPROVED, reason=refused)
             return self._approved(base, package, trigger_reason=reason)
 
         return self._once(request_id, decide)

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
     from mypy_boto3_sns import SNSClient
 
-APPROVED: Final = "Approved"
 #: Execution statuses from which nothing runs any more.
 _ENDED: Final = ("Stopped", "Failed", "Succeeded", "Superseded", "Cancelled")
 
@@ -180,19 +179,12 @@ class Rejection:
     def _target(self, history: PipelineHistory, stage: str, rejected_arn: str) -> Deployment | None:
         """The newest version that succeeded in ``stage`` before, other than the rejected
         one, and still Approved."""
-        status_of: dict[str, str | None] = {}
 
-        def approved(candidate: Deployment) -> bool:
-            if candidate.arn == rejected_arn:
-                return False
-            if candidate.arn not in status_of:
-                package = self.describe(candidate.arn)
-                status_of[candidate.arn] = (
-                    None if package is None else package.get("ModelApprovalStatus")
-                )
-            return status_of[candidate.arn] == APPROVED
+        def status(arn: str) -> str | None:
+            package = self.describe(arn)
+            return None if package is None else package.get("ModelApprovalStatus")
 
-        return history.target(stage, approved)
+        return history.approved_target(stage, other_than=rejected_arn, status=status)
 
     def _start(
         self, history: PipelineHistory, stage: str, target: Deployment, event_id: str

@@ -61,6 +61,10 @@ back, ``{"stage", "executionId", "targetExecutionId", "targetVersion", "targetAr
 (:class:`RollbackStart`; the last two when known). The history tells who started a
 ROLLBACK execution from this list, never from the free-text ``reason``. Outcomes written
 before the list existed have no ``rollbacks`` attribute.
+
+An outcome of an operator's request (``greenlight rollback``, ``greenlight redeploy``)
+keeps who made it, ``operator`` (the caller's ARN from STS GetCallerIdentity), and why,
+``operatorReason`` (the required ``--reason``). Other outcomes have neither attribute.
 """
 
 from __future__ import annotations
@@ -207,6 +211,9 @@ class Outcome:
     stopped_executions: tuple[str, ...] = ()
     #: The rollback executions this outcome started, one per stage rolled back.
     rollbacks: tuple[RollbackStart, ...] = ()
+    #: For an operator's request: who made it (an IAM ARN) and why.
+    operator: str | None = None
+    operator_reason: str | None = None
 
     def key(self) -> dict[str, str]:
         return {PK: group_key(self.group), SK: f"EVENT#{self.event_id}"}
@@ -234,6 +241,8 @@ class Outcome:
             "stages": dict(self.stages) or None,
             "stoppedExecutions": list(self.stopped_executions) or None,
             "rollbacks": [r.to_value() for r in self.rollbacks] or None,
+            "operator": self.operator,
+            "operatorReason": self.operator_reason,
         }
         return _serialize(values)
 
@@ -261,6 +270,8 @@ class Outcome:
             stages={str(k): str(v) for k, v in (raw.get("stages") or {}).items()},
             stopped_executions=tuple(str(v) for v in raw.get("stoppedExecutions") or ()),
             rollbacks=tuple(RollbackStart.from_value(v) for v in raw.get("rollbacks") or ()),
+            operator=raw.get("operator"),
+            operator_reason=raw.get("operatorReason"),
         )
 
 

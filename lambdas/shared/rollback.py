@@ -12,6 +12,10 @@ the pipeline's current structure version. So:
 - when the target started on an earlier structure version, or RollbackStage refuses it,
   the rollback is a normal execution of the target's version, with the variables an
   approval would send, and is recorded as a rollback all the same.
+
+And Greenlight's own rule, for every path that puts a version back or deploys it again
+(the rejection rollback, ``greenlight rollback``, ``greenlight redeploy``): only a
+version the registry says is Approved *now* (:func:`refusal`).
 """
 
 from __future__ import annotations
@@ -28,10 +32,20 @@ from shared import contract
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
 
+APPROVED: Final = "Approved"
+REJECTED: Final = "Rejected"
 #: The errors with which RollbackStage refuses a target that a new execution can replace.
 REFUSALS: Final = ("UnableToRollbackStageException",)
 ROLLBACK_STAGE: Final = "RollbackStage"
 START_EXECUTION: Final = "StartPipelineExecution"
+
+
+def refusal(arn: str, status: str | None) -> str | None:
+    """Why ``arn``, whose ModelApprovalStatus is ``status`` (None: not in the registry),
+    may not be deployed again; None when it may: it is Approved."""
+    if status == APPROVED:
+        return None
+    return f"{arn} is {status or 'not in the registry'}, not Approved"
 
 
 def has_model_version(variables: dict[str, str]) -> bool:
@@ -165,6 +179,23 @@ class PipelineHistory:
     def target(self, stage: str, accept: Callable[[Deployment], bool]) -> Deployment | None:
         """The newest deployment in ``stage`` that ``accept`` takes."""
         return next((d for d in self.deployments(stage) if accept(d)), None)
+
+    def approved_target(
+        self, stage: str, *, other_than: str, status: Callable[[str], str | None]
+    ) -> Deployment | None:
+        """The newest deployment in ``stage`` of a version other than ``other_than`` that
+        is still Approved (``status``: an ARN's ModelApprovalStatus now, asked once per
+        version)."""
+        known: dict[str, str | None] = {}
+
+        def approved(candidate: Deployment) -> bool:
+            if candidate.arn == other_than:
+                return False
+            if candidate.arn not in known:
+                known[candidate.arn] = status(candidate.arn)
+            return refusal(candidate.arn, known[candidate.arn]) is None
+
+        return self.target(stage, approved)
 
     def _list(self, **kwargs: Any) -> list[dict[str, Any]]:
         paginator = self.codepipeline.get_paginator("list_pipeline_executions")

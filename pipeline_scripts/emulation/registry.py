@@ -24,6 +24,11 @@ process alike):
   caller is the request's access key id, reported as an IAM user of that name — so a
   registrant and an approver with different keys are different people, and the
   separation-of-duties gate can be exercised.
+- **Who am I.** STS GetCallerIdentity returns the IAM user or role whose credentials
+  call it. moto answers one fake user (``user/moto``) for any key it did not issue;
+  here such a key is the same IAM user the registry records, so an operator's
+  ``greenlight rollback`` names the person who ran it (docs/aws-behaviour.md, STS).
+  Keys moto issued (an assumed role, an IAM user it created) keep moto's answer.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from moto.core.responses import ActionResult
 from moto.events.models import events_backends
 from moto.sagemaker.models import ModelPackage, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
+from moto.sts.models import STSBackend
 
 from shared.clock import Clock, current_clock
 from shared.contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
@@ -159,6 +165,22 @@ class RegistryEmulation:
         self._patch(SageMakerResponse, "create_model_package", create_model_package)
         self._patch(SageMakerResponse, "update_model_package", update_model_package)
         self._patch(ModelPackage, "gen_response_object", gen_response_object)
+        return self._install_caller_identity()
+
+    def _install_caller_identity(self) -> RegistryEmulation:
+        """GetCallerIdentity for a key moto did not issue: the IAM user of that name."""
+        original = STSBackend.get_caller_identity
+
+        def get_caller_identity(
+            backend: STSBackend, access_key_id: str, region: str
+        ) -> tuple[str, str, str]:
+            found: tuple[str, str, str] = original(backend, access_key_id, region)
+            if found[1] != f"arn:aws:sts::{backend.account_id}:user/moto":
+                return found
+            person = identity_for(access_key_id, backend.account_id)["IamIdentity"]
+            return str(person["PrincipalId"]), str(person["Arn"]), backend.account_id
+
+        self._patch(STSBackend, "get_caller_identity", get_caller_identity)
         return self
 
     def uninstall(self) -> None:

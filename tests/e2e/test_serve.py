@@ -187,7 +187,9 @@ def test_a_redeploy_from_the_cli_keeps_later_approvals_current(server: SandboxSe
     assert _wait_for(lambda: any(o.get("modelPackageArn") == first for o in _outcomes(server)))
 
     # WHEN an operator redeploys v1 with the CLI, in its own process, on the server
-    redeploy = _cli_process(server, "redeploy", GROUP, "1", "--stages", "staging,production")
+    redeploy = _cli_process(
+        server, "redeploy", GROUP, "1", "--reason", "drill", "--stages", "staging,production"
+    )
     assert redeploy.returncode == 0, redeploy.stderr
 
     # AND a data scientist's v2 is approved afterwards

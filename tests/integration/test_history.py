@@ -426,6 +426,8 @@ def _manual_rollback(world: PipelineWorld, capsys: pytest.CaptureFixture[str]) -
         *common_flags(world),
         "--topic-arn",
         world.topic_arn,
+        "--reason",
+        "latency up",
     )
     assert (code, err) == (0, "")
     (outcome,) = [o for o in world.ledger.outcomes(GROUP) if o.event_id.startswith("cli-rollback-")]

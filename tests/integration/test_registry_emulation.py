@@ -131,6 +131,22 @@ def test_creator_and_last_modifier_are_the_callers_who_did_it(
     assert described["LastModifiedBy"]["IamIdentity"]["Arn"].endswith(f"user/{REVIEWER}")
 
 
+def test_get_caller_identity_names_the_person_the_registry_records(
+    emulation: RegistryEmulation,
+) -> None:
+    # GIVEN a person with their own access key
+    sts = boto3.client(
+        "sts", region_name=REGION, aws_access_key_id=REVIEWER, aws_secret_access_key="x"
+    )
+
+    # WHEN they ask STS who they are
+    identity = sts.get_caller_identity()
+
+    # THEN STS names the IAM user the registry records for that key, not moto's one user
+    assert identity["Arn"] == f"arn:aws:iam::123456789012:user/{REVIEWER}"
+    assert (identity["UserId"], identity["Account"]) == (REVIEWER, "123456789012")
+
+
 def test_uninstalling_restores_moto_behaviour() -> None:
     with mock_aws():
         # GIVEN the emulation was installed and then removed

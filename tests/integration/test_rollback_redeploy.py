@@ -15,6 +15,11 @@ from shared import contract, ledger
 pytestmark = pytest.mark.integration
 
 
+def operator_flags(world: PipelineWorld) -> list[str]:
+    """The world's flags and the reason every operator action gives."""
+    return [*topic_flags(world), "--reason", "on-call check"]
+
+
 @pytest.fixture
 def world() -> Iterator[PipelineWorld]:
     with open_world() as opened:
@@ -56,7 +61,7 @@ def test_rollback_rolls_the_stage_back_to_the_version_live_before(
     world.deploy(world.register())
 
     # WHEN the operator rolls production back
-    code, out, _ = _run(capsys, "rollback", GROUP, "--stage", "production", *topic_flags(world))
+    code, out, _ = _run(capsys, "rollback", GROUP, "--stage", "production", *operator_flags(world))
 
     # THEN CodePipeline rolls production back to v1's execution, and the ledger says so
     newest = _newest(world)
@@ -87,7 +92,7 @@ def test_rollback_records_the_rollback_execution_it_started_as_data(
     world.deploy(world.register())
 
     # WHEN the operator rolls production back
-    code, _, _ = _run(capsys, "rollback", GROUP, "--stage", "production", *topic_flags(world))
+    code, _, _ = _run(capsys, "rollback", GROUP, "--stage", "production", *operator_flags(world))
 
     # THEN the outcome lists the rollback execution, its stage and what it puts back
     newest = _newest(world)
@@ -120,7 +125,14 @@ def test_rollback_to_a_version_that_never_succeeded_there_starts_a_new_execution
 
     # WHEN the operator rolls production back to v1
     code, out, _ = _run(
-        capsys, "rollback", GROUP, "--stage", "production", "--to-version", "1", *topic_flags(world)
+        capsys,
+        "rollback",
+        GROUP,
+        "--stage",
+        "production",
+        "--to-version",
+        "1",
+        *operator_flags(world),
     )
 
     # THEN a new standard execution of v1 starts, recorded as a manual rollback
@@ -144,7 +156,7 @@ def test_rollback_to_the_live_version_changes_nothing_and_says_so(
 
     # WHEN the operator rolls staging back to v1
     code, out, _ = _run(
-        capsys, "rollback", GROUP, "--stage", "staging", "--to-version", "1", *topic_flags(world)
+        capsys, "rollback", GROUP, "--stage", "staging", "--to-version", "1", *operator_flags(world)
     )
 
     # THEN nothing starts
@@ -166,7 +178,7 @@ def test_rollback_with_nothing_earlier_is_one_line_and_exit_3(
     world.deploy(world.register())
 
     # WHEN the operator rolls production back without a version
-    code, _, err = _run(capsys, "rollback", GROUP, "--stage", "production", *topic_flags(world))
+    code, _, err = _run(capsys, "rollback", GROUP, "--stage", "production", *operator_flags(world))
 
     # THEN one line says there is nothing to go back to
     assert code == EXIT_NOT_FOUND
@@ -179,7 +191,7 @@ def test_rollback_of_an_unknown_stage_is_one_line_naming_the_stages(
     world: PipelineWorld, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # WHEN the stage is not one of the group's
-    code, _, err = _run(capsys, "rollback", GROUP, "--stage", "prod", *topic_flags(world))
+    code, _, err = _run(capsys, "rollback", GROUP, "--stage", "prod", *operator_flags(world))
 
     # THEN one line names it and the stages there are
     assert code == EXIT_NOT_FOUND
@@ -193,7 +205,14 @@ def test_rollback_to_a_version_that_is_not_a_number_is_exit_2(
 ) -> None:
     # WHEN --to-version is not a number
     code, _, err = _run(
-        capsys, "rollback", GROUP, "--stage", "staging", "--to-version", "v1", *topic_flags(world)
+        capsys,
+        "rollback",
+        GROUP,
+        "--stage",
+        "staging",
+        "--to-version",
+        "v1",
+        *operator_flags(world),
     )
 
     # THEN one line says what a version is
@@ -214,7 +233,7 @@ def test_redeploy_starts_a_second_execution_of_an_approved_version_recorded_as_r
     first = world.deploy(arn)
 
     # WHEN the operator redeploys v1
-    code, out, _ = _run(capsys, "redeploy", GROUP, "1", *topic_flags(world))
+    code, out, _ = _run(capsys, "redeploy", GROUP, "1", *operator_flags(world))
 
     # THEN a second execution of the same ARN starts with reason redeploy
     newest = _newest(world)
@@ -232,7 +251,7 @@ def test_redeploy_of_a_version_that_is_not_approved_is_refused_with_exit_4(
     world.register()
 
     # WHEN the operator redeploys it
-    code, _, err = _run(capsys, "redeploy", GROUP, "1", *topic_flags(world))
+    code, _, err = _run(capsys, "redeploy", GROUP, "1", *operator_flags(world))
 
     # THEN it is refused in one line and nothing starts
     assert code == EXIT_REFUSED
@@ -250,7 +269,7 @@ def test_redeploy_of_an_unknown_version_is_one_line_and_exit_3(
     world: PipelineWorld, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # WHEN the version does not exist
-    code, _, err = _run(capsys, "redeploy", GROUP, "7", *topic_flags(world))
+    code, _, err = _run(capsys, "redeploy", GROUP, "7", *operator_flags(world))
 
     # THEN one line names it
     assert code == EXIT_NOT_FOUND

@@ -18,6 +18,11 @@ from shared import contract, ledger
 pytestmark = pytest.mark.integration
 
 
+def operator_flags(world: PipelineWorld) -> list[str]:
+    """The world's flags and the reason every operator action gives."""
+    return [*topic_flags(world), "--reason", "on-call check"]
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name, value in {
@@ -122,7 +127,7 @@ def test_cli_rollback_to_a_version_live_through_a_rollback_targets_its_original_
     first_arn = world.register()
     first = world.deploy(first_arn)
     world.deploy(world.register())
-    assert cli.main(["rollback", GROUP, "--stage", "production", *topic_flags(world)]) == 0
+    assert cli.main(["rollback", GROUP, "--stage", "production", *operator_flags(world)]) == 0
     rollback = world.codepipeline.list_pipeline_executions(pipelineName=world.pipeline)[
         "pipelineExecutionSummaries"
     ][0]["pipelineExecutionId"]
@@ -132,7 +137,7 @@ def test_cli_rollback_to_a_version_live_through_a_rollback_targets_its_original_
 
     # WHEN the operator asks for v1 in production again
     code = cli.main(
-        ["rollback", GROUP, "--stage", "production", "--to-version", "1", *topic_flags(world)]
+        ["rollback", GROUP, "--stage", "production", "--to-version", "1", *operator_flags(world)]
     )
 
     # THEN CodePipeline rolls back to v1's own execution
@@ -156,7 +161,7 @@ def test_cli_rollback_after_the_pipeline_changed_starts_the_earlier_version_agai
     _change_the_declaration(world.codepipeline, world.pipeline)
 
     # WHEN the operator rolls production back
-    code = cli.main(["rollback", GROUP, "--stage", "production", *topic_flags(world)])
+    code = cli.main(["rollback", GROUP, "--stage", "production", *operator_flags(world)])
 
     # THEN v1 starts again as a normal execution, recorded as a manual rollback to v1
     out = capsys.readouterr().out
