@@ -515,16 +515,14 @@ _COLUMNS: Final = (
     "Stage",
     "Result",
     "Trigger",
-    "Started by",
     "Reason",
     "Rollback target",
     "Started",
     "Ended",
     "Execution",
-    "Approver",
+    "Approver, when",
     "Stage approver",
     "Approval description",
-    "Approved at",
     "Registrant",
 )
 
@@ -544,15 +542,38 @@ def _text_cell(value: str | None, css: str = "") -> str:
     return f"<td{klass}>{_e(value) if value else '—'}</td>"
 
 
+def _identity_cell(who: str | None) -> str:
+    """A person or role, by its short name; the full ARN in the tooltip."""
+    if not who:
+        return _text_cell(None)
+    return f'<td title="{_e(who)}">{_e(short_identity(who))}</td>'
+
+
+def _approval_cell(row: HistoryRow) -> str:
+    """Who approved the version, by short name (the full ARN in the tooltip), and when."""
+    if not row.approver and row.approval_time is None:
+        return _text_cell(None)
+    who = _e(short_identity(row.approver)) if row.approver else "—"
+    when = (
+        f'<br><time datetime="{_e(_utc(row.approval_time).isoformat())}">'
+        f"{_e(_utc(row.approval_time).strftime('%Y-%m-%d %H:%M'))}</time>"
+        if row.approval_time
+        else ""
+    )
+    return f'<td class="time" title="{_e(row.approver or "")}">{who}{when}</td>'
+
+
 def _trigger_cell(row: HistoryRow) -> str:
-    """The trigger; for an operator's action, also who ran it (in short; the full ARN in
-    the tooltip, the JSON and the CSV) and why."""
-    if row.operator is None:
+    """The trigger and who started it: an operator's action names who ran it and why; a
+    rollback names its starter (a person's ARN, or CodePipeline). Names are short; the full
+    ARN is in the tooltip, the JSON and the CSV."""
+    who = row.operator or row.started_by
+    if who is None:
         return _text_cell(row.trigger)
     why = f'<span class="why">{_e(row.operator_reason)}</span>' if row.operator_reason else ""
     return (
         f'<td class="trigger">{_e(row.trigger)}<span class="operator" '
-        f'title="{_e(row.operator)}">by {_e(short_identity(row.operator))}</span>{why}</td>'
+        f'title="{_e(who)}">by {_e(short_identity(who))}</span>{why}</td>'
     )
 
 
@@ -579,16 +600,14 @@ def _table(rows: Sequence[HistoryRow], group: str) -> str:
             f'<td><span class="badge r-{_e(row.result)}">'
             f"{_e(_RESULT_LABELS[row.result])}</span>{flag}</td>"
             f"{_trigger_cell(row)}"
-            f"{_text_cell(row.started_by)}"
             f"{_text_cell(row.reason, 'reason')}"
             f"{_text_cell(row.rollback_target.describe() if row.rollback_target else None)}"
             f"{_time_cell(row.started)}{_time_cell(row.ended)}"
             f"{execution}"
-            f"{_text_cell(row.approver)}"
-            f"{_text_cell(row.stage_approver)}"
+            f"{_approval_cell(row)}"
+            f"{_identity_cell(row.stage_approver)}"
             f"{_text_cell(row.approval_description, 'description')}"
-            f"{_time_cell(row.approval_time)}"
-            f"{_text_cell(row.registrant)}"
+            f"{_identity_cell(row.registrant)}"
             "</tr>"
         )
     if not body:

@@ -141,7 +141,8 @@ def test_each_rollback_is_labelled_by_what_started_it(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", OPERATOR_KEY)
     boto3.setup_default_session()  # the operator runs the command
     try:
-        code = main(["rollback", story.group, "--stage", story.last_stage, "--to-version", "1"])
+        argv = ["rollback", story.group, "--stage", story.last_stage, "--to-version", "1"]
+        code = main([*argv, "--reason", "v2 misbehaves"])
     finally:
         boto3.DEFAULT_SESSION = None
     assert code == 0, capsys.readouterr().err

@@ -159,6 +159,7 @@ def test_a_topic_arn_that_is_not_an_sns_topic_arn_is_refused_before_any_call(
     where = ["1"] if command == "redeploy" else ["--stage", "production"]
     argv = [command, "house-price-linear-learner", *where, "--topic-arn", topic]
     argv += ["--stages", "staging,production", "--ledger-table", "t", "--region", "us-east-1"]
+    argv += ["--reason", "drill"]
 
     # WHEN the command runs
     code = main(argv)
