@@ -7,6 +7,11 @@ version live in its stage but Rejected since says so in its result. JSON, CSV an
 keep every value whole. When some row records an operator's action, the table has an
 OPERATOR column (who ran it; the last to go when the table must fit), and the REASON of
 such a row without one of its own is the operator's ``--reason``.
+
+The table and the HTML page end with the summary of the window (deployment frequency,
+lead time, change failure rate, time to restore per stage: ``history_summary``). JSON
+and CSV stay one list of rows, as tools read them; ``--summary-only`` gives the summary
+alone in the table, JSON or CSV format.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from pipeline_scripts.errors import Unreachable, UsageError
 from pipeline_scripts.history import HistoryReader
 from pipeline_scripts.history_html import render_history_html
 from pipeline_scripts.history_model import HistoryRow, short_identity
+from pipeline_scripts.history_summary import HistorySummary, summarize
+from pipeline_scripts.history_summary_format import summary_csv, summary_record, summary_table
 from shared.ledger import Ledger
 
 FORMATS: Final = ("table", "json", "csv", "html")
@@ -94,6 +101,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help=f"table: every column in full (default: fit {TABLE_WIDTH} columns)",
     )
+    parser.add_argument(
+        "--summary-only",
+        action="store_true",
+        help="only the deployment metrics per stage (table, json or csv; the table and "
+        "html formats show them below the rows anyway)",
+    )
     parser.add_argument("--output", type=Path, metavar="FILE", help="write here, not stdout")
     stack_outputs.add_common_arguments(parser)
     parser.set_defaults(func=_run)
@@ -113,6 +126,11 @@ def parse_since(text: str | None) -> datetime | None:
 
 def _run(args: argparse.Namespace) -> int:
     since = parse_since(args.since)
+    if args.summary_only and args.format == "html":
+        raise UsageError(
+            "--summary-only: the HTML page always shows the summary; "
+            "use it with --format table, json or csv"
+        )
     settings = stack_outputs.group_settings(args, args.group)
     reader = HistoryReader(
         group=settings.group,
@@ -125,11 +143,17 @@ def _run(args: argparse.Namespace) -> int:
         codepipeline=stack_outputs.client("codepipeline", args.region),
     )
     rows = reader.rows(since=since)
-    if not rows and since is not None and args.format == "table":
+    if not rows and since is not None and args.format == "table" and not args.summary_only:
         text = f"No history since {since.isoformat()}.\n"
     else:
         text = render(
-            rows, args.format, group=settings.group, stages=settings.stages, wide=args.wide
+            rows,
+            args.format,
+            group=settings.group,
+            stages=settings.stages,
+            wide=args.wide,
+            since=since,
+            summary_only=args.summary_only,
         )
     if args.output is None:
         sys.stdout.write(text)
@@ -150,7 +174,18 @@ def render(
     stages: Sequence[str],
     now: datetime | None = None,
     wide: bool = False,
+    since: datetime | None = None,
+    summary_only: bool = False,
 ) -> str:
+    """``rows`` in format ``fmt``; the summary covers ``since`` (or the first row) to
+    ``now`` (by default, the CLI's clock)."""
+
+    def summary() -> HistorySummary:
+        until = now or cli_clock().now()
+        return summarize(rows, group=group, stages=stages, since=since, until=until)
+
+    if summary_only:
+        return _summary_only(summary(), fmt)
     if fmt == "json":
         return json.dumps([_record(row) for row in rows], indent=2) + "\n"
     if fmt == "csv":
@@ -161,10 +196,27 @@ def render(
             writer.writerow({k: "" if v is None else v for k, v in _record(row).items()})
         return buffer.getvalue()
     if fmt == "html":
+        page_summary = summary()
         return render_history_html(
-            rows, group=group, generated_at=now or cli_clock().now(), stages=stages
+            rows,
+            group=group,
+            generated_at=page_summary.window.end,
+            stages=stages,
+            summary=page_summary,
         )
-    return _table(rows, wide=wide)
+    if not rows:
+        return _table(rows, wide=wide)
+    return _table(rows, wide=wide) + "\n" + summary_table(summary(), width=TABLE_WIDTH)
+
+
+def _summary_only(summary: HistorySummary, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(summary_record(summary), indent=2) + "\n"
+    if fmt == "csv":
+        return summary_csv(summary)
+    if fmt == "table":
+        return summary_table(summary, width=TABLE_WIDTH)
+    raise UsageError(f"--summary-only: no summary-only form for --format {fmt}")
 
 
 def _record(row: HistoryRow) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from html import escape
 from typing import Final
 
 from pipeline_scripts.history_model import ROLLBACK_TRIGGERS, HistoryRow, short_identity
+from pipeline_scripts.history_summary import HistorySummary
+from pipeline_scripts.history_summary_html import SUMMARY_CSS, summary_section
 
 #: Version colours: dark enough for white labels, none of them the red or orange of
 #: the failure and rollback marks.
@@ -657,9 +659,11 @@ def render_history_html(
     group: str,
     generated_at: datetime,
     stages: Sequence[str] | None = None,
+    summary: HistorySummary | None = None,
 ) -> str:
     """The whole page for ``group``'s history. ``stages`` orders the lanes (by default, in
-    the order the stages first appear)."""
+    the order the stages first appear); ``summary``, when given, is charted below "Live
+    now"."""
     rows = list(rows)
     now = _utc(generated_at)
     order = _ordered_stages(rows, stages)
@@ -685,13 +689,14 @@ def render_history_html(
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; img-src data:\">"
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{_e(title)}</title><style>{_CSS}{SUMMARY_CSS}</style></head><body>"
         f'<header><h1>Deployment history <span class="group">{_e(group)}</span></h1>'
         f"<p>Generated {_e(_when(now, seconds=True))} · {len(rows)} outcomes · "
         "approvals from the SageMaker Model Registry, outcomes from the Greenlight ledger "
         "and CodePipeline</p></header><main>"
         f'<section aria-labelledby="now-h"><h2 id="now-h">Live now</h2>{_stats(lanes, rows)}'
         "</section>"
+        f"{summary_section(summary) if summary is not None else ''}"
         f'<section aria-labelledby="timeline-h"><h2 id="timeline-h">Timeline</h2>{timeline}'
         "</section>"
         f'<section aria-labelledby="table-h"><h2 id="table-h">History</h2>{_table(rows, group)}'

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from pipeline_scripts.history_html import render_history_html
+from pipeline_scripts.history_summary import summarize
 from tests.browser.chromium import Chromium, find_chromium
 from tests.browser.sample_history import GENERATED_AT, GROUP, sample_rows
 
@@ -20,13 +21,17 @@ def main() -> int:
         return 1
     with tempfile.TemporaryDirectory() as scratch:
         page = Path(scratch) / "history.html"
+        rows = sample_rows()
+        summary = summarize(
+            rows, group=GROUP, stages=("staging", "production"), since=None, until=GENERATED_AT
+        )
         page.write_text(
-            render_history_html(sample_rows(), group=GROUP, generated_at=GENERATED_AT),
+            render_history_html(rows, group=GROUP, generated_at=GENERATED_AT, summary=summary),
             encoding="utf-8",
         )
         browser = Chromium(binary, Path(scratch) / "profile")
         try:
-            browser.open(page.as_uri(), width=1400, height=1150)
+            browser.open(page.as_uri(), width=1400, height=1400)
             png = browser.screenshot(full_page=False)
         finally:
             browser.close()

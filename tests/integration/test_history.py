@@ -65,6 +65,11 @@ def _user(key: str) -> str:
     return f"arn:aws:iam::123456789012:user/{key}"
 
 
+def _table_lines(out: str) -> list[str]:
+    """The table's header and rows: the lines before the summary that follows them."""
+    return out.split("\n\n", 1)[0].splitlines()
+
+
 def test_json_history_has_one_row_per_execution_and_stage_outcome_in_order(
     world: PipelineWorld, scenario: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -142,7 +147,7 @@ def test_table_history_shows_versions_results_and_the_rollback_target(
     code, out, _ = _run(capsys, "history", GROUP, "--wide", *common_flags(world))
 
     # THEN one header line and one line per row, the rollback visible
-    lines = out.splitlines()
+    lines = _table_lines(out)
     assert code == 0
     assert lines[0].split() == [
         "VERSION",
@@ -180,9 +185,9 @@ def test_the_default_table_fits_120_columns_and_keeps_who_what_where_and_why(
 
     # THEN every line fits 120 columns, and the columns that answer who, what, where and
     # why stay, with the rollback still visible
-    lines = out.splitlines()
+    lines = _table_lines(out)
     assert code == 0
-    assert max(len(line) for line in lines) <= 120, out
+    assert max(len(line) for line in out.splitlines()) <= 120, out
     for column in ("VERSION", "APPROVER", "DESCRIPTION", "STAGE", "RESULT", "REASON"):
         assert column in lines[0]
     assert len(lines) == 6
@@ -197,7 +202,7 @@ def test_table_history_shows_registrant_approver_and_description_with_short_iam_
     code, out, _ = _run(capsys, "history", GROUP, "--wide", *common_flags(world))
 
     # THEN each row names the registrant and the approver by user name, then the description
-    rows = out.splitlines()[1:]
+    rows = _table_lines(out)[1:]
     assert code == 0
     assert [row.split()[0] for row in rows] == ["v1", "v1", "v2", "v2", "v1"]
     v2_row = next(row for row in rows if row.startswith("v2 "))
@@ -219,7 +224,7 @@ def test_table_history_cuts_a_long_approval_description_but_json_and_csv_keep_it
 
     # THEN the table shows its first 39 characters and an ellipsis; the others all of it
     shown = description[:39].rstrip() + "…"
-    assert all(shown in line for line in table.splitlines()[1:])
+    assert all(shown in line for line in _table_lines(table)[1:])
     assert description not in table
     assert {r["approval_description"] for r in rows} == {description}
     assert {r["approval_description"] for r in csv.DictReader(io.StringIO(text))} == {description}
