@@ -44,7 +44,15 @@ TABLE_REASON_WIDTH: Final = 80
 #: The default table fits a terminal this wide (``--wide`` shows every column in full).
 TABLE_WIDTH: Final = 120
 #: Columns the default table leaves out, in this order, until it fits.
-_DROPPED_FIRST: Final = ("EXECUTION", "ENDED", "APPROVED", "TRIGGER", "REGISTRANT", "OPERATOR")
+_DROPPED_FIRST: Final = (
+    "EXECUTION",
+    "ENDED",
+    "APPROVED",
+    "TRIGGER",
+    "REGISTRANT",
+    "STAGE APPROVER",
+    "OPERATOR",
+)
 #: Columns the default table leaves out first when no row has a value in them.
 _DROPPED_WHEN_EMPTY: Final = ("STAGE APPROVER",)
 #: Free-text columns the default table then narrows, down to this many characters.

@@ -35,13 +35,12 @@ def story(example_out: Path) -> Iterator[Story]:
         yield Story(sandbox, name="audit-trail")
 
 
-def _history(story: Story, capsys: pytest.CaptureFixture[str], fmt: str) -> str:
+def _history(story: Story, capsys: pytest.CaptureFixture[str], fmt: str, *more: str) -> str:
     table = next(iter(story.sandbox.app.tables))
     stages = ",".join(stage.name for stage in story.stages)
     capsys.readouterr()
-    code = main(
-        ["history", story.group, "--ledger-table", table, "--stages", stages, "--format", fmt]
-    )
+    argv = ["history", story.group, "--ledger-table", table, "--stages", stages]
+    code = main([*argv, "--format", fmt, *more])
     captured = capsys.readouterr()
     assert (code, captured.err) == (0, ""), captured.err
     return captured.out
@@ -68,7 +67,7 @@ def test_history_names_who_gave_the_manual_approval_before_production_in_every_f
     # WHEN the auditor reads the history as JSON, CSV, a table and HTML
     rows = _json(story, capsys)
     csv_rows = list(csv.DictReader(io.StringIO(_history(story, capsys, "csv"))))
-    table = _history(story, capsys, "table")
+    table = _history(story, capsys, "table", "--wide")
     page = _history(story, capsys, "html")
 
     # THEN production's row names the reviewer as its stage approver; staging's, nobody
