@@ -151,3 +151,40 @@ def test_redrive_drill_fails_when_the_trigger_has_no_dead_letter_queue(
     # THEN it fails: the event was dropped, so it is lost and nothing can redrive it
     assert "the approval's event went to the DLQ" in _failed(result)
     assert "no event lost: each one delivered has its outcome or is in the DLQ" in _failed(result)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["drill-concurrent-approvals", "drill-same-instant-approvals", "drill-stale-re-emit"],
+)
+def test_newest_wins_drills_fail_when_the_trigger_ignores_newer_approvals(
+    name: str, example_out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a trigger that never finds a newer approval already claimed for the group
+    # (no high-water mark, no stale skip)
+    from approval_trigger import claims
+
+    monkeypatch.setattr(claims, "_newer", lambda *_args: None)
+
+    # WHEN the drill runs
+    result = _play(name, load_app(example_out))
+
+    # THEN it fails: an older approval started and won somewhere
+    assert not result.passed
+    assert _failed(result)
+
+
+def test_re_emit_drill_fails_when_a_failed_start_keeps_its_claim(
+    example_out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a trigger that does not give back the claim of a start that failed
+    from approval_trigger.claims import Claims
+
+    monkeypatch.setattr(Claims, "release", lambda _self, act: act)
+
+    # WHEN a start fails on every attempt and the approval is re-emitted later
+    result = _play("drill-failed-start-re-emitted", load_app(example_out))
+
+    # THEN it fails: the re-emit is skipped as a duplicate of a start that never happened
+    assert not result.passed
+    assert _failed(result)
