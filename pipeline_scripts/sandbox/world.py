@@ -56,6 +56,7 @@ from pipeline_scripts.sandbox.template import (
     load_app,
 )
 from shared.clock import install_clock
+from shared.contract import VAR_MODEL_PACKAGE_ARN, is_model_version
 
 #: Access keys of the sandbox's people: the registry records who did what by key.
 DATA_SCIENTIST_KEY = "AKIADATASCIENTIST001"
@@ -552,17 +553,19 @@ class Sandbox:
 
     def _narrate_pipeline(self, kind: str, change: Change) -> None:
         execution = change.execution
+        versioned = is_model_version(execution.variables.get(VAR_MODEL_PACKAGE_ARN, ""))
         version = f"v{execution.variables.get('ModelPackageVersion', '?')}"
-        label = f"{execution.pipeline_execution_id[:8]} ({version})"
+        label = f"{execution.pipeline_execution_id[:8]} ({version if versioned else 'no version'})"
         if execution.execution_type == "ROLLBACK":
             label += " [rollback]"
         state = change.state
         if kind == "execution" and state == "STARTED":
-            how = (
-                f"{execution.trigger_type} of {execution.rollback_stage}"
-                if execution.execution_type == "ROLLBACK"
-                else execution.variables.get("TriggerReason", "")
-            )
+            if execution.execution_type == "ROLLBACK":
+                how = f"{execution.trigger_type} of {execution.rollback_stage}"
+            elif versioned:
+                how = execution.variables.get("TriggerReason", "")
+            else:  # the pipeline's own run on creation, or a release with no version
+                how = execution.trigger_type
             self.log(f"pipeline: execution {label} started ({how})")
         elif kind == "execution":
             self.log(f"pipeline: execution {label} {state.lower()}")

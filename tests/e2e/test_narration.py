@@ -101,3 +101,19 @@ def test_a_run_of_several_scenarios_shows_its_progress_on_stderr_only(
         progress[-1],
     ), progress
     assert [r["scenario"] for r in json.loads(captured.out)] == ["happy-path", "smoke-test-failure"]
+
+
+def test_the_pipelines_own_run_on_creation_is_told_as_having_no_version(
+    example_out: Path,
+) -> None:
+    # GIVEN the sandbox narrating as it provisions (creating the pipeline runs it)
+    lines: list[str] = []
+    with Sandbox(load_app(example_out), log=lines.append) as sandbox:
+        # WHEN the execution that creation started runs
+        sandbox.settle()
+
+    # THEN it is told as a run with no version, started by CreatePipeline, not as v0
+    started = [line for line in lines if " started (" in line]
+    assert started
+    assert all("(no version) started (CreatePipeline)" in line for line in started)
+    assert not any("(v0)" in line for line in lines)
