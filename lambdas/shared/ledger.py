@@ -741,16 +741,7 @@ class Ledger:
             "approvedAt": timestamp(approved_at),
             "eventId": event_id,
         }
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=_serialize(item),
-                ConditionExpression="attribute_not_exists(#pk)",
-                ExpressionAttributeNames={"#pk": PK},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        if not self._put_new(_serialize(item)):
             recorded = self.client.get_item(
                 TableName=self.table_name, Key=_serialize(key), ConsistentRead=True
             )["Item"]
@@ -761,18 +752,7 @@ class Ledger:
 
     def put_malformed(self, record: MalformedRecord) -> bool:
         """Record ``record`` unless the event was recorded as malformed already."""
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=record.to_item(),
-                ConditionExpression="attribute_not_exists(#pk)",
-                ExpressionAttributeNames={"#pk": PK},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._put_new(record.to_item())
 
     def malformed_events(self, group: str) -> list[MalformedRecord]:
         return [
@@ -795,10 +775,15 @@ class Ledger:
 
     def put_pipeline_record(self, record: PipelineRecord) -> bool:
         """Append ``record``; False when the same event was recorded already."""
+        return self._put_new(record.to_item())
+
+    def _put_new(self, item: Mapping[str, Any]) -> bool:
+        """Put ``item`` (already serialized) unless an item with its key exists; False
+        when one does. The ledger is append-only: nothing is overwritten."""
         try:
             self.client.put_item(
                 TableName=self.table_name,
-                Item=record.to_item(),
+                Item=item,
                 ConditionExpression="attribute_not_exists(#pk)",
                 ExpressionAttributeNames={"#pk": PK},
             )
