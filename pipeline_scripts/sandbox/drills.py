@@ -31,8 +31,6 @@ class Drill:
     name: str
     summary: str
     run: Callable[[Story], None]
-    #: Why this drill cannot pass yet (a fix it needs), or None.
-    needs: str | None = None
 
 
 # --- what every drill checks ----------------------------------------------------------------

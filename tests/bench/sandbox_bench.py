@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             result, seconds = play(chosen, cdk_out)
             if chosen.drill:
                 drills.append((chosen, result))
-            failed |= not result.passed and chosen.needs is None
+            failed |= not result.passed
             verdict = "passed" if result.passed else "FAILED"
             progress.end(chosen.name, verdict)
             print(
@@ -93,15 +93,12 @@ def reliability_table(drills: list[tuple[Scenario, StoryResult]]) -> bool:
             totals[key] += tally.get(key, 0)
         outcomes += tally.get("events_with_outcome", 0)
         events += tally.get("distinct_events", 0)
-        verdict = "passed" if result.passed else ("awaits" if chosen.needs else "FAILED")
+        verdict = "passed" if result.passed else "FAILED"
         cells = " ".join(f"{tally.get(key, 0):>9}" for _, key in _COLUMNS)
         ratio = f"{tally.get('events_with_outcome', 0)}/{tally.get('distinct_events', 0)}"
         print(f"{chosen.name:34} {verdict:>7} {cells} {ratio:>15}")
     cells = " ".join(f"{totals[key]:>9}" for _, key in _COLUMNS)
     print(f"{f'{len(drills)} drills':34} {'':>7} {cells} {f'{outcomes}/{events}':>15}")
-    for chosen, result in drills:
-        if not result.passed and chosen.needs:
-            print(f"  {chosen.name} awaits: {chosen.needs}")
     return totals["lost_events"] > 0 or totals["half_deployments"] > 0
 
 

@@ -29,18 +29,7 @@ def _failed(result: StoryResult) -> list[str]:
     return [e.description for e in result.expectations if not e.passed]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            s.name,
-            marks=[pytest.mark.xfail(strict=True, reason=f"needs the ledger fix: {s.needs}")]
-            if s.needs
-            else [],
-        )
-        for s in DRILLS
-    ],
-)
+@pytest.mark.parametrize("name", [s.name for s in DRILLS])
 def test_every_drill_holds_every_promise(name: str, example_out: Path) -> None:
     # WHEN the drill runs on the example app
     result = _play(name, load_app(example_out))
