@@ -1,4 +1,4 @@
-"""The platform team's configuration reference cannot drift from ``stacks/config.py``:
+"""The platform team's guide's configuration reference cannot drift from ``stacks/config.py``:
 its table lists exactly the keys the parser accepts, its "required" and literal defaults
 are what the parser does, and every JSON snippet on the page parses."""
 
@@ -13,13 +13,12 @@ import pytest
 
 from stacks.config import ConfigError, GreenlightConfig, config_from_context, context_keys
 from stacks.config import parse_config as parse
-from tests.readme import README, section
+from tests.doc_snippets import blocks, guide, read, section
 
-DOC = README
-TEXT = section("Platform team")
+TEXT = read(guide("platform-team"))
 COLUMNS = ["Key", "Type", "Default", "Allowed", "Meaning"]
-REFERENCE_HEADING = "### Configuration reference"
-SNIPPETS = re.findall(r"```json\n(.*?)```", TEXT, flags=re.DOTALL)
+REFERENCE_HEADING = "Configuration reference"
+SNIPPETS = [block.body for block in blocks(TEXT, "json")]
 
 #: A context holding only what the reference marks as required, given that it names no
 #: ``modelExecutionRoleArn`` (so ``modelDataBuckets`` is required too).
@@ -48,9 +47,8 @@ MINIMAL: dict[str, Any] = {
 
 def _reference_rows() -> list[dict[str, str]]:
     """The rows of the reference table, keyed by column name."""
-    section = TEXT.split(REFERENCE_HEADING, 1)[1]
-    section = re.split(r"^#{1,3} ", section, flags=re.MULTILINE)[0]
-    lines = [line.strip() for line in section.splitlines() if line.strip().startswith("|")]
+    reference = section(TEXT, REFERENCE_HEADING)
+    lines = [line.strip() for line in reference.splitlines() if line.strip().startswith("|")]
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
     assert header == COLUMNS
     rows = []

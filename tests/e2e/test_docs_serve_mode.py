@@ -1,12 +1,11 @@
-"""The README's serve-mode section works when pasted into a new shell: the shell blocks
+"""The sandbox guide's serve mode works when pasted into a new shell: the shell blocks
 after the server starts run in a clean environment (no venv on PATH, no AWS settings)
 from the repository root, against a sandbox server, and the exports they show are the
-ones the server's banner prints."""
+ones the server's banner prints. The Python snippet runs once, there."""
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -16,23 +15,21 @@ import pytest
 
 from pipeline_scripts.sandbox.server import SandboxServer, client_exports
 from pipeline_scripts.sandbox.template import load_app
-from tests.readme import README, section
+from pipeline_scripts.sandbox.world import DATA_SCIENTIST_KEY
+from tests.doc_snippets import ROOT, blocks, guide, read, section
 
 pytestmark = pytest.mark.e2e
 
-_FENCE = re.compile(r"^```(?P<lang>[\w-]*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
 PORT_SHOWN = "4566"
+PIPELINE = "greenlight-house-price-linear-learner"
 
 
 def _serve_mode() -> str:
-    text = section("The sandbox")
-    start = text.index("### Serve mode")
-    end = text.find("\n### ", start + 1)
-    return text[start : end if end >= 0 else len(text)]
+    return section(read(guide("sandbox")), "Serve mode")
 
 
-def _blocks(lang: str) -> list[str]:
-    return [m["body"] for m in _FENCE.finditer(_serve_mode()) if m["lang"] == lang]
+def _bodies(lang: str) -> list[str]:
+    return [block.body for block in blocks(_serve_mode(), lang)]
 
 
 def _free_port() -> int:
@@ -49,7 +46,7 @@ def _new_shell(script: str, port: int) -> subprocess.CompletedProcess[str]:
     environment = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/")}
     return subprocess.run(
         [bash, "-e", "-c", script.replace(PORT_SHOWN, str(port))],
-        cwd=README.parent,
+        cwd=ROOT,
         env=environment,
         capture_output=True,
         text=True,
@@ -60,18 +57,18 @@ def _new_shell(script: str, port: int) -> subprocess.CompletedProcess[str]:
 
 def test_the_serve_mode_exports_are_the_ones_the_server_banner_prints() -> None:
     # GIVEN the shell blocks of the serve-mode section
-    setup = _blocks("sh")[1]
+    setup = _bodies("sh")[1]
 
     # THEN the second (a new shell's setup) activates the venv and exports exactly what
     # the banner prints for the port the first one serves on
     lines = [line for line in setup.splitlines() if line and not line.startswith("#")]
     assert lines[0] == ". .venv/bin/activate"
     assert lines[1:] == list(client_exports(f"http://127.0.0.1:{PORT_SHOWN}"))
-    assert f"--port {PORT_SHOWN}" in _blocks("sh")[0]
+    assert f"--port {PORT_SHOWN}" in _bodies("sh")[0]
 
 
-def test_the_serve_mode_section_says_what_the_sandbox_proves_and_what_it_does_not() -> None:
-    text = " ".join(_serve_mode().split())
+def test_the_sandbox_guide_says_what_the_sandbox_proves_and_what_it_does_not() -> None:
+    text = " ".join(read(guide("sandbox")).split())
     assert "What the sandbox proves" in text
     assert "does not prove" in text
 
@@ -81,19 +78,30 @@ def test_the_serve_mode_section_runs_in_a_new_shell(example_out: Path) -> None:
     port = _free_port()
     server = SandboxServer(load_app(example_out), port=port, log=lambda _line: None)
     server.start()
-    setup, *after = _blocks("sh")[1:]
-    (snippet,) = _blocks("python")
+    setup, *after = _bodies("sh")[1:]
+    (snippet,) = _bodies("python")
+    assert DATA_SCIENTIST_KEY in snippet
     try:
-        # WHEN a new shell runs the setup, then the Python snippet
-        registered = _new_shell(f"{setup}\npython - <<'PYTHON'\n{snippet}\nPYTHON\n", port)
+        # WHEN a new shell runs the setup, then the Python snippet (and prints its ARN)
+        script = f"{setup}\npython - <<'PYTHON'\n{snippet}\nprint(arn)\nPYTHON\n"
+        registered = _new_shell(script, port)
         assert registered.returncode == 0, registered.stderr
+        arn = registered.stdout.strip().splitlines()[-1]
         with server.lock:
             server.sandbox.settle()
+            executions = server.sandbox.codepipeline.pipeline_record(PIPELINE).executions
+            started = [
+                e.variables["ModelPackageArn"]
+                for e in executions
+                if e.trigger_type != "CreatePipeline"
+            ]
 
         # AND another new shell runs the setup, then the commands that follow it
         followed = _new_shell(f"{setup}\n{''.join(after)}", port)
 
-        # THEN each worked: production's approval was given and the history shows it
+        # THEN the version the snippet registered and approved is the one deployed
+        assert started == [arn]
+        # AND each shell worked: production's approval was given and the history shows it
         assert followed.returncode == 0, followed.stderr
         assert "approve-production.Approve Approved" in followed.stdout
         assert "AKIAREVIEWER00000001" in followed.stdout
