@@ -3,8 +3,8 @@ a platform team asks first ("how often do we ship, how long does an approval tak
 live, how often does a change fail, how fast are we back").
 
 Computed from the :class:`HistoryRow` list the history reader builds (ledger, registry and
-CodePipeline joined), never from rendered text. The README's auditor section states the
-same definitions; they are, for a stage S and a window [start, end]:
+CodePipeline joined), never from rendered text. The auditor's guide (docs/auditor.md) states
+the same definitions; they are, for a stage S and a window [start, end]:
 
 * **window**: from ``--since`` (or, without it, the earliest approval, start or end of
   any row) to the moment the history is read. Its length in days may be fractional.

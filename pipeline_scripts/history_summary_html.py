@@ -183,7 +183,7 @@ def summary_section(summary: HistorySummary) -> str:
     )
     return (
         '<section aria-labelledby="summary-h" id="summary"><h2 id="summary-h">Summary</h2>'
-        f'<p class="window">{_e(window_text(summary))} · definitions: the README\'s '
-        "auditor section</p>"
+        f'<p class="window">{_e(window_text(summary))} · definitions: the auditor\'s '
+        "guide, docs/auditor.md</p>"
         f'<div class="metrics">{"".join(charts)}</div></section>'
     )

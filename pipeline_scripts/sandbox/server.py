@@ -169,7 +169,7 @@ def serve(app: AppSpec, *, port: int) -> int:
 def client_exports(endpoint_url: str) -> tuple[str, ...]:
     """The shell lines that point a new shell's AWS clients (boto3, the AWS CLI,
     ``greenlight``) at the server: endpoint, credentials and region. The banner prints
-    them; the README shows them."""
+    them; the sandbox guide (docs/sandbox.md) shows them."""
     return (
         f"export AWS_ENDPOINT_URL={endpoint_url}",
         f"export AWS_ACCESS_KEY_ID={DATA_SCIENTIST_KEY} AWS_SECRET_ACCESS_KEY=sandbox",
