@@ -16,12 +16,12 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from shared import contract
+from shared.config import ModelGroupConfig
 from stacks import arns
 from stacks.alarms import StageAlarms
 from stacks.approval_trigger import approval_trigger_subscription
 from stacks.bake import BakeFunction
 from stacks.bundle import DeployBundle
-from stacks.config import ModelGroupConfig
 from stacks.dashboard import GroupDashboard
 from stacks.deploy import DeployFunction
 from stacks.endpoint_cleanup import EndpointCleanup
