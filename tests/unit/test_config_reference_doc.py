@@ -1,6 +1,6 @@
 """The platform team's guide's configuration reference cannot drift from ``shared/config``:
 its table lists exactly the keys the parser accepts, its "required" and literal defaults
-are what the parser does, and every JSON snippet on the page parses."""
+are what the parser does, and every JSON snippet of the README and the guides parses."""
 
 from __future__ import annotations
 
@@ -13,12 +13,17 @@ import pytest
 
 from shared.config import ConfigError, GreenlightConfig, config_from_context, context_keys
 from shared.config import parse_config as parse
-from tests.doc_snippets import blocks, guide, read, section
+from tests.doc_snippets import blocks, guide, name_of, pages, read, section
 
 TEXT = read(guide("platform-team"))
 COLUMNS = ["Key", "Type", "Default", "Allowed", "Meaning"]
 REFERENCE_HEADING = "Configuration reference"
-SNIPPETS = [block.body for block in blocks(TEXT, "json")]
+#: Every ``json`` block of every page, by where it is: each is configuration.
+SNIPPETS = {
+    f"{name_of(page)}:{block.line}": block.body
+    for page in pages()
+    for block in blocks(read(page), "json")
+}
 
 #: A context holding only what the reference marks as required, given that it names no
 #: ``modelExecutionRoleArn`` (so ``modelDataBuckets`` is required too).
@@ -176,13 +181,14 @@ def test_a_literal_default_in_the_reference_is_what_the_config_fills_in(
     assert _parsed_value(config, key) == json.loads(literal)
 
 
-def test_the_page_has_json_snippets_to_check() -> None:
-    assert len(SNIPPETS) >= 3
+def test_the_platform_team_guide_has_json_snippets_to_check() -> None:
+    assert len(blocks(TEXT, "json")) >= 3
 
 
-@pytest.mark.parametrize("snippet", SNIPPETS, ids=[f"snippet{i}" for i in range(len(SNIPPETS))])
-def test_every_json_snippet_parses_through_the_config(snippet: str) -> None:
+@pytest.mark.parametrize("where", sorted(SNIPPETS))
+def test_every_json_snippet_parses_through_the_config(where: str) -> None:
     # GIVEN a snippet: a cdk.json fragment, the greenlight context, or one model group
+    snippet = SNIPPETS[where]
     document = json.loads(snippet)
     assert isinstance(document, dict)
 

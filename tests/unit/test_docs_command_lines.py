@@ -4,9 +4,10 @@ every command line in their code blocks parses.
 The blocks that run are run elsewhere: console blocks of the reviewer's, auditor's,
 operator's and sandbox guides (tests/e2e/test_docs_commands.py), the data scientist's
 python and console blocks (tests/integration/test_docs_data_scientist.py), the sandbox
-guide's serve mode (tests/e2e/test_docs_serve_mode.py), the platform team's json blocks
-(tests/unit/test_config_reference_doc.py). This module holds the other pages to that:
-a runnable block anywhere else would go unchecked, so it fails here.
+guide's serve mode (tests/e2e/test_docs_serve_mode.py), and every page's json blocks as
+configuration (tests/unit/test_config_reference_doc.py). This module holds the other
+pages to that: a console or python block anywhere else would go unchecked, so it fails
+here.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ RUN = {
         "docs/data-scientist.md",
     },
     "python": {"docs/data-scientist.md", "docs/sandbox.md"},
-    "json": {"docs/platform-team.md"},
 }
 PAGES = pages()
 IDS = [name_of(page) for page in PAGES]
