@@ -17,9 +17,10 @@ import boto3
 import pytest
 
 from pipeline_scripts.cli import main
+from pipeline_scripts.sandbox.accounts import REVIEWER_KEY
 from pipeline_scripts.sandbox.story import Story
 from pipeline_scripts.sandbox.template import load_app
-from pipeline_scripts.sandbox.world import REVIEWER_KEY, Sandbox
+from pipeline_scripts.sandbox.world import Sandbox
 from tests.doc_snippets import ROOT, Command, blocks, commands, guide, matches, name_of, read
 
 pytestmark = pytest.mark.e2e

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_scripts.sandbox.accounts import DATA_SCIENTIST_KEY
 from pipeline_scripts.sandbox.server import SandboxServer, client_exports
 from pipeline_scripts.sandbox.template import load_app
-from pipeline_scripts.sandbox.world import DATA_SCIENTIST_KEY
 from tests.doc_snippets import ROOT, blocks, guide, read, section
 
 pytestmark = pytest.mark.e2e
