@@ -20,9 +20,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, NoRegionError
 
-from approval_trigger.gates import Gates
 from pipeline_scripts.errors import NO_REGION, GreenlightError, NotFound, UsageError
 from shared import contract
+from shared.gates import Gates
 from stacks.config import ConfigError, load_config
 from stacks.outputs import PIPELINE_OUTPUT_PREFIX
 

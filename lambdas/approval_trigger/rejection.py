@@ -33,7 +33,8 @@ from shared.ledger import (
     RollbackStart,
 )
 from shared.notify import publish
-from shared.rollback import Deployment, PipelineHistory, start_rollback
+from shared.pipeline_history import Deployment, PipelineHistory
+from shared.rollback import approved_target, start_rollback
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -85,7 +86,7 @@ class Rejection:
                         stopped_executions=tuple(stopped),
                     )
                 )
-        self._stop(tuple(stopped), arn, base.event_id)
+        self._stop(history, tuple(stopped), arn, base.event_id)
         results: dict[str, str] = {}
         started: list[RollbackStart] = []
         for stage, why in affected.items():
@@ -129,12 +130,14 @@ class Rejection:
                     affected[stage] = "in flight"
         return affected, running
 
-    def _stop(self, execution_ids: tuple[str, ...], arn: str, event_id: str) -> None:
+    def _stop(
+        self, history: PipelineHistory, execution_ids: tuple[str, ...], arn: str, event_id: str
+    ) -> None:
         """Stop and abandon each execution (accepted while Stopping too), then check that
         each is Stopped; otherwise the rollback waits for the next invocation."""
         pending: list[str] = []
         for execution_id in execution_ids:
-            status = self._status(execution_id)
+            status = history.status(execution_id)
             if status in ("InProgress", "Stopping"):
                 try:
                     self.codepipeline.stop_pipeline_execution(
@@ -148,17 +151,11 @@ class Rejection:
                     code = error.response.get("Error", {}).get("Code")
                     if code != "PipelineExecutionNotStoppableException":
                         raise
-                status = self._status(execution_id)
+                status = history.status(execution_id)
             if status not in _ENDED:
                 pending.append(execution_id)
         if pending:
             raise StopPending(pending)
-
-    def _status(self, execution_id: str) -> str:
-        execution = self.codepipeline.get_pipeline_execution(
-            pipelineName=self.pipeline_name, pipelineExecutionId=execution_id
-        )["pipelineExecution"]
-        return str(execution["status"])
 
     # --- rolling back ----------------------------------------------------------------------
 
@@ -184,7 +181,7 @@ class Rejection:
             package = self.describe(arn)
             return None if package is None else package.get("ModelApprovalStatus")
 
-        return history.approved_target(stage, other_than=rejected_arn, status=status)
+        return approved_target(history, stage, other_than=rejected_arn, status=status)
 
     def _start(
         self, history: PipelineHistory, stage: str, target: Deployment, event_id: str

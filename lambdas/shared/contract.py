@@ -6,7 +6,10 @@ Keeping them in one module means a rename cannot leave one side behind.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from mypy_boto3_codepipeline.type_defs import PipelineVariableTypeDef
 
 # --- CodePipeline -------------------------------------------------------------------
 
@@ -37,6 +40,18 @@ PIPELINE_VARIABLES: Final = (
     VAR_TRIGGER_REASON,
     VAR_REQUEST_ID,
 )
+
+
+def execution_variables(
+    *, arn: str, version: str, trigger_reason: str, request_id: str
+) -> list[PipelineVariableTypeDef]:
+    """StartPipelineExecution's ``variables`` for an execution that deploys ``arn``."""
+    values = (arn, version, trigger_reason, request_id)
+    return [
+        {"name": name, "value": value}
+        for name, value in zip(PIPELINE_VARIABLES, values, strict=True)
+    ]
+
 
 REASON_APPROVAL: Final = "approval"
 REASON_REDEPLOY: Final = "redeploy"
@@ -80,6 +95,13 @@ def approval_stage_name(stage: str) -> str:
     return f"approve-{stage}"
 
 
+def stage_after_approval(approval_stage: str) -> str:
+    """The deployment stage a manual approval stage stands in front of (other stage names
+    are returned as they are)."""
+    prefix = approval_stage_name("")
+    return approval_stage[len(prefix) :] if approval_stage.startswith(prefix) else approval_stage
+
+
 def alarm_name(group: str, stage: str, metric: str) -> str:
     """CloudWatch alarm names; ``metric`` is one of ``5xx``, ``4xx``, ``latency``."""
     return f"greenlight-{group}-{stage}-{metric}"
@@ -100,8 +122,6 @@ ENV_PIPELINE_NAME: Final = "GREENLIGHT_PIPELINE_NAME"
 ENV_STAGES: Final = "GREENLIGHT_STAGES"
 #: JSON: {"requiredReports": [...], "separationOfDuties": bool}
 ENV_GATES: Final = "GREENLIGHT_GATES"
-#: JSON: the endpoint names the cleanup custom resource deletes.
-ENV_ENDPOINTS: Final = "GREENLIGHT_ENDPOINTS"
 
 # --- Ledger (DynamoDB) --------------------------------------------------------------
 
