@@ -22,9 +22,10 @@ from typing import Any, Literal
 
 from pipeline_scripts.errors import EXIT_FAILURE, EXIT_OK, NotFound, UsageError
 from pipeline_scripts.progress import Progress
+from pipeline_scripts.sandbox.app_spec import TemplateError
 from pipeline_scripts.sandbox.scenarios import SCENARIOS, Scenario, scenario
 from pipeline_scripts.sandbox.story import Story, StoryResult
-from pipeline_scripts.sandbox.template import TemplateError, load_app
+from pipeline_scripts.sandbox.template import load_app
 from pipeline_scripts.sandbox.world import Sandbox
 
 DEFAULT_PORT = 4566
@@ -201,8 +202,8 @@ def _print_history(sandbox: Sandbox, story: Story, say: Callable[[str], None]) -
 
 def _synthesize_gated(config_path: Path, outdir: Path) -> None:
     """The app for ``config_path`` with the first group's governance gates turned on."""
+    from shared.config import CONTEXT_KEY, parse_config  # noqa: PLC0415
     from stacks.app import build_app  # noqa: PLC0415 - aws_cdk loads only when needed
-    from stacks.config import CONTEXT_KEY, parse_config  # noqa: PLC0415
 
     try:
         context: dict[str, Any] = json.loads(config_path.read_text(encoding="utf-8"))["context"]
