@@ -54,6 +54,7 @@ from pipeline_scripts.history_model import (
     Trigger,
 )
 from shared import contract
+from shared.contract import REJECTED
 from shared.ledger import (
     OUTCOME_GATE_REJECTED,
     OUTCOME_ROLLBACK_STARTED,
@@ -74,7 +75,6 @@ from shared.ledger import (
     Outcome,
     PipelineRecord,
 )
-from shared.rollback import REJECTED
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient

@@ -41,7 +41,7 @@ from shared.ledger import (
     RollbackStart,
 )
 from shared.pipeline_history import Deployment, PipelineHistory
-from shared.rollback import ROLLBACK_STAGE, approved_target, refusal, start_rollback
+from shared.rollback import approved_target, refusal, start_rollback
 from shared.settings import TriggerConfig
 
 REASON_HELP = "why you are doing this: kept in the ledger with who ran it, shown by history"
@@ -233,7 +233,9 @@ class _Request:
                 f"CodePipeline refused to roll back {self.stage}: {details.get('Code')}: "
                 f"{details.get('Message')}"
             ) from None
-        how = "" if started.via == ROLLBACK_STAGE else " as a new execution of that version"
+        how = (
+            "" if started.via == contract.ROLLBACK_STAGE else " as a new execution of that version"
+        )
         self._record(
             outcome=OUTCOME_ROLLBACK_STARTED,
             reason=(

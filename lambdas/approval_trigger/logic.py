@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -48,9 +48,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sns import SNSClient
-
-APPROVED: Final = "Approved"
-REJECTED: Final = "Rejected"
 
 
 class ApprovalTrigger:
@@ -197,15 +194,15 @@ class ApprovalTrigger:
         if package.get("ModelPackageGroupName") != self.config.group:
             return self._other_group(base, str(package.get("ModelPackageGroupName")))
         status = package.get("ModelApprovalStatus")
-        if status == APPROVED:
-            said_approved = change.approval_status == APPROVED
+        if status == contract.APPROVED:
+            said_approved = change.approval_status == contract.APPROVED
             return self._approvals().approved(
                 base,
                 package,
                 trigger_reason=contract.REASON_APPROVAL,
                 event_approved_at=change.last_modified if said_approved else None,
             )
-        if status == REJECTED:
+        if status == contract.REJECTED:
             return self._rejected(base, package)
         return replace(
             base,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
 
 #: Execution statuses from which nothing runs any more.
-_ENDED: Final = ("Stopped", "Failed", "Succeeded", "Superseded", "Cancelled")
 
 
 class StopPending(RuntimeError):
@@ -120,7 +119,7 @@ class Rejection:
         running: list[str] = []
         for summary in history.summaries():
             execution_id = str(summary["pipelineExecutionId"])
-            if summary["status"] not in ("InProgress", "Stopping"):
+            if summary["status"] not in contract.RUNNING_STATUSES:
                 continue
             if history.variables(execution_id).get(contract.VAR_MODEL_PACKAGE_ARN) != arn:
                 continue
@@ -138,7 +137,7 @@ class Rejection:
         pending: list[str] = []
         for execution_id in execution_ids:
             status = history.status(execution_id)
-            if status in ("InProgress", "Stopping"):
+            if status in contract.RUNNING_STATUSES:
                 try:
                     self.codepipeline.stop_pipeline_execution(
                         pipelineName=self.pipeline_name,
@@ -152,7 +151,7 @@ class Rejection:
                     if code != "PipelineExecutionNotStoppableException":
                         raise
                 status = history.status(execution_id)
-            if status not in _ENDED:
+            if status not in contract.ENDED_STATUSES:
                 pending.append(execution_id)
         if pending:
             raise StopPending(pending)
@@ -189,8 +188,8 @@ class Rejection:
         for summary in history.summaries():
             metadata = summary.get("rollbackMetadata") or {}
             if (
-                summary["status"] == "InProgress"
-                and summary.get("executionType") == "ROLLBACK"
+                summary["status"] == contract.STATUS_IN_PROGRESS
+                and summary.get("executionType") == contract.EXECUTION_ROLLBACK
                 and metadata.get("rollbackTargetPipelineExecutionId") == target.execution_id
             ):
                 return str(summary["pipelineExecutionId"])  # started by an earlier attempt

@@ -60,7 +60,8 @@ class PipelineStarts:
         history = PipelineHistory(self.codepipeline, self.pipeline_name)
         for summary in history.summaries():
             execution_id = str(summary["pipelineExecutionId"])
-            if summary["status"] != "InProgress" or summary.get("executionType") == "ROLLBACK":
+            running = summary["status"] == contract.STATUS_IN_PROGRESS
+            if not running or summary.get("executionType") == contract.EXECUTION_ROLLBACK:
                 continue
             if not history.facts(execution_id).deploys_nothing:
                 continue

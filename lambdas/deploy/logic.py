@@ -75,9 +75,16 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
 ACTION: Final = contract.ACTION_DEPLOY
-SETTLING: Final = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
+SETTLING: Final = frozenset(
+    {
+        contract.ENDPOINT_CREATING,
+        contract.ENDPOINT_UPDATING,
+        contract.ENDPOINT_SYSTEM_UPDATING,
+        contract.ENDPOINT_ROLLING_BACK,
+    }
+)
 #: States Deploy waits out before it acts.
-BUSY: Final = SETTLING | {"Deleting"}
+BUSY: Final = SETTLING | {contract.ENDPOINT_DELETING}
 
 
 def run(
@@ -154,12 +161,12 @@ def _begin(
     """Act on the endpoint as it is now: succeed, wait, recover, or start the rollout."""
     live = describe_endpoint(sagemaker, params.endpoint_name)
     status = live["EndpointStatus"] if live is not None else None
-    if live is not None and status == "InService":
+    if live is not None and status == contract.ENDPOINT_IN_SERVICE:
         already = live_version(sagemaker, live["EndpointConfigName"])
         if already is not None and already[1] == params.model_package_arn:
             logger.info("%s already serves %s", params.endpoint_name, already[1])
             return _succeeded(params, live["EndpointConfigName"], already[0], "already live")
-    elif live is not None and status == "Failed":
+    elif live is not None and status == contract.ENDPOINT_FAILED:
         # SageMaker accepts only DeleteEndpoint on a Failed endpoint; recreate it after.
         logger.info("deleting Failed endpoint %s", params.endpoint_name)
         sagemaker.delete_endpoint(EndpointName=params.endpoint_name)
@@ -203,7 +210,12 @@ def _launch(
             raise
         return wait_out(params, attempt, clock, error)
     deploying = replace(attempt, phase=DEPLOYING)
-    return in_progress(params, deploying, clock, "Creating" if live is None else "Updating")
+    return in_progress(
+        params,
+        deploying,
+        clock,
+        contract.ENDPOINT_CREATING if live is None else contract.ENDPOINT_UPDATING,
+    )
 
 
 def _resume(
@@ -226,12 +238,12 @@ def _resume(
         return in_progress(params, deploying, clock, status)
     took_effect = (
         endpoint.get("EndpointConfigName") == progress.requested_config
-        or status == "Failed"
+        or status == contract.ENDPOINT_FAILED
         or _modified_since(endpoint, progress.attempted)
     )
     if took_effect:
         return _settled(params, deploying, endpoint, sagemaker=sagemaker, cloudwatch=cloudwatch)
-    if status == "InService":
+    if status == contract.ENDPOINT_IN_SERVICE:
         again = replace(progress, previous_config=str(endpoint["EndpointConfigName"]))
         return _launch(
             params, again, endpoint, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock
@@ -275,14 +287,14 @@ def _settled(
     status = endpoint["EndpointStatus"]
     live_config = endpoint.get("EndpointConfigName")
     reason = endpoint.get("FailureReason")
-    if status == "InService" and live_config == progress.requested_config:
+    if status == contract.ENDPOINT_IN_SERVICE and live_config == progress.requested_config:
         keep = {
             progress.requested_config,
             *([progress.previous_config] if progress.previous_config else []),
         }
         retain(params.endpoint_name, params.keep_configs, keep, sagemaker=sagemaker)
         return _succeeded(params, progress.requested_config, progress.model_name, "deployed")
-    if status == "InService":
+    if status == contract.ENDPOINT_IN_SERVICE:
         firing = alarms_firing(cloudwatch, params.alarm_names)
         alarms = (
             "alarm(s) in ALARM: " + "; ".join(alarm.describe() for alarm in firing)

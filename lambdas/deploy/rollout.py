@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from deploy.progress import Progress
 from deploy.resources import TAG_ENDPOINT, TAG_PACKAGE_ARN, exists, live_version
+from shared import contract
 from shared.alarms import alarms_firing
 from shared.observability import logger
 from shared.parameters import DeployParameters, Rollout
@@ -22,10 +23,10 @@ if TYPE_CHECKING:
 def deployment_config(rollout: Rollout, alarm_names: tuple[str, ...]) -> dict[str, Any]:
     """The UpdateEndpoint DeploymentConfig for a stage's rollout and alarms."""
     routing: dict[str, Any] = {"Type": rollout.type, "WaitIntervalInSeconds": rollout.wait_seconds}
-    if rollout.type == "CANARY":
-        routing["CanarySize"] = {"Type": "CAPACITY_PERCENT", "Value": rollout.percent}
-    elif rollout.type == "LINEAR":
-        routing["LinearStepSize"] = {"Type": "CAPACITY_PERCENT", "Value": rollout.percent}
+    if rollout.type == contract.ROLLOUT_CANARY:
+        routing["CanarySize"] = {"Type": contract.CAPACITY_PERCENT, "Value": rollout.percent}
+    elif rollout.type == contract.ROLLOUT_LINEAR:
+        routing["LinearStepSize"] = {"Type": contract.CAPACITY_PERCENT, "Value": rollout.percent}
     config: dict[str, Any] = {
         "BlueGreenUpdatePolicy": {
             "TrafficRoutingConfiguration": routing,
@@ -99,7 +100,7 @@ def start_rollout(
 
 
 #: A fleet replaced at once with no auto-rollback alarms (see the module docstring).
-REPLACE_AT_ONCE: Final = Rollout(type="ALL_AT_ONCE")
+REPLACE_AT_ONCE: Final = Rollout(type=contract.ROLLOUT_ALL_AT_ONCE)
 
 
 def _replacing_a_bad_fleet(

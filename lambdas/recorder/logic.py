@@ -200,18 +200,18 @@ class Recorder:
 
     def _pipeline_change(self, change: PipelineStateChange) -> PipelineRecord | None:
         kinds = {
-            "STARTED": RECORD_EXECUTION_STARTED,
-            "SUCCEEDED": RECORD_EXECUTION_ENDED,
-            "FAILED": RECORD_EXECUTION_ENDED,
-            "CANCELED": RECORD_EXECUTION_ENDED,
-            "SUPERSEDED": RECORD_SUPERSEDED,
-            "STOPPED": RECORD_STOPPED,
+            contract.STATE_STARTED: RECORD_EXECUTION_STARTED,
+            contract.STATE_SUCCEEDED: RECORD_EXECUTION_ENDED,
+            contract.STATE_FAILED: RECORD_EXECUTION_ENDED,
+            contract.STATE_CANCELED: RECORD_EXECUTION_ENDED,
+            contract.STATE_SUPERSEDED: RECORD_SUPERSEDED,
+            contract.STATE_STOPPED: RECORD_STOPPED,
         }
         kind = kinds.get(change.state)
         if kind is None:
             return None
         record = self._base(change, kind)
-        if change.state == "FAILED" and change.summary:
+        if change.state == contract.STATE_FAILED and change.summary:
             record = replace(record, reason=change.summary)
         if kind == RECORD_STOPPED:
             record = replace(record, reason=self.history.stop_reason(change.execution_id))
@@ -237,17 +237,17 @@ class Recorder:
         stage = change.stage or ""
         if stage not in self.config.stages:
             return None  # the source stage and the manual approval stages
-        if change.state == "STARTED":
+        if change.state == contract.STATE_STARTED:
             return replace(self._base(change, RECORD_STAGE_STARTED), started_at=change.at)
-        if change.state == "SUCCEEDED":
+        if change.state == contract.STATE_SUCCEEDED:
             record = self._base(change, RECORD_DEPLOYED)
             endpoint, config_name = self._deployed_endpoint(change.execution_id, stage)
             record = replace(record, endpoint_name=endpoint, endpoint_config_name=config_name)
             record = replace(record, started_at=self._stage_started(change))
-            if record.execution_type == "ROLLBACK":
+            if record.execution_type == contract.EXECUTION_ROLLBACK:
                 return self._rolled_back(record)
             return record
-        if change.state == "FAILED":
+        if change.state == contract.STATE_FAILED:
             record = self._base(change, RECORD_FAILED)
             return replace(
                 record,
@@ -257,12 +257,15 @@ class Recorder:
         return None
 
     def _action_change(self, change: PipelineStateChange) -> PipelineRecord | None:
-        if change.category == "Approval" and change.state == "STARTED":
+        if change.category == contract.CATEGORY_APPROVAL and change.state == contract.STATE_STARTED:
             record = self._base(change, RECORD_AWAITING_APPROVAL)
             return replace(record, stage=contract.stage_after_approval(change.stage or ""))
-        if change.category == "Approval" and change.state in ("SUCCEEDED", "FAILED"):
+        if change.category == contract.CATEGORY_APPROVAL and change.state in (
+            contract.STATE_SUCCEEDED,
+            contract.STATE_FAILED,
+        ):
             return self._approval_answered(change)
-        if change.state == "FAILED":
+        if change.state == contract.STATE_FAILED:
             summary = change.summary or change.error_code or "no summary"
             return replace(
                 self._base(change, RECORD_ACTION_FAILED),
@@ -276,7 +279,7 @@ class Recorder:
         answered_by = self.history.answered_by(
             change.execution_id, change.stage or "", change.action or ""
         )
-        verdict = "approved" if change.state == "SUCCEEDED" else "rejected"
+        verdict = "approved" if change.state == contract.STATE_SUCCEEDED else "rejected"
         return replace(
             self._base(change, RECORD_APPROVAL_ANSWERED),
             stage=contract.stage_after_approval(change.stage or ""),

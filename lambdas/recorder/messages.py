@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from shared import contract
 from shared.ledger import (
     RECORD_AWAITING_APPROVAL,
     RECORD_DEPLOYED,
@@ -22,7 +23,6 @@ from shared.ledger import (
     timestamp,
 )
 from shared.notify import publish
-from shared.pipeline_history import ROLLBACK
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -92,7 +92,7 @@ def message(record: PipelineRecord, *, group: str, pipeline_name: str) -> Messag
 
 def _started(told: _Told) -> Message:
     record, group, version = told.record, told.group, told.version
-    if record.execution_type == ROLLBACK:
+    if record.execution_type == contract.EXECUTION_ROLLBACK:
         return (
             f"Greenlight: {group} rollback to {version} started",
             f"A rollback execution started ({record.trigger_type}); it puts "

@@ -21,15 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from shared import contract
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
-
-ROLLBACK: Final = "ROLLBACK"
-STANDARD: Final = "STANDARD"
 
 
 def variables_of(execution: Mapping[str, Any]) -> dict[str, str]:
@@ -81,7 +78,7 @@ class ExecutionFacts:
             request_id=variables.get(contract.VAR_REQUEST_ID),
             trigger_type=trigger.get("triggerType"),
             trigger_detail=trigger.get("triggerDetail") or None,
-            execution_type=str(execution.get("executionType", STANDARD)),
+            execution_type=str(execution.get("executionType", contract.EXECUTION_STANDARD)),
             rollback_target=(execution.get("rollbackMetadata") or {}).get(
                 "rollbackTargetPipelineExecutionId"
             ),
@@ -91,7 +88,7 @@ class ExecutionFacts:
 
     @property
     def is_rollback(self) -> bool:
-        return self.execution_type == ROLLBACK
+        return self.execution_type == contract.EXECUTION_ROLLBACK
 
     @property
     def deploys_nothing(self) -> bool:
@@ -199,7 +196,7 @@ class PipelineHistory:
         failed = [
             a
             for a in self.actions(execution_id)
-            if a.get("stageName") == stage and a.get("status") == "Failed"
+            if a.get("stageName") == stage and a.get("status") == contract.STATUS_FAILED
         ]
         if not failed:
             return f"stage {stage} failed (no failed action reported)"
@@ -233,7 +230,8 @@ class PipelineHistory:
             category = action.get("input", {}).get("actionTypeId", {}).get("category")
             stage = contract.stage_after_approval(action.get("stageName", ""))
             who = action.get("updatedBy")
-            if category == "Approval" and action.get("status") == "Succeeded" and who:
+            succeeded = action.get("status") == contract.STATUS_SUCCEEDED
+            if category == contract.CATEGORY_APPROVAL and succeeded and who:
                 answers.setdefault(stage, who)
         return answers
 
@@ -263,7 +261,9 @@ class PipelineHistory:
         for action in self.actions(execution_id):  # newest first
             if action["stageName"] == stage:
                 latest.setdefault(str(action["actionName"]), str(action["status"]))
-        return bool(declared) and all(latest.get(name) == "Succeeded" for name in declared)
+        return bool(declared) and all(
+            latest.get(name) == contract.STATUS_SUCCEEDED for name in declared
+        )
 
     def succeeded_in(self, stage: str) -> Iterator[dict[str, Any]]:
         """Executions that succeeded in ``stage``, newest first (rollbacks included), of
@@ -277,7 +277,7 @@ class PipelineHistory:
         """The versions that succeeded in ``stage``, newest first; the first is live."""
         for summary in self.succeeded_in(stage):
             target_id = str(summary["pipelineExecutionId"])
-            if summary.get("executionType") == ROLLBACK:
+            if summary.get("executionType") == contract.EXECUTION_ROLLBACK:
                 metadata = summary.get("rollbackMetadata") or {}
                 target_id = str(metadata.get("rollbackTargetPipelineExecutionId") or target_id)
             facts = self.facts(target_id)

@@ -30,18 +30,14 @@ from botocore.exceptions import ClientError
 from shared import contract
 from shared.pipeline_history import Deployment, PipelineHistory
 
-APPROVED: Final = "Approved"
-REJECTED: Final = "Rejected"
 #: The errors with which RollbackStage refuses a target that a new execution can replace.
 REFUSALS: Final = ("UnableToRollbackStageException",)
-ROLLBACK_STAGE: Final = "RollbackStage"
-START_EXECUTION: Final = "StartPipelineExecution"
 
 
 def refusal(arn: str, status: str | None) -> str | None:
     """Why ``arn``, whose ModelApprovalStatus is ``status`` (None: not in the registry),
     may not be deployed again; None when it may: it is Approved."""
-    if status == APPROVED:
+    if status == contract.APPROVED:
         return None
     return f"{arn} is {status or 'not in the registry'}, not Approved"
 
@@ -93,7 +89,9 @@ def start_rollback(
                 stageName=stage,
                 targetPipelineExecutionId=target.execution_id,
             )
-            return Started(execution_id=response["pipelineExecutionId"], via=ROLLBACK_STAGE)
+            return Started(
+                execution_id=response["pipelineExecutionId"], via=contract.ROLLBACK_STAGE
+            )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") not in REFUSALS:
                 raise
@@ -107,7 +105,9 @@ def start_rollback(
         ),
         clientRequestToken=_token(request_id, target.arn),
     )
-    return Started(execution_id=response["pipelineExecutionId"], via=START_EXECUTION)
+    return Started(
+        execution_id=response["pipelineExecutionId"], via=contract.TRIGGER_START_PIPELINE_EXECUTION
+    )
 
 
 def _token(request_id: str, arn: str) -> str:

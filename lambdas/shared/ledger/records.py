@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from shared import contract
 from shared.contract import LEDGER_PARTITION_KEY as PK
 from shared.contract import LEDGER_SORT_KEY as SK
 from shared.ledger.codec import (
@@ -93,7 +94,7 @@ class PipelineRecord:
     record: str
     execution_id: str
     #: STANDARD or ROLLBACK.
-    execution_type: str = "STANDARD"
+    execution_type: str = contract.EXECUTION_STANDARD
     #: CodePipeline's trigger type (StartPipelineExecution, AutomatedRollback, ...).
     trigger_type: str | None = None
     #: CodePipeline's trigger detail: for StartPipelineExecution and RollbackStage, the
@@ -184,7 +185,7 @@ class PipelineRecord:
             at=parse_timestamp(str(raw["at"])),
             record=str(raw["record"]),
             execution_id=str(raw["executionId"]),
-            execution_type=str(raw.get("executionType", "STANDARD")),
+            execution_type=str(raw.get("executionType", contract.EXECUTION_STANDARD)),
             trigger_type=raw.get("triggerType"),
             trigger_detail=raw.get("triggerDetail"),
             trigger_reason=raw.get("triggerReason"),
