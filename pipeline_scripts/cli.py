@@ -20,7 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipeline_scripts.review",
     "pipeline_scripts.register",
     "pipeline_scripts.status",
-    "pipeline_scripts.history_cli",
+    "pipeline_scripts.history.command",
     "pipeline_scripts.rollback",
     "pipeline_scripts.sandbox.cli",
 )

@@ -58,6 +58,11 @@ _BOTOCORE_PREFIX = re.compile(
 )
 
 
+def aws_code(error: ClientError) -> str:
+    """The AWS error code (``ValidationException``, ``PipelineNotFoundException``, …)."""
+    return str(error.response.get("Error", {}).get("Code") or "")
+
+
 def aws_message(error: ClientError) -> str:
     """``Code: message`` of an AWS error, said once."""
     details = error.response.get("Error", {})

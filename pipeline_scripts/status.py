@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 
 from pipeline_scripts import stack_outputs
 from pipeline_scripts.errors import EXIT_FAILURE
-from pipeline_scripts.history import HistoryReader, live_records, operator_requests
+from pipeline_scripts.history.joins import live_records, operator_requests
+from pipeline_scripts.history.reader import HistoryReader
 from shared import contract
 from shared.ledger import (
     OUTCOME_STARTED,
