@@ -31,7 +31,7 @@ from pipeline_scripts.errors import (
     aws_message,
 )
 from shared import contract
-from stacks.config import ConfigError, load_config
+from shared.config import ConfigError, load_config
 from stacks.outputs import PIPELINE_OUTPUT_PREFIX
 
 #: An SNS topic ARN: a topic name is 1-256 letters, digits, hyphens and underscores

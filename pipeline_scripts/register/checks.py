@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from pipeline_scripts.errors import Refused, UsageError
-from stacks.config import ConfigError, Gates, load_config
+from shared.config import ConfigError, Gates, load_config
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker.type_defs import ModelMetricsTypeDef

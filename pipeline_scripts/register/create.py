@@ -40,7 +40,7 @@ from pipeline_scripts.register.checks import (
     check_s3_uri,
     model_metrics,
 )
-from stacks.config import Gates
+from shared.config import Gates
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
