@@ -22,7 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipeline_scripts.status",
     "pipeline_scripts.history.command",
     "pipeline_scripts.rollback",
-    "pipeline_scripts.sandbox.cli",
+    "pipeline_scripts.sandbox_command",
 )
 
 

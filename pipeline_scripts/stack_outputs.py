@@ -32,7 +32,6 @@ from pipeline_scripts.errors import (
 )
 from shared import contract
 from shared.config import ConfigError, load_config
-from stacks.outputs import PIPELINE_OUTPUT_PREFIX
 
 #: An SNS topic ARN: a topic name is 1-256 letters, digits, hyphens and underscores
 #: (a FIFO topic's ends in ``.fifo``).
@@ -237,7 +236,7 @@ def _deployed_settings(args: argparse.Namespace, group: str | None) -> GroupSett
     deployed = sorted(
         value.removeprefix(prefix)
         for key, value in outputs.items()
-        if key.startswith(PIPELINE_OUTPUT_PREFIX) and value.startswith(prefix)
+        if key.startswith(contract.OUTPUT_PIPELINE_PREFIX) and value.startswith(prefix)
     )
     if group is None:
         if len(deployed) != 1:
