@@ -41,7 +41,6 @@ class Execution:
     request_id: str | None = None
     execution_type: str = "STANDARD"
     trigger_type: str | None = None
-    rollback_target: str | None = None
     started: datetime | None = None
     ended: datetime | None = None
     status: str | None = None
@@ -61,7 +60,6 @@ class Execution:
         self.trigger_reason = self.trigger_reason or record.trigger_reason
         self.request_id = self.request_id or record.request_id
         self.trigger_type = self.trigger_type or record.trigger_type
-        self.rollback_target = self.rollback_target or record.rollback_target_execution_id
         if record.execution_type == "ROLLBACK":
             self.execution_type = "ROLLBACK"
         if record.record == RECORD_EXECUTION_STARTED:
@@ -90,9 +88,6 @@ class Execution:
         trigger = summary.get("trigger") or {}
         self.trigger_type = trigger.get("triggerType") or self.trigger_type
         self.trigger_detail = self.trigger_detail or trigger.get("triggerDetail") or None
-        self.rollback_target = self.rollback_target or (summary.get("rollbackMetadata") or {}).get(
-            "rollbackTargetPipelineExecutionId"
-        )
         self.started = self.started or summary.get("startTime")
         if self.status not in ("InProgress", "Stopping"):
             self.ended = self.ended or summary.get("lastUpdateTime")

@@ -17,11 +17,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker.type_defs import ModelMetricsTypeDef
 
 PENDING: Final = "PendingManualApproval"
-APPROVED: Final = "Approved"
 DEFAULT_CONTENT_TYPE: Final = "text/csv"
 #: The content type recorded for every report (Clarify and Model Monitor write JSON).
 REPORT_CONTENT_TYPE: Final = "application/json"
-DEFAULT_CONFIG: Final = Path("cdk.json")
 
 # SageMaker's limits (CreateModelPackage, botocore's service model).
 MAX_METADATA_ENTRIES: Final = 50

@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 from pipeline_scripts.register.checks import (
-    DEFAULT_CONFIG,
     DEFAULT_CONTENT_TYPE,
     MAX_METADATA_ENTRIES,
     group_gates,
     parse_metadata,
 )
 from pipeline_scripts.register.create import register
+from pipeline_scripts.stack_outputs import DEFAULT_CONFIG
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
