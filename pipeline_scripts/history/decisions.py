@@ -4,8 +4,10 @@ as stale, and an operator's request refused because the version is not Approved.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import cast
 
+from pipeline_scripts.history.executions import Approval
 from pipeline_scripts.history.rows import TRIGGERS, HistoryRow, Trigger
 from shared.ledger import (
     OUTCOME_GATE_REJECTED,
@@ -27,15 +29,12 @@ def decision_rows(
         version = outcome.model_package_version or versions.get(arn or "")
         if arn is None or not version:
             continue
+        decision = Approval.of(outcome)
         rows.append(
-            HistoryRow(
-                group=group,
-                version=version,
-                model_package_arn=arn,
-                registrant=outcome.registered_by,
-                approver=outcome.approved_by,
-                approval_description=outcome.approval_description,
-                approval_time=outcome.approved_at or outcome.recorded_at,
+            replace(decision, time=outcome.approved_at or outcome.recorded_at).row(
+                group,
+                version,
+                arn,
                 execution_id=None,
                 trigger="approval",
                 stage=None,
@@ -64,14 +63,10 @@ def refused_request_rows(group: str, outcomes: Sequence[Outcome]) -> list[Histor
         ):
             continue
         rows.append(
-            HistoryRow(
-                group=group,
-                version=outcome.model_package_version,
-                model_package_arn=outcome.model_package_arn,
-                registrant=outcome.registered_by,
-                approver=outcome.approved_by,
-                approval_description=outcome.approval_description,
-                approval_time=outcome.approved_at,
+            Approval.of(outcome).row(
+                group,
+                outcome.model_package_version,
+                outcome.model_package_arn,
                 execution_id=None,
                 trigger=cast(Trigger, trigger),
                 stage=next(iter(outcome.stages), None),

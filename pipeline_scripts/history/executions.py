@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from pipeline_scripts.history.rows import Result
+from pipeline_scripts.history.rows import HistoryRow, Result
 from shared.ledger import (
     RECORD_APPROVAL_ANSWERED,
     RECORD_AWAITING_APPROVAL,
@@ -110,6 +110,19 @@ class Approval:
     approver: str | None
     description: str | None
     time: datetime | None
+
+    def row(self, group: str, version: int, arn: str, **fields: Any) -> HistoryRow:
+        """A history row of ``group``'s ``version`` (``arn``) under this approval."""
+        return HistoryRow(
+            group=group,
+            version=version,
+            model_package_arn=arn,
+            registrant=self.registrant,
+            approver=self.approver,
+            approval_description=self.description,
+            approval_time=self.time,
+            **fields,
+        )
 
     @classmethod
     def of(cls, outcome: Outcome | None) -> Approval:

@@ -49,14 +49,10 @@ class RowMaker:
         assert execution.arn is not None
         if started and ended and ended < started:
             ended = started
-        return HistoryRow(
-            group=self.group,
-            version=execution.version,
-            model_package_arn=execution.arn,
-            registrant=self.approval.registrant,
-            approver=self.approval.approver,
-            approval_description=self.approval.description,
-            approval_time=self.approval.time,
+        return self.approval.row(
+            self.group,
+            execution.version,
+            execution.arn,
             execution_id=execution.execution_id,
             trigger=self.trigger,
             stage=stage,
@@ -187,14 +183,10 @@ def replaced_rows(
                 starter.approved_at or starter.recorded_at,
             )
         rows.append(
-            HistoryRow(
-                group=maker.group,
-                version=record.rolled_back_version,
-                model_package_arn=arn,
-                registrant=approval.registrant,
-                approver=approval.approver,
-                approval_description=approval.description,
-                approval_time=approval.time,
+            approval.row(
+                maker.group,
+                record.rolled_back_version,
+                arn,
                 execution_id=execution.execution_id,
                 trigger=trigger,
                 stage=record.stage,

@@ -1,12 +1,6 @@
-"""What ``greenlight sandbox`` runs: the approval-to-deploy story on a local emulator
-(the parser is :mod:`pipeline_scripts.sandbox_command`, in the CLI core).
-
-    greenlight sandbox                      the whole story, then the audit history
-    greenlight sandbox --list               the scenarios
-    greenlight sandbox --scenario NAME      one scenario (repeatable; --all for every one)
-    greenlight sandbox --json               results as JSON
-    greenlight sandbox serve [--port 4566]  keep the emulator running for boto3 clients
-    greenlight sandbox approve-stage        approve a waiting manual approval (serve mode)
+"""What ``greenlight sandbox`` runs: the scripted scenarios (then the audit history) and
+the server, on a local emulator. The parser, and what each form of the command does, is
+in :mod:`pipeline_scripts.sandbox_command`, in the CLI core.
 
 The sandbox runs the synthesized app in ``--cdk-out`` (``make synth`` writes it).
 """
