@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from pipeline_scripts.errors import NotFound, aws_code, refused
 from pipeline_scripts.stack_outputs import client
+from shared import contract
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -45,7 +46,7 @@ def find_model_package_arn(sagemaker: SageMakerClient, *, group: str, version: i
     paginator = sagemaker.get_paginator("list_model_packages")
     pages = paginator.paginate(
         ModelPackageGroupName=group,
-        ModelPackageType="Versioned",
+        ModelPackageType=contract.MODEL_PACKAGE_TYPE_VERSIONED,
         SortBy="CreationTime",
         SortOrder="Descending",
     )

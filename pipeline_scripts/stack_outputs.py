@@ -20,7 +20,6 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, NoRegionError
 
-from approval_trigger.gates import Gates
 from pipeline_scripts.errors import (
     NO_REGION,
     GreenlightError,
@@ -32,6 +31,7 @@ from pipeline_scripts.errors import (
 )
 from shared import contract
 from shared.config import ConfigError, load_config
+from shared.gates import Gates
 
 #: An SNS topic ARN: a topic name is 1-256 letters, digits, hyphens and underscores
 #: (a FIFO topic's ends in ``.fifo``).

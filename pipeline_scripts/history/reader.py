@@ -59,8 +59,8 @@ from pipeline_scripts.history.rows import HistoryRow
 from pipeline_scripts.history.stage_rows import RowMaker, execution_rows
 from pipeline_scripts.model_registry import require_group
 from shared import contract
+from shared.contract import REJECTED
 from shared.ledger import OUTCOME_STARTED, Ledger, Outcome, PipelineRecord
-from shared.rollback import REJECTED
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient

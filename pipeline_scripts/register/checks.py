@@ -16,7 +16,6 @@ from shared.config import ConfigError, Gates, load_config
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker.type_defs import ModelMetricsTypeDef
 
-PENDING: Final = "PendingManualApproval"
 DEFAULT_CONTENT_TYPE: Final = "text/csv"
 #: The content type recorded for every report (Clarify and Model Monitor write JSON).
 REPORT_CONTENT_TYPE: Final = "application/json"

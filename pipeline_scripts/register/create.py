@@ -30,7 +30,6 @@ from pipeline_scripts.images import framework_image_uri
 from pipeline_scripts.model_registry import group_exists, sagemaker_client
 from pipeline_scripts.register.checks import (
     DEFAULT_CONTENT_TYPE,
-    PENDING,
     check_approval,
     check_description,
     check_group_name,
@@ -40,6 +39,7 @@ from pipeline_scripts.register.checks import (
     check_s3_uri,
     model_metrics,
 )
+from shared import contract
 from shared.config import Gates
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class _NewVersion:
                 "SupportedContentTypes": self.content_types,
                 "SupportedResponseMIMETypes": self.response_types,
             },
-            "ModelApprovalStatus": PENDING,
+            "ModelApprovalStatus": contract.PENDING_MANUAL_APPROVAL,
         }
         if self.description:
             request["ModelPackageDescription"] = self.description
@@ -200,7 +200,7 @@ def _create(client: SageMakerClient, new: _NewVersion) -> Registration:
     except ClientError as error:
         raise refused(error, f"cannot register a version in {new.group}") from None
     version = package.get("ModelPackageVersion") or _version_from_arn(arn)
-    status: str = package.get("ModelApprovalStatus", PENDING)
+    status: str = package.get("ModelApprovalStatus", contract.PENDING_MANUAL_APPROVAL)
     if new.approval_text is not None:
         status = _approve(client, new.group, version, arn, new.approval_text)
     return Registration(
@@ -219,13 +219,14 @@ def _approve(client: SageMakerClient, group: str, version: int, arn: str, text: 
         outcome = approval.review(
             group=group,
             version=version,
-            status=approval.APPROVED,
+            status=contract.APPROVED,
             description=text,
             sagemaker=client,
         )
     except GreenlightError as error:
         raise type(error)(
-            f"registered {arn} ({PENDING}), but approving it failed: {error}"
+            f"registered {arn} ({contract.PENDING_MANUAL_APPROVAL}), "
+            f"but approving it failed: {error}"
         ) from None
     return outcome.status
 

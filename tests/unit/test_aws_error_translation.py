@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from pipeline_scripts import stack_outputs
 from pipeline_scripts.errors import GreenlightError, NotFound, Refused
 from pipeline_scripts.rollback import _target
-from shared.rollback import PipelineHistory
+from shared.pipeline_history import PipelineHistory
 
 PREFIXED = (
     "An error occurred (AccessDeniedException) when calling the ListPipelineExecutions "
