@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from pipeline_scripts.history.rows import HistoryRow, Result
+from shared import contract
 from shared.ledger import (
     RECORD_APPROVAL_ANSWERED,
     RECORD_AWAITING_APPROVAL,
@@ -23,10 +24,10 @@ from shared.ledger import (
 #: A stage's result when its execution ended with this CodePipeline status before the
 #: stage had an outcome of its own.
 STATUS_RESULTS: Final[dict[str, Result]] = {
-    "Superseded": "superseded",
-    "Stopped": "stopped",
-    "Stopping": "stopped",
-    "Cancelled": "stopped",
+    contract.STATUS_SUPERSEDED: "superseded",
+    contract.STATUS_STOPPED: "stopped",
+    contract.STATUS_STOPPING: "stopped",
+    contract.STATUS_CANCELLED: "stopped",
 }
 
 
@@ -39,7 +40,7 @@ class Execution:
     version: int | None = None
     trigger_reason: str | None = None
     request_id: str | None = None
-    execution_type: str = "STANDARD"
+    execution_type: str = contract.EXECUTION_STANDARD
     trigger_type: str | None = None
     started: datetime | None = None
     ended: datetime | None = None
@@ -60,15 +61,15 @@ class Execution:
         self.trigger_reason = self.trigger_reason or record.trigger_reason
         self.request_id = self.request_id or record.request_id
         self.trigger_type = self.trigger_type or record.trigger_type
-        if record.execution_type == "ROLLBACK":
-            self.execution_type = "ROLLBACK"
+        if record.execution_type == contract.EXECUTION_ROLLBACK:
+            self.execution_type = contract.EXECUTION_ROLLBACK
         if record.record == RECORD_EXECUTION_STARTED:
             self.started = record.started_at or record.at
         if record.record in (RECORD_EXECUTION_ENDED, RECORD_SUPERSEDED, RECORD_STOPPED):
             self.ended = record.at
             self.status = {
-                RECORD_SUPERSEDED: "Superseded",
-                RECORD_STOPPED: "Stopped",
+                RECORD_SUPERSEDED: contract.STATUS_SUPERSEDED,
+                RECORD_STOPPED: contract.STATUS_STOPPED,
             }.get(record.record, (record.state or "").capitalize())
 
     def _learn_answer(self, record: PipelineRecord) -> None:
@@ -78,7 +79,7 @@ class Execution:
             self.awaited.add(record.stage)
         if record.record == RECORD_APPROVAL_ANSWERED:
             self.answered.add(record.stage)
-            if record.state == "SUCCEEDED" and record.answered_by:
+            if record.state == contract.STATE_SUCCEEDED and record.answered_by:
                 self.answers[record.stage] = record.answered_by
 
     def learn_summary(self, summary: Mapping[str, Any]) -> None:
@@ -89,7 +90,7 @@ class Execution:
         self.trigger_type = trigger.get("triggerType") or self.trigger_type
         self.trigger_detail = self.trigger_detail or trigger.get("triggerDetail") or None
         self.started = self.started or summary.get("startTime")
-        if self.status not in ("InProgress", "Stopping"):
+        if self.status not in contract.RUNNING_STATUSES:
             self.ended = self.ended or summary.get("lastUpdateTime")
 
     def status_reason(self) -> str | None:
@@ -97,7 +98,7 @@ class Execution:
         for record in reversed(self.records):
             if record.record in (RECORD_STOPPED, RECORD_SUPERSEDED) and record.reason:
                 return record.reason
-        if self.status == "Superseded":
+        if self.status == contract.STATUS_SUPERSEDED:
             return "a newer execution overtook it"
         summary = self.summary or {}
         reason = (summary.get("stopTrigger") or {}).get("reason")

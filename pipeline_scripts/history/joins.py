@@ -88,7 +88,7 @@ def rollback_starters(outcomes: Iterable[Outcome]) -> dict[str, Trigger]:
 
 def trigger_of(execution: Execution, started_by: Mapping[str, Trigger]) -> Trigger:
     """Why ``execution`` ran: who started a rollback, or its ``TriggerReason`` variable."""
-    if execution.execution_type == "ROLLBACK":
+    if execution.execution_type == contract.EXECUTION_ROLLBACK:
         starter = started_by.get(execution.execution_id)
         if starter is not None:
             return starter

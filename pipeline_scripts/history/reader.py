@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import ClientError
 
@@ -61,6 +61,7 @@ from pipeline_scripts.model_registry import require_group
 from shared import contract
 from shared.contract import REJECTED
 from shared.ledger import OUTCOME_STARTED, Ledger, Outcome, PipelineRecord
+from shared.pipeline_history import PipelineHistory
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -85,8 +86,8 @@ class HistoryReader:
         self.stages = tuple(stages)
         self.ledger = ledger
         self.sagemaker = sagemaker
-        self.codepipeline = codepipeline
         self.pipeline = contract.pipeline_name(group)
+        self.pipeline_history = PipelineHistory(codepipeline, self.pipeline)
         #: ModelApprovalStatus now, by package ARN (filled by :meth:`versions`).
         self.approval_statuses: dict[str, str] = {}
 
@@ -147,7 +148,7 @@ class HistoryReader:
         versions: dict[str, int] = {}
         paginator = self.sagemaker.get_paginator("list_model_packages")
         for page in paginator.paginate(
-            ModelPackageGroupName=self.group, ModelPackageType="Versioned"
+            ModelPackageGroupName=self.group, ModelPackageType=contract.MODEL_PACKAGE_TYPE_VERSIONED
         ):
             for summary in page["ModelPackageSummaryList"]:
                 if summary.get("ModelPackageVersion"):
@@ -180,20 +181,9 @@ class HistoryReader:
         for record in self.ledger.pipeline_records(self.group, since=since):
             executions.setdefault(record.execution_id, Execution(record.execution_id)).learn(record)
         try:
-            paginator = self.codepipeline.get_paginator("list_pipeline_executions")
-            for page in paginator.paginate(pipelineName=self.pipeline):
-                older = False
-                for summary in page["pipelineExecutionSummaries"]:
-                    start = summary.get("startTime")
-                    if since is not None and start is not None and start < since:
-                        older = True
-                        continue
-                    execution_id = summary["pipelineExecutionId"]
-                    executions.setdefault(execution_id, Execution(execution_id)).learn_summary(
-                        cast(Mapping[str, Any], summary)
-                    )
-                if older:
-                    break  # newest first: every later page is older still
+            for summary in self.pipeline_history.summaries_since(since):
+                execution_id = summary["pipelineExecutionId"]
+                executions.setdefault(execution_id, Execution(execution_id)).learn_summary(summary)
         except ClientError as error:
             if aws_code(error) != "PipelineNotFoundException":
                 raise refused(error, f"cannot list executions of {self.pipeline}") from None
@@ -202,42 +192,30 @@ class HistoryReader:
         return executions
 
     def _fill_variables(self, execution: Execution) -> None:
+        """The version an execution the recorder never saw deploys, from its variables."""
         if execution.arn is not None and execution.version is not None:
             return
         try:
-            response = self.codepipeline.get_pipeline_execution(
-                pipelineName=self.pipeline, pipelineExecutionId=execution.execution_id
-            )["pipelineExecution"]
+            facts = self.pipeline_history.facts(execution.execution_id)
         except ClientError:
             return  # older than CodePipeline's 12 months: the ledger is all there is
-        variables = {v["name"]: v["resolvedValue"] for v in response.get("variables", [])}
-        arn = variables.get(contract.VAR_MODEL_PACKAGE_ARN, "")
-        version = variables.get(contract.VAR_MODEL_PACKAGE_VERSION, "")
-        execution.arn = arn if arn.startswith("arn:") else None
-        execution.version = int(version) if version.isdigit() and int(version) > 0 else None
-        execution.trigger_reason = variables.get(contract.VAR_TRIGGER_REASON)
-        execution.request_id = variables.get(contract.VAR_REQUEST_ID)
+        execution.arn = facts.arn
+        execution.version = facts.version
+        execution.trigger_reason = facts.trigger_reason
+        execution.request_id = facts.request_id
 
     def _fill_answers(self, execution: Execution) -> None:
         """Who answered the manual approvals the ledger saw waiting but never saw
         answered (an answer event lost, or recorded before answers were kept)."""
         unanswered = execution.awaited - execution.answered
-        if not unanswered or execution.execution_type == "ROLLBACK":
+        if not unanswered or execution.execution_type == contract.EXECUTION_ROLLBACK:
             return
         try:
-            paginator = self.codepipeline.get_paginator("list_action_executions")
-            for page in paginator.paginate(
-                pipelineName=self.pipeline,
-                filter={"pipelineExecutionId": execution.execution_id},
-            ):
-                for action in page["actionExecutionDetails"]:
-                    category = action.get("input", {}).get("actionTypeId", {}).get("category")
-                    stage = _stage_after_approval(action.get("stageName", ""))
-                    who = action.get("updatedBy")
-                    if category == "Approval" and action.get("status") == "Succeeded" and who:
-                        execution.answers.setdefault(stage, who)
+            answers = self.pipeline_history.approval_answers(execution.execution_id)
         except ClientError:
             return  # older than CodePipeline's 12 months: the ledger is all there is
+        for stage, who in answers.items():
+            execution.answers.setdefault(stage, who)
 
 
 def _first_approvals(outcomes: Sequence[Outcome]) -> dict[str, Outcome]:
@@ -268,12 +246,6 @@ def _approval(
     ):
         outcome = first_approval.get(execution.arn or "", outcome)
     return Approval.of(outcome)
-
-
-def _stage_after_approval(approval_stage: str) -> str:
-    """The deployment stage a manual approval stage stands in front of."""
-    prefix = contract.approval_stage_name("")
-    return approval_stage[len(prefix) :] if approval_stage.startswith(prefix) else approval_stage
 
 
 def _moment(row: HistoryRow) -> datetime:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pipeline_scripts.history.executions import STATUS_RESULTS, Approval, Execution
 from pipeline_scripts.history.rows import HistoryRow, Result, RollbackTarget, Trigger
+from shared import contract
 from shared.ledger import (
     RECORD_DEPLOYED,
     RECORD_FAILED,
@@ -62,7 +63,9 @@ class RowMaker:
             started=started,
             ended=ended,
             stage_approver=(
-                None if execution.execution_type == "ROLLBACK" else execution.answers.get(stage)
+                None
+                if execution.execution_type == contract.EXECUTION_ROLLBACK
+                else execution.answers.get(stage)
             ),
         )
 
@@ -86,7 +89,9 @@ def stage_rows(
         if outcome is not None:
             rows.append(_outcome_row(maker, stage, outcome, started_at, rolled_back_by))
             continue
-        if cut_short or (execution.execution_type == "ROLLBACK" and started_at is None):
+        if cut_short or (
+            execution.execution_type == contract.EXECUTION_ROLLBACK and started_at is None
+        ):
             continue
         unfinished = _unfinished_row(maker, stage, started_at, first=not rows)
         if unfinished is not None:
@@ -140,8 +145,8 @@ def _unfinished_row(
     """The row of a stage without an outcome: still running, or cut short by the
     execution's end (superseded, stopped); None for a stage not reached yet."""
     execution = maker.execution
-    status = execution.status or "InProgress"
-    if status == "InProgress" and started_at is not None:
+    status = execution.status or contract.STATUS_IN_PROGRESS
+    if status == contract.STATUS_IN_PROGRESS and started_at is not None:
         return maker.row(stage, "in-progress", started=started_at, ended=None)
     if status in STATUS_RESULTS:
         return maker.row(
@@ -151,7 +156,7 @@ def _unfinished_row(
             ended=execution.ended,
             reason=execution.status_reason(),
         )
-    if status == "InProgress" and first:
+    if status == contract.STATUS_IN_PROGRESS and first:
         return maker.row(stage, "in-progress", started=execution.started, ended=None)
     return None
 
