@@ -1,4 +1,5 @@
-"""Regenerate the README's screenshot: ``python -m tests.browser.screenshot``."""
+"""Regenerate the auditor guide's screenshot, docs/images/history.png:
+``python -m tests.browser.screenshot``."""
 
 from __future__ import annotations
 
