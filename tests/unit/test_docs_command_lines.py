@@ -33,6 +33,8 @@ RUN = {
     },
     "python": {"docs/data-scientist.md", "docs/sandbox.md"},
 }
+#: Fence languages of blocks a reader pastes into a shell.
+SHELL_LANGS = ("sh", "bash", "shell")
 PAGES = pages()
 IDS = [name_of(page) for page in PAGES]
 
@@ -44,14 +46,15 @@ def _subcommands() -> set[str]:
 
 
 def _command_lines(page: Path) -> list[tuple[str, list[str]]]:
-    """``(where, argv)`` of every greenlight command in the page's console and sh blocks."""
+    """``(where, argv)`` of every greenlight command in the page's console and shell
+    blocks."""
     text, name = read(page), name_of(page)
     found = [
         (command.where, command.argv)
         for block in blocks(text, "console")
         for command in commands(block, name)
     ]
-    for block in blocks(text, "sh"):
+    for block in (block for lang in SHELL_LANGS for block in blocks(text, lang)):
         for words in shell_commands(block):
             if words[0] == "greenlight" or words[0].endswith("/greenlight"):
                 found.append((f"{name}:{block.line}: {' '.join(words)}", words[1:]))
