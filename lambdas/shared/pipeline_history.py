@@ -6,7 +6,8 @@ the executions (ListPipelineExecutions, newest first), what one execution carrie
 :class:`ExecutionFacts`), what its actions did (ListActionExecutions: the failure
 summary, the Deploy action's output variables, who answered a manual approval), and
 which versions succeeded in a stage (:class:`Deployment`), for the rollback rule in
-``shared.rollback``.
+``shared.rollback``; and whose approval a deployment went out on
+(:func:`deployment_approval`, from the trigger's outcomes in the ledger).
 
 One instance reads each thing once and keeps it: an execution's variables and trigger
 never change, and its action executions are read once per instance. Make a new
@@ -18,12 +19,13 @@ History is kept 12 months by CodePipeline; the ledger keeps the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from shared import contract
+from shared.ledger import OUTCOME_SKIPPED_STALE, OUTCOME_STARTED, Outcome
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -328,3 +330,45 @@ class PipelineHistory:
         """The newest deployment in ``stage`` that ``accept`` takes."""
         return next((d for d in self.deployments(stage) if accept(d)), None)
 
+
+# --- whose approval a deployment went out on ---------------------------------------------
+
+#: Outcomes of an approval the trigger accepted: it started a deployment, or it was real
+#: but a newer approval of the group had already been acted on.
+_ACCEPTED: Final = (OUTCOME_STARTED, OUTCOME_SKIPPED_STALE)
+
+
+def deployment_approval(
+    outcomes: Iterable[Outcome],
+    *,
+    arn: str,
+    request_id: str | None,
+    execution_type: str,
+    started_at: datetime | None,
+) -> Outcome | None:
+    """The approval a deployment of ``arn`` went out on: the one whose event started the
+    execution; for an execution no approval started (a redeploy, a rollback of any kind,
+    a console release), the latest approval of ``arn`` the trigger acted on before the
+    execution started, the one in force when it went live. None when the ledger holds none.
+
+    A ROLLBACK execution runs with its target's variables, so its ``RequestId`` names the
+    approval that started the target, which a rejection may have revoked since: it is
+    never taken as the approval that started the rollback.
+    """
+    approvals = sorted(
+        (
+            outcome
+            for outcome in outcomes
+            if outcome.model_package_arn == arn
+            and outcome.trigger_reason == contract.REASON_APPROVAL
+            and outcome.outcome in _ACCEPTED
+        ),
+        key=lambda outcome: outcome.recorded_at,
+    )
+    if execution_type != contract.EXECUTION_ROLLBACK:
+        started_it = next((o for o in approvals if o.event_id == request_id), None)
+        if started_it is not None:
+            return started_it
+    if started_at is not None:
+        approvals = [o for o in approvals if o.recorded_at <= started_at]
+    return approvals[-1] if approvals else None
