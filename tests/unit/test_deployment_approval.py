@@ -48,6 +48,23 @@ def _outcome(
     )
 
 
+def _went_out_on(
+    outcomes: list[Outcome],
+    *,
+    request_id: str | None,
+    minutes: int | None,
+    execution_type: str = contract.EXECUTION_STANDARD,
+) -> Outcome | None:
+    """The approval an execution of ``ARN`` started at ``minutes`` went out on."""
+    return deployment_approval(
+        outcomes,
+        arn=ARN,
+        request_id=request_id,
+        execution_type=execution_type,
+        started_at=None if minutes is None else _at(minutes),
+    )
+
+
 def _approve_reject_reapprove() -> list[Outcome]:
     """Alice approves v1 (minute 0), it is rejected (10), Bob approves it again (20)."""
     return [
@@ -68,13 +85,7 @@ def test_an_execution_an_approval_started_went_out_on_that_approval() -> None:
     outcomes = _approve_reject_reapprove()
 
     # WHEN asked about the execution Alice's approval started (before Bob approved)
-    approval = deployment_approval(
-        outcomes,
-        arn=ARN,
-        request_id="alice-approval",
-        execution_type=contract.EXECUTION_STANDARD,
-        started_at=_at(1),
-    )
+    approval = _went_out_on(outcomes, request_id="alice-approval", minutes=1)
 
     # THEN it is Alice's
     assert approval is not None
@@ -89,13 +100,7 @@ def test_a_redeploy_after_a_re_approval_went_out_on_the_re_approval() -> None:
     ]
 
     # WHEN asked about the redeploy's execution
-    approval = deployment_approval(
-        outcomes,
-        arn=ARN,
-        request_id="redeploy",
-        execution_type=contract.EXECUTION_STANDARD,
-        started_at=_at(30),
-    )
+    approval = _went_out_on(outcomes, request_id="redeploy", minutes=30)
 
     # THEN it went out on Bob's approval, the one in force, not Alice's revoked one
     assert approval is not None
@@ -110,12 +115,11 @@ def test_a_rollback_execution_carrying_a_revoked_approvals_request_id_names_the_
     outcomes = _approve_reject_reapprove()
 
     # WHEN asked about the ROLLBACK execution
-    approval = deployment_approval(
+    approval = _went_out_on(
         outcomes,
-        arn=ARN,
         request_id="alice-approval",
+        minutes=40,
         execution_type=contract.EXECUTION_ROLLBACK,
-        started_at=_at(40),
     )
 
     # THEN it went out on Bob's approval
@@ -128,13 +132,7 @@ def test_an_approval_given_after_the_execution_started_is_not_the_one_it_went_ou
     outcomes = _approve_reject_reapprove()
 
     # WHEN asked about that redeploy
-    approval = deployment_approval(
-        outcomes,
-        arn=ARN,
-        request_id="redeploy",
-        execution_type=contract.EXECUTION_STANDARD,
-        started_at=_at(15),
-    )
+    approval = _went_out_on(outcomes, request_id="redeploy", minutes=15)
 
     # THEN Bob's later approval is not it: the latest before the start is Alice's
     assert approval is not None
@@ -152,13 +150,7 @@ def test_refused_duplicate_and_other_versions_approvals_are_not_counted() -> Non
     ]
 
     # WHEN asked about a redeploy of v1 at minute 30
-    approval = deployment_approval(
-        outcomes,
-        arn=ARN,
-        request_id="redeploy",
-        execution_type=contract.EXECUTION_STANDARD,
-        started_at=_at(30),
-    )
+    approval = _went_out_on(outcomes, request_id="redeploy", minutes=30)
 
     # THEN only Alice's approval counts
     assert approval is not None
@@ -170,13 +162,7 @@ def test_a_version_the_ledger_holds_no_approval_of_has_no_approval() -> None:
     outcomes = [_outcome("v2", 0, arn=OTHER_ARN)]
 
     # WHEN asked about v1
-    approval = deployment_approval(
-        outcomes,
-        arn=ARN,
-        request_id=None,
-        execution_type=contract.EXECUTION_STANDARD,
-        started_at=None,
-    )
+    approval = _went_out_on(outcomes, request_id=None, minutes=None)
 
     # THEN there is none
     assert approval is None

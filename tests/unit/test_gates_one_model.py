@@ -8,35 +8,27 @@ at cold start and every approval went to the dead-letter queue.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shared import contract, gates
-from shared.config import ConfigError, parse_config
+from shared.config import CONTEXT_KEY, ConfigError, parse_config
 from shared.environment import ConfigError as EnvironmentConfigError
 from shared.settings import TriggerConfig
 
+CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
 
-def _context(required_reports: list[str], separation: bool = True) -> dict[str, Any]:
-    stage = {
-        "name": "staging",
-        "endpointName": "churn-staging",
-        "instanceType": "ml.m5.large",
-        "instanceCount": 1,
-        "rollout": {"type": "ALL_AT_ONCE"},
-        "alarms": {"errorRate5xx": 0.05, "modelLatencyMs": 500},
-        "bakeMinutes": 5,
-        "smokeTest": {"payload": "1,2,3"},
-    }
-    group = {
-        "name": "churn",
-        "description": "Churn classifier",
-        "modelDataBuckets": ["churn-model-artifacts"],
-        "gates": {"requiredReports": required_reports, "separationOfDuties": separation},
-        "stages": [stage],
-    }
-    return {"modelGroups": [group]}
+
+def _context(required_reports: list[str]) -> dict[str, Any]:
+    """The shipped ``cdk.json`` context, its first group's gates requiring ``required_reports``."""
+    context = json.loads(CDK_JSON.read_text())["context"][CONTEXT_KEY]
+    group = context["modelGroups"][0]
+    group["gates"] = {"requiredReports": required_reports, "separationOfDuties": True}
+    context["modelGroups"] = [group]
+    return dict(context)
 
 
 def _trigger_environment(gates_json: str) -> dict[str, str]:
