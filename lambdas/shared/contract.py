@@ -177,6 +177,10 @@ STATE_ABANDONED: Final = "ABANDONED"
 #: CodePipeline starts when it creates the pipeline.
 TRIGGER_START_PIPELINE_EXECUTION: Final = "StartPipelineExecution"
 TRIGGER_CREATE_PIPELINE: Final = "CreatePipeline"
+#: The trigger types of a ROLLBACK execution: a stage's OnFailure ROLLBACK, and a
+#: RollbackStage call (the console, the AWS CLI, an SDK).
+TRIGGER_AUTOMATED_ROLLBACK: Final = "AutomatedRollback"
+TRIGGER_MANUAL_ROLLBACK: Final = "ManualRollback"
 #: CodePipeline's execution mode that lets a newer execution overtake an older one.
 EXECUTION_MODE_SUPERSEDED: Final = "SUPERSEDED"
 #: The API that rolls a stage back (and how a rollback execution was started).
