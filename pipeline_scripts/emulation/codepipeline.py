@@ -30,9 +30,10 @@ What real CodePipeline does
 What is emulated here
 ---------------------
 The state model and the read APIs above, with the real error codes. Nothing runs by
-itself: test setup (and the sandbox engine) moves executions forward with
-``begin_action`` / ``finish_action`` / ``finish_execution`` (and the ``succeed_stage``
-shortcut); statuses of stages and executions follow from the actions as in CodePipeline.
+itself: the sandbox's pipeline engine (``sandbox.engine``, the one driver of a
+pipeline's order, also in the test worlds) moves executions forward with
+``begin_action`` / ``finish_action`` / ``finish_execution``; statuses of stages and
+executions follow from the actions as in CodePipeline.
 Timestamps come from an injected clock. CreatePipeline, UpdatePipeline (structure
 versions), stage transitions and RetryStageExecution are in ``codepipeline_control``.
 Not emulated: artifacts, stage conditions, execution modes other than recording the
@@ -379,7 +380,7 @@ class EmulatedCodePipeline(PipelineControl):
         )
         return execution.pipeline_execution_id
 
-    # --- moving executions forward (test setup and the sandbox engine) ---------------
+    # --- moving executions forward (the sandbox's pipeline engine) ---------------------
 
     def begin_action(
         self,
@@ -469,16 +470,6 @@ class EmulatedCodePipeline(PipelineControl):
                     stage_execution.status = STOPPED
         self.fail_if_updated(execution)
 
-    def succeed_stage(self, execution_id: str, stage: str) -> None:
-        """Run every action of ``stage`` to Succeeded, in declaration order."""
-        _, pipeline = self._running(execution_id)
-        declared = pipeline.stage(stage)
-        if declared is None:
-            raise ValueError(f"pipeline {pipeline.name} has no stage {stage}")
-        for action in declared["actions"]:
-            self.begin_action(execution_id, stage, action["name"])
-            self.finish_action(execution_id, stage, action["name"], SUCCEEDED)
-
     def finish_execution(
         self, execution_id: str, status: str = SUCCEEDED, summary: str | None = None
     ) -> None:
@@ -500,15 +491,3 @@ class EmulatedCodePipeline(PipelineControl):
         execution.status = status
         execution.status_summary = summary
         execution.last_update_time = now
-
-    def run_to_success(self, execution_id: str) -> None:
-        """Run every stage the execution covers to Succeeded, then the execution."""
-        execution, pipeline = self._running(execution_id)
-        if execution.rollback_stage is not None:
-            stages = [execution.rollback_stage]
-        else:
-            stages = pipeline.stage_names
-        for stage in stages:
-            if stage_status(execution, stage) != SUCCEEDED:
-                self.succeed_stage(execution_id, stage)
-        self.finish_execution(execution_id, SUCCEEDED)

@@ -35,9 +35,10 @@ from pipeline_scripts.sandbox import accounts, provision
 from pipeline_scripts.sandbox.accounts import ACCOUNT_ID, OPERATOR_KEY, REGION, ProcessEnvironment
 from pipeline_scripts.sandbox.app_spec import AppSpec
 from pipeline_scripts.sandbox.bus import put_pipeline_event, rule_matches
+from pipeline_scripts.sandbox.changes import Change
 from pipeline_scripts.sandbox.custom_resources import CustomResources
 from pipeline_scripts.sandbox.delivery import RuleDelivery
-from pipeline_scripts.sandbox.engine import Change, PipelineEngine
+from pipeline_scripts.sandbox.engine import PipelineEngine
 from pipeline_scripts.sandbox.inventory import provision_inventory
 from pipeline_scripts.sandbox.moto_clock import MotoClock
 from pipeline_scripts.sandbox.narration import Narrator
@@ -130,7 +131,7 @@ class Sandbox:
         self.engine = PipelineEngine(
             codepipeline=self.codepipeline,
             jobs=self.jobs,
-            runtime=self.runtime,
+            functions=self.runtime,
             clock=self.clock,
             bundles={},
             on_transition=self._publish_pipeline_event,
