@@ -225,11 +225,14 @@ class Sandbox:
 
     # --- time -------------------------------------------------------------------------
 
-    def settle(self, *, max_seconds: float = 7 * 24 * 3600) -> None:
+    def settle(
+        self, *, max_seconds: float = 7 * 24 * 3600, until: Callable[[], bool] | None = None
+    ) -> None:
         """Run events and pipelines until nothing more can happen without a person
-        (a manual approval) — letting virtual time pass while actions wait."""
+        (a manual approval), or until ``until`` holds — letting virtual time pass while
+        actions wait."""
         deadline = self.clock.now().timestamp() + max_seconds
-        while True:
+        while until is None or not until():
             moved = self.pump_events()
             moved |= self.engine.step()
             if moved:
