@@ -52,7 +52,8 @@ Stub = Callable[[StubJob], None]
 
 class StubFunctions:
     """The engine's ``Functions``: each invocation takes ``seconds`` of virtual time, then
-    calls the stub of the action's (stage, action), or of the action, or succeeds."""
+    calls the one-shot stub of its (stage, action), or the stub of its action, or
+    succeeds."""
 
     def __init__(
         self,
@@ -66,7 +67,8 @@ class StubFunctions:
         self.codepipeline = codepipeline
         self.clock = clock
         self.seconds = seconds
-        self.stubs: dict[tuple[str, str] | str, Stub] = {}
+        #: Stubs by action name.
+        self.stubs: dict[str, Stub] = {}
         #: One-shot stubs, used by the next invocation of (stage, action) only.
         self.once: dict[tuple[str, str], Stub] = {}
         self.invoked: list[StubJob] = []
@@ -76,7 +78,7 @@ class StubFunctions:
         self.invoked.append(job)
         self.clock.advance(self.seconds)
         key = (job.stage, job.action)
-        stub = self.once.pop(key, None) or self.stubs.get(key) or self.stubs.get(job.action)
+        stub = self.once.pop(key, None) or self.stubs.get(job.action)
         (stub or StubJob.succeed)(job)
 
     def retry_waits(self, function: str) -> tuple[float, ...]:
@@ -223,11 +225,6 @@ class StubEngine:
             for stage, action in self._waiting(execution_id):
                 self.approve(execution_id, stage, action)
         self.engine.step()  # the engine publishes an end on the step after it
-
-    def settle(self) -> None:
-        """Step until nothing moves without a person or the passing of time."""
-        while self.engine.step():
-            pass
 
     def _waiting(self, execution_id: str) -> list[tuple[str, str]]:
         """The manual approvals of the execution that wait for an answer."""

@@ -78,7 +78,6 @@ APPROVAL_ACTION_TYPE: Final = {
     "category": "Approval",
     "version": "1",
 }
-SOURCE_ACTION_TYPE: Final = {"owner": "AWS", "provider": "S3", "category": "Source", "version": "1"}
 
 
 def event_time(moment: datetime) -> str:

@@ -55,7 +55,13 @@ from pipeline_scripts.emulation.codepipeline_model import stage_status
 from pipeline_scripts.emulation.jobs import Artifact, EmulatedJobs
 from pipeline_scripts.sandbox.approvals import ManualApprovals
 from pipeline_scripts.sandbox.changes import Change, Transition
-from pipeline_scripts.sandbox.lambda_actions import REINVOKE_SECONDS, Functions, LambdaActions
+from pipeline_scripts.sandbox.lambda_actions import (
+    REINVOKE_SECONDS,
+    ActionKey,
+    ActionOutcome,
+    Functions,
+    LambdaActions,
+)
 from pipeline_scripts.sandbox.references import resolve_references
 
 #: The identity ARN of the caller of the API call being served, if known.
@@ -132,11 +138,8 @@ class PipelineEngine:
         """PutApprovalResult: the answer ends the waiting approval action."""
         answer = self.approvals.answer(**params)
         self._finish_action(
-            answer.execution_id,
-            answer.stage,
-            answer.action,
-            SUCCEEDED if answer.approved else FAILED,
-            summary=answer.summary,
+            (answer.execution_id, answer.stage, answer.action),
+            ActionOutcome(status=SUCCEEDED if answer.approved else FAILED, summary=answer.summary),
             updated_by=None if self._identity is None else self._identity(),
         )
         return {"approvedAt": self.clock.now()}
@@ -262,7 +265,7 @@ class PipelineEngine:
         bundle = self.bundles.get(pipeline.name)
         if category == "Source":
             summary = f"s3://{bundle.bucket}/{bundle.key}" if bundle else "source"
-            self._finish_action(execution_id, stage, name, SUCCEEDED, summary=summary)
+            self._finish_action(key, ActionOutcome(status=SUCCEEDED, summary=summary))
         elif category == "Approval":
             self.approvals.request(key, pipeline=pipeline.name)
         elif category == "Invoke" and provider == "Lambda":
@@ -274,39 +277,28 @@ class PipelineEngine:
             )
         else:
             summary = f"the sandbox cannot run {category}/{provider} actions"
-            self._finish_action(execution_id, stage, name, FAILED, summary=summary)
+            self._finish_action(key, ActionOutcome(status=FAILED, summary=summary))
 
     def _poll(self, execution_id: str, stage: str, action: str) -> bool:
-        moved, outcome = self.lambdas.poll((execution_id, stage, action))
+        key = (execution_id, stage, action)
+        moved, outcome = self.lambdas.poll(key)
         if outcome is not None:
-            self._finish_action(
-                execution_id,
-                stage,
-                action,
-                outcome.status,
-                summary=outcome.summary,
-                output_variables=outcome.output_variables,
-            )
+            self._finish_action(key, outcome)
         return moved
 
     def _finish_action(
-        self,
-        execution_id: str,
-        stage: str,
-        action: str,
-        status: str,
-        *,
-        summary: str | None = None,
-        output_variables: Mapping[str, str] | None = None,
-        updated_by: str | None = None,
+        self, key: ActionKey, outcome: ActionOutcome, *, updated_by: str | None = None
     ) -> None:
+        """End the action with ``outcome``; publish it, and its stage's end if it came
+        (a failed stage then rolls back when it is declared to)."""
+        execution_id, stage, action = key
         self.codepipeline.finish_action(
             execution_id,
             stage,
             action,
-            status,
-            summary=summary,
-            output_variables=output_variables,
+            outcome.status,
+            summary=outcome.summary,
+            output_variables=outcome.output_variables,
             updated_by=updated_by,
         )
         execution = self.codepipeline.execution_record(execution_id)
@@ -315,14 +307,14 @@ class PipelineEngine:
             execution,
             stage=stage,
             action=action,
-            state="SUCCEEDED" if status == SUCCEEDED else "FAILED",
-            summary=summary,
+            state="SUCCEEDED" if outcome.status == SUCCEEDED else "FAILED",
+            summary=outcome.summary,
         )
         now = stage_status(execution, stage)
         if now == SUCCEEDED:
             self._emit("stage", execution, stage=stage, state="SUCCEEDED")
         elif now == FAILED:
-            self._emit("stage", execution, stage=stage, state="FAILED", summary=summary)
+            self._emit("stage", execution, stage=stage, state="FAILED", summary=outcome.summary)
             self._roll_back_on_failure(execution, stage)
 
     def _roll_back_on_failure(self, execution: PipelineExecution, stage: str) -> None:
