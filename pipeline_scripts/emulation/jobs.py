@@ -29,12 +29,11 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-if TYPE_CHECKING:
-    from mypy_boto3_codepipeline import CodePipelineClient
+from shared import contract
 
 DEFAULT_ACCOUNT: Final = "123456789012"
 _FAILURE_TYPES: Final = frozenset(
@@ -95,14 +94,6 @@ class EmulatedJobs:
         self._open.add(job_id)
         return job_id
 
-    def as_client(self) -> CodePipelineClient:
-        """This object where a codepipeline client is expected."""
-        client: Any = self
-        return client  # type: ignore[no-any-return]
-
-    def answers_for(self, job_ids: Sequence[str]) -> list[JobAnswer]:
-        return [self.answers[job_id] for job_id in job_ids if job_id in self.answers]
-
     def put_job_success_result(
         self,
         *,
@@ -137,7 +128,7 @@ class EmulatedJobs:
         self._open.discard(jobId)
         self.answers[jobId] = JobAnswer(
             job_id=jobId,
-            status="InProgress" if continuationToken else "Succeeded",
+            status=contract.STATUS_IN_PROGRESS if continuationToken else contract.STATUS_SUCCEEDED,
             continuation_token=continuationToken,
             output_variables=variables,
             summary=summary,
@@ -162,7 +153,7 @@ class EmulatedJobs:
         self._open.discard(jobId)
         self.answers[jobId] = JobAnswer(
             job_id=jobId,
-            status="Failed",
+            status=contract.STATUS_FAILED,
             message=message,
             failure_type=failure_type,
             external_execution_id=failureDetails.get("externalExecutionId"),
@@ -291,7 +282,7 @@ def drive(
         if answer is None:
             return ActionRun(status="NoAnswer", answers=tuple(answers), events=tuple(events))
         answers.append(answer)
-        if answer.status != "InProgress":
+        if answer.status != contract.STATUS_IN_PROGRESS:
             return ActionRun(status=answer.status, answers=tuple(answers), events=tuple(events))
         token = answer.continuation_token
     return ActionRun(status="TimedOut", answers=tuple(answers), events=tuple(events))
