@@ -136,9 +136,3 @@ class AppSpec:
     roles: dict[str, Role] = field(default_factory=dict)
     #: The custom resources, in template order, and the function each one reaches.
     custom_resources: tuple[CustomResourceSpec, ...] = ()
-
-    def function_by_name(self, name: str) -> FunctionSpec:
-        for spec in self.functions.values():
-            if spec.name == name:
-                return spec
-        raise TemplateError(f"no function named {name!r} in the template")
