@@ -56,9 +56,13 @@ def redeployed_after_re_approval(world: PipelineWorld) -> str:
 
 def rolled_back_to_a_revoked_approvals_execution(world: PipelineWorld) -> str:
     """v1 approved, rejected and approved again by the second approver (that execution
-    never ran); then v2 fails its production bake and production rolls back to v1's first
-    execution, whose variables name the first approval. Returns v2's execution."""
-    approved_rejected_and_approved_again(world)
+    is stopped before it deploys anything); then v2 fails its production bake and
+    production rolls back to v1's first execution, whose variables name the first
+    approval. Returns v2's execution."""
+    again = approved_rejected_and_approved_again(world)
+    world.codepipeline.stop_pipeline_execution(
+        pipelineName=world.pipeline, pipelineExecutionId=again, abandon=True, reason="held"
+    )
     outcome = world.approve(world.register())
     assert outcome.pipeline_execution_id is not None
     bad = outcome.pipeline_execution_id
