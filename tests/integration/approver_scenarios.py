@@ -5,10 +5,9 @@ the scenarios ``greenlight status`` and ``greenlight history`` must answer alike
 from __future__ import annotations
 
 import boto3
-from pipeline_world import APPROVER_KEY, GROUP, STAGES, PipelineWorld, topic_flags
+from pipeline_world import APPROVER_KEY, GROUP, PipelineWorld, topic_flags
 
 from pipeline_scripts import cli
-from shared import contract
 
 SECOND_APPROVER_KEY = "AKIAAPPROVER00000002"
 FIRST_APPROVER = f"arn:aws:iam::123456789012:user/{APPROVER_KEY}"
@@ -63,14 +62,7 @@ def rolled_back_to_a_revoked_approvals_execution(world: PipelineWorld) -> str:
     world.codepipeline.stop_pipeline_execution(
         pipelineName=world.pipeline, pipelineExecutionId=again, abandon=True, reason="held"
     )
-    outcome = world.approve(world.register())
-    assert outcome.pipeline_execution_id is not None
-    bad = outcome.pipeline_execution_id
-    world.start(bad)
-    world.run_stage(bad, STAGES[0])
-    world.await_approval(bad, STAGES[1])
-    world.pass_approval(bad, STAGES[1])
-    world.fail_and_roll_back(bad, STAGES[1], action=contract.ACTION_BAKE)
+    bad, _ = world.fail_in_production(world.register())
     return bad
 
 
