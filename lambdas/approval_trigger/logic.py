@@ -34,6 +34,7 @@ from shared.events import (
     event_id_of,
     parse_state_change,
 )
+from shared.group_registry import GroupEntry, group_settings
 from shared.ledger import (
     ACT_GATE_REFUSED,
     ACT_REJECTION,
@@ -83,29 +84,43 @@ class TriggerConfig:
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> TriggerConfig:
         gates_raw = json_value(environ.get(contract.ENV_GATES) or "{}", contract.ENV_GATES)
-        if not isinstance(gates_raw, dict):
-            raise ConfigError(contract.ENV_GATES, f"expected a JSON object, got {gates_raw!r}")
-        unknown = set(gates_raw) - {"requiredReports", "separationOfDuties"}
-        if unknown:
-            raise ConfigError(contract.ENV_GATES, f"unknown key(s) {', '.join(sorted(unknown))}")
-        reports = gates_raw.get("requiredReports", [])
-        separation = gates_raw.get("separationOfDuties", False)
-        if not isinstance(reports, list) or not all(isinstance(r, str) for r in reports):
-            raise ConfigError(contract.ENV_GATES, "requiredReports: expected a list of names")
-        if not isinstance(separation, bool):
-            raise ConfigError(contract.ENV_GATES, "separationOfDuties: expected true or false")
-        try:
-            gates = Gates(required_reports=tuple(reports), separation_of_duties=separation)
-        except ValueError as error:
-            raise ConfigError(contract.ENV_GATES, str(error)) from None
         return cls(
             ledger_table=required(environ, contract.ENV_LEDGER_TABLE),
             topic_arn=required(environ, contract.ENV_TOPIC_ARN),
             group=required(environ, contract.ENV_GROUP_NAME),
             pipeline_name=required(environ, contract.ENV_PIPELINE_NAME),
             stages=stage_names(environ),
-            gates=gates,
+            gates=gates_from(gates_raw, contract.ENV_GATES),
         )
+
+    @classmethod
+    def for_group(cls, environ: Mapping[str, str], entry: GroupEntry) -> TriggerConfig:
+        """The shared trigger's settings for one group: the ledger and topic from its
+        environment, the rest from the group's registry entry."""
+        return cls(
+            **group_settings(environ, entry),
+            gates=gates_from(entry.gates, contract.group_registry_parameter(entry.group)),
+        )
+
+
+def gates_from(gates_raw: object, where: str) -> Gates:
+    """The governance gates ``{"requiredReports": [...], "separationOfDuties": bool}``
+    read from ``where``; refused with ``where`` named."""
+    if not isinstance(gates_raw, dict):
+        raise ConfigError(where, f"expected a JSON object, got {gates_raw!r}")
+    unknown = set(gates_raw) - {"requiredReports", "separationOfDuties"}
+    if unknown:
+        raise ConfigError(where, f"unknown key(s) {', '.join(sorted(unknown))}")
+    reports = gates_raw.get("requiredReports", [])
+    separation = gates_raw.get("separationOfDuties", False)
+    if not isinstance(reports, list) or not all(isinstance(r, str) for r in reports):
+        raise ConfigError(where, "requiredReports: expected a list of names")
+    if not isinstance(separation, bool):
+        raise ConfigError(where, "separationOfDuties: expected true or false")
+    try:
+        return Gates(required_reports=tuple(reports), separation_of_duties=separation)
+    except ValueError as error:
+        raise ConfigError(where, str(error)) from None
 
 
 class ApprovalTrigger:

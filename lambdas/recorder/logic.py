@@ -36,6 +36,7 @@ from shared import contract
 from shared.clock import Clock, current_clock
 from shared.environment import required, stage_names
 from shared.events import event_id_of
+from shared.group_registry import GroupEntry, group_settings
 from shared.ledger import (
     RECORD_ACTION_FAILED,
     RECORD_APPROVAL_ANSWERED,
@@ -93,6 +94,12 @@ class RecorderConfig:
             pipeline_name=required(environ, contract.ENV_PIPELINE_NAME),
             stages=stage_names(environ),
         )
+
+    @classmethod
+    def for_group(cls, environ: Mapping[str, str], entry: GroupEntry) -> RecorderConfig:
+        """The shared recorder's settings for one group: the ledger and topic from its
+        environment, the rest from the group's registry entry."""
+        return cls(**group_settings(environ, entry))
 
 
 @dataclass(frozen=True, kw_only=True)
