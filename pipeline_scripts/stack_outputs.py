@@ -20,11 +20,18 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, NoRegionError
 
-from approval_trigger.gates import Gates
-from pipeline_scripts.errors import NO_REGION, GreenlightError, NotFound, UsageError
+from pipeline_scripts.errors import (
+    NO_REGION,
+    GreenlightError,
+    NotFound,
+    UsageError,
+    aws_code,
+    aws_detail,
+    aws_message,
+)
 from shared import contract
 from shared.config import ConfigError, load_config
-from stacks.outputs import PIPELINE_OUTPUT_PREFIX
+from shared.gates import Gates
 
 #: An SNS topic ARN: a topic name is 1-256 letters, digits, hyphens and underscores
 #: (a FIFO topic's ends in ``.fifo``).
@@ -187,15 +194,13 @@ def stack_outputs(cloudformation: Any) -> dict[str, str]:
     try:
         stacks = cloudformation.describe_stacks(StackName=contract.STACK_NAME)["Stacks"]
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        message = error.response.get("Error", {}).get("Message", "")
-        if code == "ValidationError":
+        if aws_code(error) == "ValidationError":
             raise NotFound(
-                f"stack {contract.STACK_NAME} not found ({message}); deploy it, or pass "
+                f"stack {contract.STACK_NAME} not found ({aws_detail(error)}); deploy it, or pass "
                 f"--ledger-table / set {contract.ENV_LEDGER_TABLE}"
             ) from None
         raise GreenlightError(
-            f"cannot read stack {contract.STACK_NAME}: {code}: {message}"
+            f"cannot read stack {contract.STACK_NAME}: {aws_message(error)}"
         ) from None
     return {
         o["OutputKey"]: o["OutputValue"]
@@ -238,14 +243,11 @@ def deployed_groups(cloudformation: Any) -> list[str]:
                 groups.update(
                     str(o["OutputValue"]).removeprefix(prefix)
                     for o in stack.get("Outputs", [])
-                    if str(o.get("OutputKey", "")).startswith(PIPELINE_OUTPUT_PREFIX)
+                    if str(o.get("OutputKey", "")).startswith(contract.OUTPUT_PIPELINE_PREFIX)
                     and str(o.get("OutputValue", "")).startswith(prefix)
                 )
     except ClientError as error:
-        details = error.response.get("Error", {})
-        raise GreenlightError(
-            f"cannot list the Greenlight stacks: {details.get('Code')}: {details.get('Message')}"
-        ) from None
+        raise GreenlightError(f"cannot list the Greenlight stacks: {aws_message(error)}") from None
     return sorted(groups)
 
 

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Final
 from botocore.exceptions import ClientError
 
 from pipeline_scripts import stack_outputs
-from pipeline_scripts.errors import EXIT_FAILURE
-from pipeline_scripts.history import HistoryReader, live_records, operator_requests
+from pipeline_scripts.errors import EXIT_FAILURE, aws_code
+from pipeline_scripts.history.joins import live_records, operator_requests
+from pipeline_scripts.history.reader import HistoryReader
 from shared import contract
 from shared.ledger import (
     OUTCOME_STARTED,
@@ -25,7 +26,6 @@ from shared.ledger import (
     Outcome,
     PipelineRecord,
 )
-from shared.rollback import REJECTED
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -124,7 +124,7 @@ def stage_statuses(
             warning=_drift(stage, live.get(stage), endpoints.get(stage), sagemaker),
             operator=operators.get(live[stage].execution_id) if stage in live else None,
             rejected=stage in live
-            and statuses.get(live[stage].model_package_arn or "") == REJECTED,
+            and statuses.get(live[stage].model_package_arn or "") == contract.REJECTED,
         )
         for stage in stages
     ]
@@ -166,7 +166,7 @@ def _drift(
     try:
         live_config = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ValidationException":
+        if aws_code(error) == "ValidationException":
             return (
                 f"{stage}: endpoint {endpoint} does not exist, but the ledger says version "
                 f"{record.model_package_version} is live there"

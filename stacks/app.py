@@ -13,7 +13,6 @@ from shared import contract
 from shared.config import GreenlightConfig
 from stacks.greenlight_stack import STACK_NAME, GreenlightStack
 from stacks.group_stack import GroupStack
-from stacks.outputs import pipeline_output_id
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def _refuse_shared_output_ids(config: GreenlightConfig) -> None:
     must not name the same one."""
     owners: dict[str, str] = {}
     for group in config.model_groups:
-        output_id = pipeline_output_id(group.name)
+        output_id = contract.pipeline_output_id(group.name)
         if output_id in owners:
             raise ValueError(
                 f"groups {owners[output_id]!r} and {group.name!r} both name the stack output "

@@ -15,7 +15,7 @@ from aws_cdk import aws_events as events
 from shared import contract
 from stacks.event_driven_function import Subscription
 
-APPROVAL_STATUSES: Final = ("Approved", "Rejected")
+APPROVAL_STATUSES: Final = (contract.APPROVED, contract.REJECTED)
 
 APPROVAL_TRIGGER: Final = Subscription(
     handler_module="approval_trigger",

@@ -34,7 +34,6 @@ from stacks.endpoint_cleanup import endpoint_cleanup
 from stacks.event_driven_function import subscribe
 from stacks.execution_role import ModelExecutionRole
 from stacks.nag import acknowledge_wildcard_action, acknowledge_wildcard_resource
-from stacks.outputs import pipeline_output_id
 from stacks.pipeline import DeploymentPipeline, StageWiring
 from stacks.registry import ModelRegistryGroup
 from stacks.shared_refs import SharedRefs
@@ -154,7 +153,7 @@ class GroupStack(Stack):
         """The pipeline's name, for the ``greenlight`` CLI (``stack_outputs.py``)."""
         CfnOutput(
             self,
-            pipeline_output_id(group),
+            contract.pipeline_output_id(group),
             value=self.pipeline.pipeline.pipeline_name,
             description=f"The CodePipeline that deploys the {group} model package group",
         )

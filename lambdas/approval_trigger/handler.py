@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from approval_trigger.logic import ApprovalTrigger, TriggerConfig
+from approval_trigger.logic import ApprovalTrigger
 from shared.events import group_of
 from shared.group_registry import PerGroup
 from shared.observability import (
@@ -14,6 +14,7 @@ from shared.observability import (
     invocation,
     logger,
 )
+from shared.settings import TriggerConfig
 
 #: One trigger (settings and clients) per group, per execution environment: the function
 #: serves every group, and reads each group's settings from the group registry.

@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from recorder.events import group_of_pipeline_event
-from recorder.logic import Recorded, Recorder, RecorderConfig
+from recorder.logic import Recorded, Recorder
 from recorder.metrics import measurements
 from shared.group_registry import PerGroup
 from shared.observability import (
@@ -15,6 +15,7 @@ from shared.observability import (
     logger,
     publish_metrics,
 )
+from shared.settings import RecorderConfig
 
 #: One recorder (settings and clients) per group, per execution environment: the function
 #: records every Greenlight pipeline, and reads each group's settings from the registry.

@@ -17,7 +17,6 @@ from typing import Any, Generic, TypeVar
 import boto3
 
 from shared import contract
-from shared.environment import required
 
 T = TypeVar("T")
 
@@ -90,19 +89,6 @@ class GroupEntry:
             stages=tuple(stages),
             gates=gates,
         )
-
-
-def group_settings(environ: Mapping[str, str], entry: GroupEntry) -> dict[str, Any]:
-    """What a shared function knows of one group: where to record and notify (its own
-    environment: the ledger table and the topic) and the group's pipeline and stages (the
-    group's registry entry), as keyword arguments of a function's settings."""
-    return {
-        "ledger_table": required(environ, contract.ENV_LEDGER_TABLE),
-        "topic_arn": required(environ, contract.ENV_TOPIC_ARN),
-        "group": entry.group,
-        "pipeline_name": entry.pipeline_name,
-        "stages": entry.stages,
-    }
 
 
 def _text(raw: Mapping[str, Any], key: str, parameter: str) -> str:

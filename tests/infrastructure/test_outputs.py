@@ -11,7 +11,6 @@ from aws_cdk.assertions import Match
 from shared import contract
 from shared.config import parse_config
 from stacks.app import build_app
-from stacks.outputs import pipeline_output_id
 from stacks.shared_refs import SharedRefs, export_name
 from tests.infrastructure.conftest import GATED_CONTEXT, Synthesized
 
@@ -32,10 +31,10 @@ def test_each_group_stack_outputs_its_pipeline_name_and_nothing_else(
         stack = synthesized.group(group.name)
         (pipeline_id,) = stack.resources("AWS::CodePipeline::Pipeline")
         stack.template.has_output(
-            pipeline_output_id(group.name),
+            contract.pipeline_output_id(group.name),
             {"Value": {"Ref": pipeline_id}, "Description": Match.string_like_regexp(group.name)},
         )
-        assert set(stack.template_json["Outputs"]) == {pipeline_output_id(group.name)}
+        assert set(stack.template_json["Outputs"]) == {contract.pipeline_output_id(group.name)}
         assert stack.name == contract.group_stack_name(group.name)
 
 
@@ -60,7 +59,7 @@ def test_shared_outputs_are_ledger_topic_and_the_named_exports_whatever_the_grou
     ],
 )
 def test_pipeline_output_id_is_the_group_name_in_camel_case(group: str, output_id: str) -> None:
-    assert pipeline_output_id(group) == output_id
+    assert contract.pipeline_output_id(group) == output_id
 
 
 def test_two_groups_that_would_share_an_output_id_are_refused_by_name() -> None:

@@ -9,7 +9,6 @@ from moto import mock_aws
 
 from pipeline_scripts.stack_outputs import deployed_groups, stack_outputs
 from shared import contract
-from stacks.outputs import pipeline_output_id
 
 
 def _stack(cloudformation: object, name: str, outputs: dict[str, str]) -> None:
@@ -30,9 +29,11 @@ def test_the_deployed_groups_are_those_whose_group_stacks_name_a_pipeline() -> N
             _stack(
                 cloudformation,
                 contract.group_stack_name(group),
-                {pipeline_output_id(group): contract.pipeline_name(group)},
+                {contract.pipeline_output_id(group): contract.pipeline_name(group)},
             )
-        _stack(cloudformation, "Other", {pipeline_output_id("x"): contract.pipeline_name("x")})
+        _stack(
+            cloudformation, "Other", {contract.pipeline_output_id("x"): contract.pipeline_name("x")}
+        )
 
         # WHEN the CLI looks for the deployed groups, and for the shared outputs
         groups = deployed_groups(cloudformation)

@@ -28,28 +28,21 @@ from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from pipeline_scripts.errors import (
-    NotFound,
-    Refused,
-    UsageError,
-    refused,
-    unreachable,
-)
-from pipeline_scripts.stack_outputs import client
+from pipeline_scripts.errors import Refused, UsageError, refused, unreachable
+from pipeline_scripts.model_registry import find_model_package_arn, sagemaker_client
+from shared import contract
+from shared.contract import APPROVED, PENDING_MANUAL_APPROVAL, REJECTED
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
-APPROVED: Final = "Approved"
-REJECTED: Final = "Rejected"
-PENDING: Final = "PendingManualApproval"
 #: UpdateModelPackage's limit on ApprovalDescription.
 MAX_DESCRIPTION_LENGTH: Final = 1024
 
 #: For each decision, the current statuses SageMaker lets it replace.
 _ALLOWED_FROM: Final[dict[str, frozenset[str]]] = {
-    APPROVED: frozenset({PENDING, REJECTED}),
-    REJECTED: frozenset({PENDING, APPROVED}),
+    APPROVED: frozenset({PENDING_MANUAL_APPROVAL, REJECTED}),
+    REJECTED: frozenset({PENDING_MANUAL_APPROVAL, APPROVED}),
 }
 
 
@@ -100,7 +93,7 @@ def _version(text: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    sagemaker = _sagemaker_client(args.region)
+    sagemaker = sagemaker_client(args.region)
     try:
         outcome = review(
             group=args.group,
@@ -119,11 +112,6 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(f"{name} is already {outcome.status}; nothing changed")
     return 0
-
-
-def _sagemaker_client(region: str | None) -> SageMakerClient:
-    sagemaker: SageMakerClient = client("sagemaker", region)
-    return sagemaker
 
 
 def review(
@@ -152,50 +140,22 @@ def review(
         package = sagemaker.describe_model_package(ModelPackageName=arn)
     except ClientError as error:
         raise refused(error, f"cannot read {name}") from None
-    current = package.get("ModelApprovalStatus", PENDING)
+    current = package.get("ModelApprovalStatus", PENDING_MANUAL_APPROVAL)
     if current == status:
         return ReviewOutcome(arn, current, status, changed=False)
     if current not in _ALLOWED_FROM[status]:
         raise Refused(f"{name}: SageMaker does not allow {current} -> {status}")
-    package_status = package.get("ModelPackageStatus", "Completed")
-    if status == APPROVED and package_status != "Completed":
+    package_status = package.get("ModelPackageStatus", contract.MODEL_PACKAGE_COMPLETED)
+    if status == APPROVED and package_status != contract.MODEL_PACKAGE_COMPLETED:
         raise Refused(
             f"{name} cannot be approved: its ModelPackageStatus is {package_status}, not Completed"
         )
     try:
         sagemaker.update_model_package(
             ModelPackageArn=arn,
-            ModelApprovalStatus="Approved" if status == APPROVED else "Rejected",
+            ModelApprovalStatus=APPROVED if status == APPROVED else REJECTED,
             ApprovalDescription=text,
         )
     except ClientError as error:
         raise refused(error, f"SageMaker refused {current} -> {status} for {name}") from None
     return ReviewOutcome(arn, current, status, changed=True)
-
-
-def find_model_package_arn(sagemaker: SageMakerClient, *, group: str, version: int) -> str:
-    """The ARN of ``group``/``version``; NotFound names the group or the version missing.
-
-    Listed newest first, so the usual case (reviewing a recent version) reads one page.
-    """
-    paginator = sagemaker.get_paginator("list_model_packages")
-    pages = paginator.paginate(
-        ModelPackageGroupName=group,
-        ModelPackageType="Versioned",
-        SortBy="CreationTime",
-        SortOrder="Descending",
-    )
-    try:
-        for page in pages:
-            for summary in page["ModelPackageSummaryList"]:
-                if summary.get("ModelPackageVersion") == version:
-                    return summary["ModelPackageArn"]
-    except ClientError as error:
-        raise refused(error, f"cannot list versions of {group}") from None
-    try:
-        sagemaker.describe_model_package_group(ModelPackageGroupName=group)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ValidationException":
-            raise NotFound(f"model package group {group!r} not found") from None
-        raise refused(error, f"cannot read model package group {group}") from None
-    raise NotFound(f"model package group {group!r} has no version {version}")
