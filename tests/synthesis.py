@@ -20,6 +20,7 @@ from aws_cdk.assertions import Match, Template
 from shared.config import CONTEXT_KEY, GreenlightConfig, load_config, parse_config
 from stacks.app import GreenlightApp, add_greenlight
 from stacks.greenlight_stack import STACK_NAME, GreenlightStack
+from stacks.shared_refs import export_name
 from tests.fleet import fleet_context
 
 REPO = Path(__file__).resolve().parents[1]
@@ -190,6 +191,16 @@ class Synthesized:
                 },
             },
         )
+
+    def exported_id(self, field_name: str) -> str:
+        """The logical id of the shared resource whose value the export of the
+        ``SharedRefs`` field ``field_name`` holds (``Fn::GetAtt`` of it)."""
+        (logical_id,) = [
+            output["Value"]["Fn::GetAtt"][0]
+            for output in self.template_json["Outputs"].values()
+            if output.get("Export", {}).get("Name") == export_name(field_name)
+        ]
+        return str(logical_id)
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         """The shared stack's resources of ``resource_type``."""

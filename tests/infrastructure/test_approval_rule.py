@@ -140,12 +140,7 @@ def test_the_shared_rule_dead_letter_queue_is_encrypted_and_admits_only_greenlig
     synthesized: Synthesized,
 ) -> None:
     # GIVEN the queue the shared stack exports for the approval rules
-    outputs = synthesized.template_json["Outputs"]
-    (queue_id,) = [
-        output["Value"]["Fn::GetAtt"][0]
-        for output in outputs.values()
-        if output.get("Export", {}).get("Name") == export_name("trigger_dead_letter_queue_arn")
-    ]
+    queue_id = synthesized.exported_id("trigger_dead_letter_queue_arn")
     # THEN it is encrypted and refuses non-TLS access
     synthesized.assert_encrypted_tls_only_queue(queue_id)
     # AND EventBridge may send to it only for rules named greenlight-*

@@ -65,7 +65,7 @@ def test_cleanup_is_served_by_a_provider_framework_relaying_to_the_cleanup_funct
     synthesized: Synthesized,
 ) -> None:
     resources = synthesized.template_json["Resources"]
-    framework_id = _framework_id(synthesized)
+    framework_id = synthesized.exported_id("endpoint_cleanup_service_token")
     framework = resources[framework_id]["Properties"]
     # GIVEN each group's cleanup resource THEN its service token is the shared export
     for group in synthesized.config.model_groups:
@@ -77,16 +77,6 @@ def test_cleanup_is_served_by_a_provider_framework_relaying_to_the_cleanup_funct
     assert framework["Handler"] == "framework.onEvent"
     target = framework["Environment"]["Variables"]["USER_ON_EVENT_FUNCTION_ARN"]
     assert target == {"Fn::GetAtt": [synthesized.function_id(HANDLER), "Arn"]}
-
-
-def _framework_id(synthesized: Synthesized) -> str:
-    """The function behind the exported service token."""
-    (framework_id,) = [
-        output["Value"]["Fn::GetAtt"][0]
-        for output in synthesized.template_json["Outputs"].values()
-        if output.get("Export", {}).get("Name") == export_name("endpoint_cleanup_service_token")
-    ]
-    return framework_id
 
 
 def test_pipeline_depends_on_the_cleanup_so_the_cleanup_runs_after_the_pipeline_is_deleted(
@@ -149,7 +139,7 @@ def test_framework_function_has_an_unmanaged_role_that_only_invokes_the_cleanup(
     resources = synthesized.template_json["Resources"]
     (key_id,) = synthesized.resources("AWS::KMS::Key")
     # GIVEN the framework function of the shared cleanup
-    framework_id = _framework_id(synthesized)
+    framework_id = synthesized.exported_id("endpoint_cleanup_service_token")
     framework = resources[framework_id]["Properties"]
     role_id = framework["Role"]["Fn::GetAtt"][0]
     cleanup_arn = f"<{synthesized.function_id(HANDLER)}.Arn>"

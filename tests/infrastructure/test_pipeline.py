@@ -268,16 +268,6 @@ def test_deploy_passes_the_configured_execution_role_when_one_is_given(gated: Sy
     )
 
 
-def _artifact_bucket_id(synthesized: Synthesized) -> str:
-    """The shared bucket behind the ``artifact_bucket_arn`` export."""
-    (bucket_id,) = [
-        output["Value"]["Fn::GetAtt"][0]
-        for output in synthesized.template_json["Outputs"].values()
-        if output.get("Export", {}).get("Name") == export_name("artifact_bucket_arn")
-    ]
-    return bucket_id
-
-
 def test_every_pipeline_keeps_its_artifacts_in_the_shared_bucket(
     synthesized: Synthesized,
 ) -> None:
@@ -298,7 +288,7 @@ def _walk(value: Any) -> list[Any]:
 
 
 def test_artifact_bucket_is_encrypted_private_and_ssl_only(synthesized: Synthesized) -> None:
-    bucket_id = _artifact_bucket_id(synthesized)
+    bucket_id = synthesized.exported_id("artifact_bucket_arn")
     bucket = synthesized.resources("AWS::S3::Bucket")[bucket_id]["Properties"]
     assert bucket["BucketEncryption"] == {
         "ServerSideEncryptionConfiguration": [
@@ -338,7 +328,7 @@ CODEPIPELINE_HISTORY_DAYS = 366
 
 def test_artifacts_outlive_every_execution_a_rollback_can_target(synthesized: Synthesized) -> None:
     # GIVEN the pipelines' shared artifact bucket
-    bucket_id = _artifact_bucket_id(synthesized)
+    bucket_id = synthesized.exported_id("artifact_bucket_arn")
     bucket = synthesized.resources("AWS::S3::Bucket")[bucket_id]["Properties"]
     rules = bucket.get("LifecycleConfiguration", {}).get("Rules", [])
 
