@@ -137,10 +137,7 @@ def group_settings(args: argparse.Namespace, group: str | None) -> GroupSettings
         group=group,
         stages=stages,
         endpoints={s.name: s.endpoint_name for s in settings.stages},
-        gates=Gates(
-            required_reports=settings.gates.required_reports,
-            separation_of_duties=settings.gates.separation_of_duties,
-        ),
+        gates=settings.gates,
     )
 
 

@@ -10,6 +10,7 @@ first time an event of that group arrives. A missing variable is refused with it
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Self
@@ -61,20 +62,12 @@ class TriggerConfig(GroupSettings):
 
 
 def gates_of(entry: GroupEntry) -> Gates:
-    """The group's governance gates (``{"requiredReports": [...], "separationOfDuties":
-    bool}`` in its entry); refused with the entry's parameter named."""
-    where = contract.group_registry_parameter(entry.group)
-    raw = entry.gates
-    unknown = set(raw) - {"requiredReports", "separationOfDuties"}
-    if unknown:
-        raise RegistryError(where, f"gates: unknown key(s) {', '.join(sorted(unknown))}")
-    reports = raw.get("requiredReports", [])
-    separation = raw.get("separationOfDuties", False)
-    if not isinstance(reports, list) or not all(isinstance(r, str) for r in reports):
-        raise RegistryError(where, "gates.requiredReports: expected a list of names")
-    if not isinstance(separation, bool):
-        raise RegistryError(where, "gates.separationOfDuties: expected true or false")
+    """The group's governance gates (the ``gates`` object of its entry, as
+    :meth:`Gates.to_json` writes it); refused with the entry's parameter named."""
     try:
-        return Gates(required_reports=tuple(reports), separation_of_duties=separation)
+        return Gates.from_json(json.dumps(dict(entry.gates)))
     except ValueError as error:
-        raise RegistryError(where, str(error)) from None
+        problem = str(error)
+        if not problem.startswith("gates."):
+            problem = f"gates: {problem}"
+        raise RegistryError(contract.group_registry_parameter(entry.group), problem) from None

@@ -108,8 +108,8 @@ def test_a_missing_variable_is_refused_naming_it() -> None:
     ("gates", "problem"),
     [
         ({"separationOfDuty": True}, "gates: unknown key(s) separationOfDuty"),
-        ({"separationOfDuties": "yes"}, "gates.separationOfDuties: expected true or false"),
-        ({"requiredReports": "Bias"}, "gates.requiredReports: expected a list of names"),
+        ({"separationOfDuties": "yes"}, "gates: separationOfDuties: expected true or false"),
+        ({"requiredReports": "Bias"}, "gates: requiredReports: expected a list of names"),
         ({"requiredReports": ["Fairness"]}, "gates.requiredReports: unknown report(s) Fairness"),
     ],
 )
