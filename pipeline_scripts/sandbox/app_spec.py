@@ -139,9 +139,3 @@ class AppSpec:
     #: Each stack of the assembly, in deployment order → its outputs (key → (resolved
     #: value, description)); the CLI reads them with DescribeStacks.
     stacks: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
-
-    def function_by_name(self, name: str) -> FunctionSpec:
-        for spec in self.functions.values():
-            if spec.name == name:
-                return spec
-        raise TemplateError(f"no function named {name!r} in the template")
