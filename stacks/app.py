@@ -3,31 +3,70 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from shared import contract
 from shared.config import GreenlightConfig
 from stacks.greenlight_stack import STACK_NAME, GreenlightStack
+from stacks.group_stack import GroupStack
 
 
-def add_greenlight(app: App, config: GreenlightConfig) -> GreenlightStack:
-    """Add the ``Greenlight`` stack to ``app`` and attach the AwsSolutions checks.
+@dataclass(frozen=True)
+class GreenlightApp:
+    """The stacks of one app: the shared one, and one per group (by group name)."""
 
-    Environment-agnostic: no account or region, no lookups, no credentials needed.
-    Acknowledged findings are also written into each resource's template metadata.
+    shared: GreenlightStack
+    groups: dict[str, GroupStack]
+
+
+def add_greenlight(app: App, config: GreenlightConfig) -> GreenlightApp:
+    """Add the shared ``Greenlight`` stack and one ``Greenlight-<group>`` stack per group
+    to ``app``, and attach the AwsSolutions checks.
+
+    Each group stack depends on the shared one, so ``cdk deploy --all`` deploys the
+    shared stack first and the groups after it. Environment-agnostic: no account or
+    region, no lookups, no credentials needed. Acknowledged findings are also written
+    into each resource's template metadata.
     """
-    stack = GreenlightStack(
+    shared = GreenlightStack(
         app,
         STACK_NAME,
-        config=config,
+        notification_emails=config.notification_emails,
         description="Greenlight: SageMaker Model Registry approvals to audited deployments",
     )
+    _refuse_shared_output_ids(config)
+    groups: dict[str, GroupStack] = {}
+    for group in config.model_groups:
+        stack = GroupStack(
+            app,
+            contract.group_stack_name(group.name),
+            config=group,
+            description=f"Greenlight: the {group.name} model package group's pipeline",
+        )
+        stack.add_stack_dependency(shared, "imports the shared functions and stores by export name")
+        groups[group.name] = stack
     Validations.of(app).add_plugins(
         AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True)
     )
-    return stack
+    return GreenlightApp(shared=shared, groups=groups)
+
+
+def _refuse_shared_output_ids(config: GreenlightConfig) -> None:
+    """The CLI finds each group's pipeline by its output id across the stacks: two groups
+    must not name the same one."""
+    owners: dict[str, str] = {}
+    for group in config.model_groups:
+        output_id = contract.pipeline_output_id(group.name)
+        if output_id in owners:
+            raise ValueError(
+                f"groups {owners[output_id]!r} and {group.name!r} both name the stack output "
+                f"{output_id}; rename one of them"
+            )
+        owners[output_id] = group.name
 
 
 def build_app(
@@ -36,7 +75,7 @@ def build_app(
     outdir: str | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> App:
-    """A fresh app holding the Greenlight stack for ``config``.
+    """A fresh app holding the Greenlight stacks for ``config``.
 
     ``context`` carries the feature flags of ``cdk.json`` so that a test synthesizes
     what ``cdk synth`` does.
