@@ -1,6 +1,7 @@
 """The README stays a short router, and nothing the docs point at is missing: every
 relative link of README.md and docs/*.md reaches an existing file (and heading, for an
-anchor), and every repository path they name in backticks exists."""
+anchor), every repository path they name in backticks exists, and every page under docs/
+is reached from the README by following links."""
 
 from __future__ import annotations
 
@@ -80,12 +81,40 @@ def test_the_readme_stays_under_its_length() -> None:
     assert lines < README_MAX_LINES, f"README.md has {lines} lines; move detail to a guide"
 
 
-def test_the_readme_links_every_guide() -> None:
-    # GIVEN the pages under docs/ that the README links to
-    linked = {(README.parent / target.partition("#")[0]).resolve() for _, target in _links(README)}
+def reachable(start: Path) -> set[Path]:
+    """The Markdown pages reached from ``start`` by following relative links."""
+    seen: set[Path] = set()
+    todo = [start.resolve()]
+    while todo:
+        page = todo.pop()
+        if page in seen or page.suffix != ".md" or not page.is_file():
+            continue
+        seen.add(page)
+        todo += [
+            (page.parent / target.partition("#")[0]).resolve()
+            for _, target in _links(page)
+            if not re.match(r"[a-z]+:", target) and target.partition("#")[0]
+        ]
+    return seen
 
-    # THEN every guide is among them
-    assert {page.resolve() for page in PAGES[1:]} - linked == set()
+
+def test_every_guide_is_reached_from_the_readme() -> None:
+    # GIVEN the pages the README's links lead to, and the links of those, and so on
+    reached = reachable(README)
+
+    # THEN no page under docs/ is an orphan
+    assert {page.resolve() for page in PAGES[1:]} - reached == set()
+
+
+def test_a_page_no_link_leads_to_is_not_reached(tmp_path: Path) -> None:
+    # GIVEN a start page linking to a guide that links back, and a page nothing links to
+    (tmp_path / "start.md").write_text("[guide](guide.md)\n", encoding="utf-8")
+    (tmp_path / "guide.md").write_text("[back](start.md#top)\n", encoding="utf-8")
+    (tmp_path / "orphan.md").write_text("# Orphan\n", encoding="utf-8")
+
+    # THEN the guide is reached and the orphan is not
+    names = {page.name for page in reachable(tmp_path / "start.md")}
+    assert names == {"start.md", "guide.md"}
 
 
 @pytest.mark.parametrize("page", PAGES, ids=IDS)
