@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -14,7 +14,17 @@ from stacks.nag import acknowledge_wildcard_resource
 class ModelExecutionRole(Construct):
     """Exposes ``role``: either created here or the configured ARN."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: ModelGroupConfig) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: ModelGroupConfig,
+        role_name: str | None = None,
+        endpoint_names: tuple[str, ...] | None = None,
+    ) -> None:
+        """``role_name`` names a role other stacks refer to (e.g. across accounts);
+        ``endpoint_names`` are the endpoints it runs (default: every stage's)."""
         super().__init__(scope, construct_id)
         self._created: iam.Role | None = None
         if config.model_execution_role_arn is not None:
@@ -27,6 +37,7 @@ class ModelExecutionRole(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            role_name=role_name,
             description=f"Runs the models of the {config.name} model package group",
         )
         ecr_repositories = stack.format_arn(
@@ -55,7 +66,7 @@ class ModelExecutionRole(Construct):
                 resource_name=f"/aws/sagemaker/Endpoints/{endpoint}",
                 arn_format=ArnFormat.COLON_RESOURCE_NAME,
             )
-            for endpoint in config.endpoint_names
+            for endpoint in (config.endpoint_names if endpoint_names is None else endpoint_names)
         ]
         log_streams = [f"{log_group}:log-stream:*" for log_group in log_groups]
         role.add_to_policy(
@@ -142,7 +153,7 @@ def _grant_model_data(role: iam.Role, config: ModelGroupConfig) -> None:
                 sid="DecryptModelArtifacts",
                 actions=["kms:Decrypt"],
                 resources=list(config.model_data_kms_key_arns),
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+                conditions={"StringEquals": {"kms:ViaService": _s3_in_regions_of(config, stack)}},
             )
         )
     for bucket, bucket_objects in zip(config.model_data_buckets, objects, strict=True):
@@ -152,3 +163,12 @@ def _grant_model_data(role: iam.Role, config: ModelGroupConfig) -> None:
             f"Model artifacts live under version-specific keys of {bucket}, a bucket the "
             "configuration names as holding this group's model data; read only.",
         )
+
+
+def _s3_in_regions_of(config: ModelGroupConfig, stack: Stack) -> list[str] | str:
+    """S3 decrypts an object with its key in the key's (and bucket's) region, which for a
+    stage in another account is the key's region, not the stack's."""
+    regions = sorted({arn.split(":")[3] for arn in config.model_data_kms_key_arns})
+    if Token.is_unresolved(stack.region) or regions in ([stack.region], []):
+        return f"s3.{stack.region}.amazonaws.com"
+    return [f"s3.{region}.amazonaws.com" for region in regions]
