@@ -70,6 +70,7 @@ from shared.jobs import (
 )
 from shared.observability import logger
 from shared.parameters import DeployParameters, Rollout
+from shared.stage_access import stage_clients
 from shared.transient import is_transient
 
 if TYPE_CHECKING:
@@ -154,10 +155,11 @@ def run(
     clock = clock or current_clock()
 
     def action(job: PipelineJob) -> JobResult:
+        stage = stage_clients(job.user_parameters)
         return deploy(
             job,
-            sagemaker=sagemaker or _sagemaker(),
-            cloudwatch=cloudwatch or _cloudwatch(),
+            sagemaker=sagemaker or stage.client("sagemaker"),
+            cloudwatch=cloudwatch or stage.client("cloudwatch"),
             clock=clock,
         )
 
@@ -536,15 +538,3 @@ def _succeeded(params: DeployParameters, config_name: str, model_name: str, how:
         },
         external_execution_id=config_name,
     )
-
-
-def _sagemaker() -> SageMakerClient:
-    import boto3  # noqa: PLC0415 - created on first use, never at import
-
-    return boto3.client("sagemaker")
-
-
-def _cloudwatch() -> CloudWatchClient:
-    import boto3  # noqa: PLC0415 - created on first use, never at import
-
-    return boto3.client("cloudwatch")

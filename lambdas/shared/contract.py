@@ -116,6 +116,9 @@ LEDGER_SORT_KEY: Final = "sk"
 PROP_ENDPOINT_NAMES: Final = "EndpointNames"
 PROP_RETAIN_ENDPOINTS: Final = "RetainEndpoints"
 PROP_GROUP_NAME: Final = "GroupName"
+#: Endpoint name → where it lives (``stageRoleArn``, ``stageRegion``), for the endpoints
+#: of stages in another account; the others are in the stack's own account.
+PROP_STAGE_TARGETS: Final = "StageTargets"
 
 # --- Stack outputs the CLI reads -------------------------------------------------------
 

@@ -16,6 +16,8 @@ boto3 only: no Powertools, so every function can carry it.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,6 +124,23 @@ class StageClients:
 
             self.sts = boto3.client("sts")
         return self.sts
+
+
+def stage_clients(user_parameters: str, *, sts: Any = None) -> StageClients:
+    """The clients of the stage an action's UserParameters place (``stageRoleArn``,
+    ``stageRegion``), acting as this function. Parameters that are not a JSON object
+    place nothing: the action's own parsing then refuses them, naming the field."""
+    try:
+        raw = json.loads(user_parameters)
+    except (TypeError, ValueError):
+        raw = None
+    target = StageTarget.from_parameters(raw) if isinstance(raw, dict) else StageTarget()
+    return StageClients(target, session_name=session_name(), sts=sts)
+
+
+def session_name() -> str:
+    """This function's name (Lambda sets it), as the session name in the stage account."""
+    return os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "greenlight"
 
 
 def _assume(sts: Any, role_arn: str, session_name: str) -> dict[str, str]:
