@@ -7,8 +7,8 @@ import sys
 
 from aws_cdk import App
 
+from shared.config import ConfigError, config_from_context
 from stacks.app import add_greenlight
-from stacks.config import ConfigError, config_from_context
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ from pipeline_scripts.errors import (
 )
 from pipeline_scripts.images import framework_image_uri
 from pipeline_scripts.stack_outputs import client
-from stacks.config import ConfigError, Gates, load_config
+from shared.config import ConfigError, Gates, load_config
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

@@ -11,7 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from shared import contract
-from stacks.config import StageConfig
+from shared.config import StageConfig
 
 NAMESPACE = "AWS/SageMaker"
 MICROSECONDS_PER_MS = 1000

@@ -8,7 +8,7 @@ from typing import Any
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from stacks.config import GreenlightConfig
+from shared.config import GreenlightConfig
 from stacks.greenlight_stack import STACK_NAME, GreenlightStack
 
 

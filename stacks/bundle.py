@@ -23,7 +23,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from shared import contract
-from stacks.config import ModelGroupConfig
+from shared.config import ModelGroupConfig
 
 BUNDLE_DIR_NAME = "greenlight-bundles"
 

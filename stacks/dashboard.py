@@ -16,9 +16,9 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from shared import contract
+from shared.config import ModelGroupConfig, StageConfig
 from stacks.alarms import NAMESPACE as SAGEMAKER_NAMESPACE
 from stacks.alarms import StageAlarms
-from stacks.config import ModelGroupConfig, StageConfig
 
 #: Deployment counts over a day; times and endpoint metrics over five minutes.
 COUNT_PERIOD: Final = Duration.days(1)

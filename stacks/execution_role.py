@@ -7,7 +7,7 @@ from aws_cdk import ArnFormat, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.config import ModelGroupConfig
+from shared.config import ModelGroupConfig
 from stacks.nag import acknowledge_wildcard_resource
 
 

@@ -14,7 +14,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from shared import contract
-from stacks.config import GreenlightConfig
+from shared.config import GreenlightConfig
 from stacks.model_group import GreenlightModelGroup
 from stacks.nag import acknowledge
 from stacks.outputs import pipeline_output_id

@@ -16,14 +16,13 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from shared import contract
+from shared.config import ModelGroupConfig
 from stacks import arns
+from stacks.action_functions import action_functions
 from stacks.alarms import StageAlarms
 from stacks.approval_trigger import approval_trigger_subscription
-from stacks.bake import BakeFunction
 from stacks.bundle import DeployBundle
-from stacks.config import ModelGroupConfig
 from stacks.dashboard import GroupDashboard
-from stacks.deploy import DeployFunction
 from stacks.endpoint_cleanup import EndpointCleanup
 from stacks.event_driven_function import EventDrivenFunction
 from stacks.execution_role import ModelExecutionRole
@@ -31,7 +30,6 @@ from stacks.nag import acknowledge_wildcard_action, acknowledge_wildcard_resourc
 from stacks.pipeline import DeploymentPipeline, StageWiring
 from stacks.recorder import recorder_subscription
 from stacks.registry import ModelRegistryGroup
-from stacks.smoke_test import SmokeTestFunction
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 #: What the trigger does to the ledger (shared/ledger.py): read an outcome, list a
@@ -114,13 +112,12 @@ class GreenlightModelGroup(Construct):
             contract.ENV_GROUP_NAME: group,
             contract.ENV_PIPELINE_NAME: pipeline_name,
         }
-        self.deploy = DeployFunction(
-            self, "Deploy", group=group, environment=action_environment, key=key
+        functions = action_functions(
+            self, prefix=f"{group}: ", environment=action_environment, key=key
         )
-        self.smoke_test = SmokeTestFunction(
-            self, "SmokeTest", group=group, environment=action_environment, key=key
-        )
-        self.bake = BakeFunction(self, "Bake", group=group, environment=action_environment, key=key)
+        self.deploy = functions[contract.ACTION_DEPLOY]
+        self.smoke_test = functions[contract.ACTION_SMOKE_TEST]
+        self.bake = functions[contract.ACTION_BAKE]
 
         self.bundle = DeployBundle(self, "Bundle", group=config)
         self.pipeline = DeploymentPipeline(

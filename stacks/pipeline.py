@@ -15,8 +15,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from shared import contract
+from shared.config import ModelGroupConfig, StageConfig
 from shared.parameters import BakeParameters, DeployParameters, SmokeTestParameters
-from stacks.config import ModelGroupConfig, StageConfig
 
 MODEL_PACKAGE_ARN_REF = f"#{{variables.{contract.VAR_MODEL_PACKAGE_ARN}}}"
 

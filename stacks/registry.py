@@ -7,8 +7,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from shared.config import ModelGroupConfig
 from stacks import arns
-from stacks.config import ModelGroupConfig
 
 #: What another account needs to see the group's versions and build a Model from one.
 SHARED_ACTIONS = (

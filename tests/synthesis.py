@@ -16,9 +16,9 @@ import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Match, Template
 
+from shared.config import CONTEXT_KEY, GreenlightConfig, load_config, parse_config
 from shared.contract import ENV_GROUP_NAME
 from stacks.app import build_app
-from stacks.config import CONTEXT_KEY, GreenlightConfig, load_config, parse_config
 from stacks.greenlight_stack import STACK_NAME, GreenlightStack
 
 REPO = Path(__file__).resolve().parents[1]

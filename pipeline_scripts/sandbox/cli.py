@@ -201,8 +201,8 @@ def _print_history(sandbox: Sandbox, story: Story, say: Callable[[str], None]) -
 
 def _synthesize_gated(config_path: Path, outdir: Path) -> None:
     """The app for ``config_path`` with the first group's governance gates turned on."""
+    from shared.config import CONTEXT_KEY, parse_config  # noqa: PLC0415
     from stacks.app import build_app  # noqa: PLC0415 - aws_cdk loads only when needed
-    from stacks.config import CONTEXT_KEY, parse_config  # noqa: PLC0415
 
     try:
         context: dict[str, Any] = json.loads(config_path.read_text(encoding="utf-8"))["context"]

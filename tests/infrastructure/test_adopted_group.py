@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.config import parse_config
+from shared.config import parse_config
 from tests.synthesis import GATED_CONTEXT, Synthesized, _synthesize
 
 ADOPTED = "churn-predictor"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from stacks.config import GreenlightConfig
+from shared.config import GreenlightConfig
 from tests.infrastructure.conftest import Synthesized, as_list, render
 
 pytestmark = pytest.mark.infrastructure

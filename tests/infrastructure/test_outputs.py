@@ -8,8 +8,8 @@ import pytest
 from aws_cdk.assertions import Match
 
 from shared import contract
+from shared.config import parse_config
 from stacks.app import build_app
-from stacks.config import parse_config
 from stacks.outputs import pipeline_output_id
 from tests.infrastructure.conftest import GATED_CONTEXT, Synthesized
 

@@ -23,7 +23,7 @@ from pipeline_scripts.errors import (
 )
 from pipeline_scripts.images import SDK_LOOKUP_MODULES
 from pipeline_scripts.register import Registration, register
-from stacks.config import Gates
+from shared.config import Gates
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient

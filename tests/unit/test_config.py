@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from deploy.logic import resource_name
-from stacks.config import (
+from shared.config import (
     ConfigError,
     GreenlightConfig,
     config_from_context,

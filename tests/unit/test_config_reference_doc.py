@@ -1,4 +1,4 @@
-"""The platform team's configuration reference cannot drift from ``stacks/config.py``:
+"""The platform team's configuration reference cannot drift from ``shared/config``:
 its table lists exactly the keys the parser accepts, its "required" and literal defaults
 are what the parser does, and every JSON snippet on the page parses."""
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from stacks.config import ConfigError, GreenlightConfig, config_from_context, context_keys
-from stacks.config import parse_config as parse
+from shared.config import ConfigError, GreenlightConfig, config_from_context, context_keys
+from shared.config import parse_config as parse
 from tests.readme import README, section
 
 DOC = README

@@ -1,0 +1,108 @@
+"""The configuration model: frozen dataclasses built once from the ``greenlight`` context."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from shared.parameters import Rollout, RolloutType, SmokeTestSpec
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gates:
+    required_reports: tuple[str, ...] = ()
+    separation_of_duties: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "requiredReports": list(self.required_reports),
+                "separationOfDuties": self.separation_of_duties,
+            },
+            separators=(",", ":"),
+            sort_keys=True,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutConfig:
+    type: RolloutType
+    canary_percent: int | None = None
+    linear_step_percent: int | None = None
+    wait_seconds: int = 0
+    termination_wait_seconds: int = 0
+    maximum_execution_timeout_seconds: int = 3600
+
+    def to_parameters(self) -> Rollout:
+        """The rollout as the Deploy action's UserParameters carry it."""
+        percent = self.canary_percent or self.linear_step_percent or 0
+        return Rollout(
+            type=self.type,
+            percent=percent,
+            wait_seconds=self.wait_seconds,
+            termination_wait_seconds=self.termination_wait_seconds,
+            max_execution_timeout_seconds=self.maximum_execution_timeout_seconds,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmsConfig:
+    #: Invocation5XXErrors Average over one minute (a rate, 0 < x <= 1).
+    error_rate_5xx: float
+    #: ModelLatency threshold in milliseconds (the metric itself is in microseconds).
+    model_latency_ms: float
+    error_rate_4xx: float | None = None
+    evaluation_periods: int = 2
+    datapoints_to_alarm: int = 2
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageConfig:
+    name: str
+    endpoint_name: str
+    instance_type: str
+    instance_count: int
+    rollout: RolloutConfig
+    alarms: AlarmsConfig
+    bake_minutes: int
+    smoke_test: SmokeTestSpec
+    manual_approval_before: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelGroupConfig:
+    name: str
+    description: str
+    stages: tuple[StageConfig, ...]
+    gates: Gates = field(default_factory=Gates)
+    share_with_accounts: tuple[str, ...] = ()
+    model_execution_role_arn: str | None = None
+    #: What the execution role the stack creates may read (``s3:GetObject``) and decrypt
+    #: (``kms:Decrypt``); empty when ``model_execution_role_arn`` names the role.
+    model_data_buckets: tuple[str, ...] = ()
+    model_data_kms_key_arns: tuple[str, ...] = ()
+    retain_endpoints_on_destroy: bool = False
+    keep_endpoint_configs: int = 3
+    #: The group exists already (made by data scientists, or kept by an earlier stack):
+    #: the stack uses it by name instead of creating it.
+    adopt_existing_group: bool = False
+
+    @property
+    def stage_names(self) -> tuple[str, ...]:
+        return tuple(stage.name for stage in self.stages)
+
+    @property
+    def endpoint_names(self) -> tuple[str, ...]:
+        return tuple(stage.endpoint_name for stage in self.stages)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GreenlightConfig:
+    model_groups: tuple[ModelGroupConfig, ...]
+    notification_emails: tuple[str, ...] = ()
+
+    def group(self, name: str) -> ModelGroupConfig:
+        for group in self.model_groups:
+            if group.name == name:
+                return group
+        raise KeyError(name)
