@@ -25,7 +25,7 @@ from constructs import Construct
 
 from stacks import arns
 from stacks.alarms import StageAlarms
-from stacks.config import ModelGroupConfig, StageConfig
+from shared.config import ModelGroupConfig, StageConfig
 from stacks.execution_role import ModelExecutionRole
 from stacks.nag import acknowledge_wildcard_resource
 

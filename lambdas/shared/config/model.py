@@ -67,6 +67,9 @@ class StageConfig:
     bake_minutes: int
     smoke_test: SmokeTestSpec
     manual_approval_before: bool = False
+    #: Where the stage's endpoint lives; None: the tooling account (and region).
+    account: str | None = None
+    region: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,6 +103,24 @@ class ModelGroupConfig:
 class GreenlightConfig:
     model_groups: tuple[ModelGroupConfig, ...]
     notification_emails: tuple[str, ...] = ()
+    #: Where the Greenlight stacks deploy; required once a stage names an account.
+    tooling_account: str | None = None
+    tooling_region: str | None = None
+
+    def placement(self, stage: StageConfig) -> tuple[str, str] | None:
+        """(account, region) of a stage that runs outside the tooling account and
+        region; None for a stage that runs in it."""
+        account = stage.account or self.tooling_account
+        region = stage.region or self.tooling_region
+        if (account, region) == (self.tooling_account, self.tooling_region):
+            return None
+        return str(account), str(region)
+
+    @property
+    def target_accounts(self) -> tuple[tuple[str, str], ...]:
+        """Every (account, region) some stage runs in, other than the tooling one's."""
+        placed = (self.placement(s) for g in self.model_groups for s in g.stages)
+        return tuple(dict.fromkeys(p for p in placed if p is not None))
 
     def group(self, name: str) -> ModelGroupConfig:
         for group in self.model_groups:

@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from shared.config.keys import CONTEXT_KEY, GATES_KEYS, GROUP_KEYS, TOP_KEYS
 from shared.config.model import Gates, GreenlightConfig, ModelGroupConfig
+from shared.config.placement import check_placement, read_account, read_region
 from shared.config.reader import ConfigError, JsonObject, describe, read_string
 from shared.config.stage import parse_stage
 
@@ -190,7 +191,14 @@ def parse_config(raw: Any, path: str = CONTEXT_KEY) -> GreenlightConfig:
                     f"{stage.endpoint_name!r} (also {endpoint_seen[stage.endpoint_name]})",
                 )
             endpoint_seen[stage.endpoint_name] = here
-    return GreenlightConfig(model_groups=groups, notification_emails=emails)
+    config = GreenlightConfig(
+        model_groups=groups,
+        notification_emails=emails,
+        tooling_account=read_account(obj, "toolingAccount"),
+        tooling_region=read_region(obj, "toolingRegion"),
+    )
+    check_placement(config, path)
+    return config
 
 
 def config_from_context(context: Mapping[str, Any]) -> GreenlightConfig:
