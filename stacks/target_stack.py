@@ -23,9 +23,9 @@ from aws_cdk import CfnOutput, Environment, PhysicalName, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from shared.config import ModelGroupConfig, StageConfig
 from stacks import arns
 from stacks.alarms import StageAlarms
-from shared.config import ModelGroupConfig, StageConfig
 from stacks.execution_role import ModelExecutionRole
 from stacks.nag import acknowledge_wildcard_resource
 
