@@ -98,6 +98,13 @@ class ModelGroupConfig:
     def endpoint_names(self) -> tuple[str, ...]:
         return tuple(stage.endpoint_name for stage in self.stages)
 
+    @property
+    def reader_accounts(self) -> tuple[str, ...]:
+        """The accounts the group's resource policy lets read its versions and build
+        models from them: ``shareWithAccounts`` and every account a stage names."""
+        named = (stage.account for stage in self.stages if stage.account is not None)
+        return tuple(dict.fromkeys((*self.share_with_accounts, *named)))
+
 
 @dataclass(frozen=True, kw_only=True)
 class GreenlightConfig:

@@ -1,0 +1,137 @@
+"""Each account's endpoints and alarms are emulated in that account: a request is served
+by the emulation of the account its credentials belong to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from pipeline_scripts.emulation.accounts import EmulatedAccounts
+from pipeline_scripts.emulation.clock import VirtualClock
+from pipeline_scripts.emulation.service import ServiceRoutes
+
+pytestmark = pytest.mark.integration
+
+TOOLING = "123456789012"
+PRODUCTION = "210987654321"
+PACKAGE = f"arn:aws:sagemaker:us-east-1:{TOOLING}:model-package/churn/1"
+
+
+@pytest.fixture
+def accounts() -> Iterator[EmulatedAccounts]:
+    with mock_aws():
+        emulated = EmulatedAccounts(VirtualClock(), home=(TOOLING, "us-east-1"))
+        routes = ServiceRoutes()
+        routes.route("sagemaker", "UpdateEndpoint", emulated.update_endpoint)
+        routes.wrap(
+            "sagemaker",
+            "CreateEndpoint",
+            before=emulated.refuse_existing,
+            after=emulated.endpoint_created,
+        )
+        routes.wrap("cloudwatch", "PutMetricAlarm", after=emulated.alarm_created)
+        try:
+            yield emulated
+        finally:
+            routes.uninstall()
+
+
+def _in(account: str, service: str) -> Any:
+    """A client acting in ``account`` (moto files assumed credentials by the role's)."""
+    sts = boto3.client("sts", region_name="us-east-1")
+    role = f"arn:aws:iam::{account}:role/greenlight-deployment"
+    credentials = sts.assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        region_name="us-east-1",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def _endpoint(sagemaker: Any, name: str) -> None:
+    sagemaker.create_model(
+        ModelName=f"{name}-v1",
+        Containers=[{"ModelPackageName": PACKAGE}],
+        ExecutionRoleArn=f"arn:aws:iam::{PRODUCTION}:role/model",
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=f"{name}-v1",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": f"{name}-v1",
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 1,
+            }
+        ],
+    )
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-v1")
+
+
+def test_an_endpoint_created_in_production_is_emulated_there_only(
+    accounts: EmulatedAccounts,
+) -> None:
+    # GIVEN production's client
+    sagemaker = _in(PRODUCTION, "sagemaker")
+    # WHEN it creates an endpoint and provisioning time passes
+    _endpoint(sagemaker, "churn-production")
+    creating = sagemaker.describe_endpoint(EndpointName="churn-production")["EndpointStatus"]
+    accounts.clock.sleep(600)
+    # THEN production's emulation provisioned it, and the tooling account saw nothing
+    assert creating == "Creating"
+    assert sagemaker.describe_endpoint(EndpointName="churn-production")["EndpointStatus"] == (
+        "InService"
+    )
+    assert [event.what for event in accounts.of(PRODUCTION, "us-east-1").events] == [
+        "create",
+        "in-service",
+    ]
+    assert accounts.at_home.events == []
+
+
+def test_a_version_declared_bad_raises_its_alarm_in_the_account_it_runs_in(
+    accounts: EmulatedAccounts,
+) -> None:
+    # GIVEN a bad version, and production's 5XX alarm on its endpoint
+    accounts.declare_behaviour(PACKAGE, healthy=False)
+    cloudwatch = _in(PRODUCTION, "cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="churn-production-5xx",
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[
+            {"Name": "EndpointName", "Value": "churn-production"},
+            {"Name": "VariantName", "Value": "AllTraffic"},
+        ],
+        Statistic="Average",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0.05,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    # WHEN production serves it for a while
+    _endpoint(_in(PRODUCTION, "sagemaker"), "churn-production")
+    accounts.clock.sleep(900)
+    # THEN production's alarm is in ALARM
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=["churn-production-5xx"])["MetricAlarms"]
+    assert alarm["StateValue"] == "ALARM"
+
+
+def test_update_endpoint_is_served_by_the_callers_account(accounts: EmulatedAccounts) -> None:
+    # GIVEN an endpoint in production, in service
+    sagemaker = _in(PRODUCTION, "sagemaker")
+    _endpoint(sagemaker, "churn-production")
+    accounts.clock.sleep(600)
+    # WHEN production updates it to the same config
+    sagemaker.update_endpoint(
+        EndpointName="churn-production", EndpointConfigName="churn-production-v1"
+    )
+    # THEN production's emulation took the update
+    assert len(accounts.of(PRODUCTION, "us-east-1").update_requests) == 1
+    assert accounts.at_home.update_requests == []
