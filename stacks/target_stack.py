@@ -23,6 +23,7 @@ from aws_cdk import CfnOutput, Environment, PhysicalName, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from shared import contract
 from shared.config import ModelGroupConfig, StageConfig
 from stacks import arns
 from stacks.alarms import StageAlarms
@@ -67,7 +68,7 @@ class TargetStack(Stack):
         self.deployment_role = iam.Role(
             self,
             "DeploymentRole",
-            role_name=PhysicalName.GENERATE_IF_NEEDED,
+            role_name=contract.deployment_role_name(region),
             assumed_by=iam.CompositePrincipal(
                 *(iam.ArnPrincipal(role.role_arn) for role in trusted_roles)
             ),
@@ -100,7 +101,34 @@ class TargetStack(Stack):
                 [alarm.alarm_arn for alarm in alarms.alarms]
             )
         self._grant(stages, tooling)
+        self.status_reader = self._status_reader(stages, tooling)
         CfnOutput(self, "DeploymentRoleArn", value=self.deployment_role.role_arn)
+
+    def _status_reader(self, stages: Sequence[RemoteStage], tooling: Environment) -> iam.Role:
+        """What ``greenlight status`` reads here (the live endpoint config, the alarms),
+        for whoever the tooling account's own IAM lets assume it: read only."""
+        reader = iam.Role(
+            self,
+            "StatusReader",
+            role_name=contract.status_reader_role_name(self.region),
+            assumed_by=iam.AccountPrincipal(tooling.account),
+            description="Greenlight status: reads the stages' endpoints and alarms here",
+        )
+        reader.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadStageEndpoints",
+                actions=["sagemaker:DescribeEndpoint"],
+                resources=[arns.endpoint_arn(self, r.stage.endpoint_name) for r in stages],
+            )
+        )
+        reader.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadStageAlarms",
+                actions=["cloudwatch:DescribeAlarms"],
+                resources=[a.alarm_arn for each in self.alarms.values() for a in each.alarms],
+            )
+        )
+        return reader
 
     def _grant(self, stages: Sequence[RemoteStage], tooling: Environment) -> None:
         """What Deploy, SmokeTest, Bake and the endpoint cleanup do to these stages."""

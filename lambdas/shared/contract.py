@@ -85,6 +85,21 @@ def alarm_name(group: str, stage: str, metric: str) -> str:
     return f"greenlight-{group}-{stage}-{metric}"
 
 
+def deployment_role_name(region: str) -> str:
+    """The role Deploy, SmokeTest, Bake and the cleanup assume in a target account (one
+    target stack per account and region, and role names are per account)."""
+    return f"greenlight-deployment-{region}"
+
+
+def status_reader_role_name(region: str) -> str:
+    """The read-only role ``greenlight status`` assumes in a target account."""
+    return f"greenlight-status-reader-{region}"
+
+
+def role_arn(account: str, name: str) -> str:
+    return f"arn:aws:iam::{account}:role/{name}"
+
+
 # --- SageMaker event ----------------------------------------------------------------
 
 EVENT_SOURCE: Final = "aws.sagemaker"
