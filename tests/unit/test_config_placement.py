@@ -167,3 +167,19 @@ def test_a_cross_account_stage_with_bucket_and_key_parses() -> None:
     config = parse_config(_context(modelDataKmsKeyArns=[KEY]))
     # THEN both travel with the group
     assert config.model_groups[0].model_data_kms_key_arns == (KEY,)
+
+
+def test_a_remote_stage_is_reached_through_its_target_stacks_roles() -> None:
+    # GIVEN production in its own account
+    config = parse_config(_context())
+    staging, production = config.model_groups[0].stages
+    # WHEN the functions and the status command ask how to reach each stage
+    # THEN production goes through the target's deployment (or reader) role, staging direct
+    assert config.stage_target(production).role_arn == (
+        f"arn:aws:iam::{PRODUCTION}:role/greenlight-deployment-us-east-1"
+    )
+    assert config.stage_target(production, reader=True).role_arn == (
+        f"arn:aws:iam::{PRODUCTION}:role/greenlight-status-reader-us-east-1"
+    )
+    assert config.stage_target(production).region == ""
+    assert config.stage_target(staging).to_parameters() == {}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from shared import contract
 from shared.parameters import Rollout, RolloutType, SmokeTestSpec
+from shared.stage_access import StageTarget
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,6 +124,19 @@ class GreenlightConfig:
         if (account, region) == (self.tooling_account, self.tooling_region):
             return None
         return str(account), str(region)
+
+    def stage_target(self, stage: StageConfig, *, reader: bool = False) -> StageTarget:
+        """How a function (or, with ``reader``, ``greenlight status``) reaches the stage:
+        the target stack's role there; nothing for a stage in the tooling account."""
+        placed = self.placement(stage)
+        if placed is None:
+            return StageTarget()
+        account, region = placed
+        name = contract.status_reader_role_name if reader else contract.deployment_role_name
+        return StageTarget(
+            role_arn=contract.role_arn(account, name(region)),
+            region="" if region == self.tooling_region else region,
+        )
 
     @property
     def target_accounts(self) -> tuple[tuple[str, str], ...]:
