@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +39,7 @@ from pipeline_scripts.emulation.iam_policy import (
     Principal,
     UnsupportedCondition,
     evaluate,
-    evaluate_trust,
+    evaluate_resource_policy,
 )
 
 PARTITION = "aws"
@@ -105,6 +105,7 @@ class IamCheck:
         self._callers = dict(callers)
         #: Role ARN → every role the sandbox's accounts hold (what may be assumed).
         self._roles = {caller.role.arn: caller.role for caller in callers.values()}
+        self._resource_policies: list[Mapping[str, Any]] = []
         self.declare(roles)
         #: Every authorization a function asked for, allowed or not (for tests).
         self.asked: list[tuple[str, Authorization, Decision]] = []
@@ -126,6 +127,11 @@ class IamCheck:
     def declare(self, roles: Iterable[Role]) -> None:
         """Roles that exist from now on (a stack that creates them was deployed)."""
         self._roles.update((role.arn, role) for role in roles)
+
+    def declare_resource_policy(self, statements: Iterable[Mapping[str, Any]]) -> None:
+        """A resource-based policy that exists from now on (e.g. a model package group's,
+        which moto does not keep); its statements name the resources they cover."""
+        self._resource_policies.extend(statements)
 
     def __call__(self, request: ServiceRequest) -> None:
         caller = self._callers.get(request.access_key) or self._assumed(request)
@@ -157,17 +163,55 @@ class IamCheck:
             else Principal(arn=who, account=request.account)
         )
         role = self._roles.get(role_arn)
+        asked = Authorization(action=ASSUME_ROLE, resource=role_arn, context={})
+        trust = role.trust if role else ()
+        self._check_resource_policy(
+            request, who, principal, asked, statements=trust, whose="the role's trust"
+        )
+
+    def _check_owner(self, request: ServiceRequest, caller: Caller, asked: Authorization) -> None:
+        """A resource of another account is reached only if its own resource-based policy
+        also allows the caller (a resource with none allows no other account)."""
+        owner = asked.resource.split(":")[4] if asked.resource.count(":") >= 5 else ""
+        if owner in ("", caller.account) or asked.action == ASSUME_ROLE:
+            return  # a role's resource-based policy is its trust policy: ``_check_trust``
+        principal = Principal(arn=caller.role.arn, account=caller.account)
+        statements = self._resource_policies
+        self._check_resource_policy(
+            request,
+            caller.arn,
+            principal,
+            asked,
+            statements=statements,
+            whose="its resource",
+            resource=True,
+        )
+
+    def _check_resource_policy(
+        self,
+        request: ServiceRequest,
+        who: str,
+        principal: Principal,
+        asked: Authorization,
+        *,
+        statements: Sequence[Mapping[str, Any]],
+        whose: str,
+        resource: bool = False,
+    ) -> None:
+        action, arn = asked.action, asked.resource
         try:
-            decision = evaluate_trust(role.trust, ASSUME_ROLE, principal) if role else None
+            decision = evaluate_resource_policy(
+                statements, action, principal, arn if resource else None
+            )
         except UnsupportedCondition as unsupported:
-            reason = f"{unsupported} in the role's trust policy"
-            raise _denied(request, who, ASSUME_ROLE, role_arn, reason) from None
+            reason = f"{unsupported} in {whose} policy"
+            raise _denied(request, who, action, arn, reason) from None
         if decision is Decision.EXPLICIT_DENY:
             reason = "with an explicit deny in a resource-based policy"
-            raise _denied(request, who, ASSUME_ROLE, role_arn, reason, joiner=" ")
+            raise _denied(request, who, action, arn, reason, joiner=" ")
         if decision is not Decision.ALLOWED:
-            reason = f"no resource-based policy allows the {ASSUME_ROLE} action"
-            raise _denied(request, who, ASSUME_ROLE, role_arn, reason)
+            reason = f"no resource-based policy allows the {action} action"
+            raise _denied(request, who, action, arn, reason)
 
     def _check_identity(self, request: ServiceRequest, caller: Caller) -> None:
         try:
@@ -192,6 +236,7 @@ class IamCheck:
         if decision is Decision.IMPLICIT_DENY:
             reason = f"no identity-based policy allows the {asked.action} action"
             raise _denied(request, caller.arn, asked.action, asked.resource, reason)
+        self._check_owner(request, caller, asked)
 
 
 def assumed_session(access_key: str, account: str) -> tuple[str, str] | None:

@@ -86,13 +86,17 @@ def evaluate(statements: Iterable[Mapping[str, Any]], authorization: Authorizati
     return Decision.ALLOWED if allowed else Decision.IMPLICIT_DENY
 
 
-def evaluate_trust(
-    statements: Iterable[Mapping[str, Any]], action: str, principal: Principal
+def evaluate_resource_policy(
+    statements: Iterable[Mapping[str, Any]],
+    action: str,
+    principal: Principal,
+    resource: str | None = None,
 ) -> Decision:
-    """A role's trust policy (the resource-based policy on the role) for ``action`` by
-    ``principal``: a statement applies when its ``Principal`` names the caller (its ARN,
-    its account's root, its account id, or ``*``), its ``Action`` matches and its
-    ``Condition`` holds in the caller's context."""
+    """A resource-based policy for ``action`` by ``principal``: a statement applies when
+    its ``Principal`` names the caller (its ARN, its account's root, its account id, or
+    ``*``), its ``Action`` matches, its ``Resource`` matches ``resource`` (a role's trust
+    policy names no resource: ``resource`` None) and its ``Condition`` holds in the
+    caller's context."""
     context = {"aws:principalarn": principal.arn, "aws:principalaccount": principal.account}
     allowed = False
     for statement in statements:
@@ -101,6 +105,10 @@ def evaluate_trust(
         if not _names_principal(statement.get("Principal"), principal):
             continue
         if not _element_matches(statement, "Action", action, _action_pattern):
+            continue
+        if resource is not None and not _element_matches(
+            statement, "Resource", resource, _resource_pattern
+        ):
             continue
         if not _conditions_hold(statement.get("Condition", {}), context):
             continue

@@ -251,3 +251,73 @@ def test_a_person_needs_the_trust_policy_too(checkpoint: RequestCheckpoint) -> N
     assert error["Message"].startswith(
         f"User: arn:aws:iam::{TOOLING}:user/AKIASANDBOXOPERATOR1 is not authorized"
     )
+
+
+PACKAGE = f"arn:aws:sagemaker:us-east-1:{TOOLING}:model-package/churn/3"
+GROUP_POLICY = (
+    {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{TARGET}:root"},
+        "Action": ["sagemaker:DescribeModelPackage", "sagemaker:CreateModel"],
+        "Resource": [
+            f"arn:aws:sagemaker:us-east-1:{TOOLING}:model-package-group/churn",
+            f"arn:aws:sagemaker:us-east-1:{TOOLING}:model-package/churn/*",
+        ],
+    },
+)
+
+
+def _deployer() -> Role:
+    return Role(
+        name="greenlight-deployment",
+        arn=TARGET_ROLE_ARN,
+        statements=(
+            {
+                "Effect": "Allow",
+                "Action": ["sagemaker:CreateModel", "sagemaker:DescribeModelPackage"],
+                "Resource": "*",
+            },
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
+        ),
+        trust=_trusting(FUNCTION_ROLE_ARN),
+    )
+
+
+def _create_model_from_the_tooling_package(credentials: dict[str, str]) -> Any:
+    return _as("sagemaker", credentials, region="us-east-1").create_model(
+        ModelName="churn-production-v3-abcdef",
+        Containers=[{"ModelPackageName": PACKAGE}],
+        ExecutionRoleArn=f"arn:aws:iam::{TARGET}:role/model",
+    )
+
+
+def test_a_model_from_another_accounts_package_needs_the_groups_resource_policy(
+    checkpoint: RequestCheckpoint,
+) -> None:
+    # GIVEN a deployment role allowed to read packages, and no policy on the tooling group
+    _check(checkpoint, _deployer())
+    credentials = _assume()
+    # WHEN it creates a model from a version of the tooling account's group
+    error = _refusal(lambda: _create_model_from_the_tooling_package(credentials))
+    # THEN the package's account refuses: no resource-based policy lets the target read it
+    assert error["Code"] == "AccessDeniedException"
+    assert error["Message"].endswith(
+        f"on resource: {PACKAGE} because no resource-based policy allows the "
+        "sagemaker:DescribeModelPackage action"
+    )
+
+
+def test_the_groups_resource_policy_lets_the_target_account_build_the_model(
+    checkpoint: RequestCheckpoint,
+) -> None:
+    # GIVEN the group's resource policy naming the target account
+    check = IamCheck.for_functions(
+        {FUNCTION: FUNCTION_ROLE}, account=TOOLING, declared=[_deployer()]
+    )
+    check.declare_resource_policy(GROUP_POLICY)
+    checkpoint.add(check)
+    credentials = _assume()
+    # WHEN the target creates a model from the package
+    created = _create_model_from_the_tooling_package(credentials)
+    # THEN it is served, in the target account
+    assert f":{TARGET}:model/churn-production-v3-abcdef" in created["ModelArn"]
