@@ -53,6 +53,19 @@ def declared_roles(resources: Mapping[str, Any], resolver: Resolver) -> list[Rol
     ]
 
 
+def resource_policies(resources: Mapping[str, Any], resolver: Resolver) -> list[dict[str, Any]]:
+    """The statements of the resource-based policies the template sets that moto keeps
+    none of: each model package group's ``ModelPackageGroupPolicy``."""
+    statements: list[dict[str, Any]] = []
+    for resource in resources.values():
+        if resource["Type"] != "AWS::SageMaker::ModelPackageGroup":
+            continue
+        policy = resource.get("Properties", {}).get("ModelPackageGroupPolicy")
+        if policy:
+            statements.extend(resolver.resolve(s) for s in _listed(policy.get("Statement", [])))
+    return statements
+
+
 def _role(role_id: str, resources: Mapping[str, Any], resolver: Resolver) -> Role:
     trust = resources[role_id].get("Properties", {}).get("AssumeRolePolicyDocument", {})
     return Role(
