@@ -22,9 +22,10 @@ from typing import Any, Literal
 
 from pipeline_scripts.errors import EXIT_FAILURE, EXIT_OK, NotFound, UsageError
 from pipeline_scripts.progress import Progress
+from pipeline_scripts.sandbox.app_spec import TemplateError
 from pipeline_scripts.sandbox.scenarios import SCENARIOS, Scenario, scenario
 from pipeline_scripts.sandbox.story import Story, StoryResult
-from pipeline_scripts.sandbox.template import TemplateError, load_app
+from pipeline_scripts.sandbox.template import load_app
 from pipeline_scripts.sandbox.world import Sandbox
 
 DEFAULT_PORT = 4566

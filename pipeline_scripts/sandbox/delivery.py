@@ -20,7 +20,7 @@ from typing import Any
 
 from moto.events.models import Rule
 
-from pipeline_scripts.sandbox.template import ACCOUNT_ID, REGION
+from pipeline_scripts.sandbox.accounts import ACCOUNT_ID, REGION
 
 
 @dataclass(frozen=True)

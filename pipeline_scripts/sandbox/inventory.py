@@ -5,7 +5,7 @@ the KMS key, the roles with their policies, the log groups, the queues with thei
 policies, the buckets, the functions (name, runtime, handler, timeout, role,
 environment, dead-letter queue, logging) with their asynchronous invocation settings,
 and the stack with every output the template declares, resolved. Each resource gets
-the physical name ``template.Resolver`` gives it, so the ARNs the template's references
+the physical name ``resolver.Resolver`` gives it, so the ARNs the template's references
 resolve to are the ARNs of these resources. See docs/aws-behaviour.md, "CloudFormation
 and the provisioned inventory".
 """
@@ -21,13 +21,9 @@ from typing import Any
 
 from moto.kms.models import kms_backends
 
-from pipeline_scripts.sandbox.template import (
-    ACCOUNT_ID,
-    PARTITION,
-    REGION,
-    Inventory,
-    kms_key_id,
-)
+from pipeline_scripts.sandbox.accounts import ACCOUNT_ID, PARTITION, REGION
+from pipeline_scripts.sandbox.app_spec import Inventory
+from pipeline_scripts.sandbox.resolver import kms_key_id
 
 Client = Callable[[str], Any]
 

@@ -48,7 +48,7 @@ from botocore.exceptions import ClientError
 
 from pipeline_scripts.emulation.faults import ProcessCrashed
 from pipeline_scripts.emulation.iam import function_access_key
-from pipeline_scripts.sandbox.template import FunctionSpec, QueueRef
+from pipeline_scripts.sandbox.app_spec import FunctionSpec, QueueRef
 from shared.clock import Clock, SystemClock, current_clock, install_clock, installed_clock
 
 LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"

@@ -27,8 +27,9 @@ from werkzeug.serving import make_server
 
 from pipeline_scripts.cli_clock import CLOCK_PATH
 from pipeline_scripts.errors import EXIT_OK, UsageError
-from pipeline_scripts.sandbox.template import REGION, AppSpec
-from pipeline_scripts.sandbox.world import DATA_SCIENTIST_KEY, Sandbox
+from pipeline_scripts.sandbox.accounts import DATA_SCIENTIST_KEY, REGION
+from pipeline_scripts.sandbox.app_spec import AppSpec
+from pipeline_scripts.sandbox.world import Sandbox
 from shared.clock import Clock
 
 #: How often the background loop looks for work, in wall-clock seconds.

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline_scripts.sandbox.world import DATA_SCIENTIST_KEY, REVIEWER_KEY, Sandbox
+from pipeline_scripts.sandbox.accounts import DATA_SCIENTIST_KEY, REVIEWER_KEY
+from pipeline_scripts.sandbox.world import Sandbox
 from shared import contract
 
 IMAGE = "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1"

@@ -15,9 +15,10 @@ import pytest
 
 from pipeline_scripts.cli import main
 from pipeline_scripts.emulation.registry import identity_for
+from pipeline_scripts.sandbox.accounts import ACCOUNT_ID, REVIEWER_KEY
 from pipeline_scripts.sandbox.story import Story
-from pipeline_scripts.sandbox.template import ACCOUNT_ID, load_app
-from pipeline_scripts.sandbox.world import REVIEWER_KEY, Sandbox
+from pipeline_scripts.sandbox.template import load_app
+from pipeline_scripts.sandbox.world import Sandbox
 
 pytestmark = pytest.mark.e2e
 

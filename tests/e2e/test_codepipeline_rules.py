@@ -14,10 +14,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from pipeline_scripts.emulation.registry import identity_for
+from pipeline_scripts.sandbox.accounts import ACCOUNT_ID, REVIEWER_KEY
 from pipeline_scripts.sandbox.server import SandboxServer
 from pipeline_scripts.sandbox.story import Story
-from pipeline_scripts.sandbox.template import ACCOUNT_ID, load_app
-from pipeline_scripts.sandbox.world import REVIEWER_KEY, Sandbox
+from pipeline_scripts.sandbox.template import load_app
+from pipeline_scripts.sandbox.world import Sandbox
 from shared.ledger import Ledger
 
 pytestmark = pytest.mark.e2e

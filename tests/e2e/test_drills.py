@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from pipeline_scripts.sandbox.app_spec import AppSpec
 from pipeline_scripts.sandbox.scenarios import SCENARIOS, scenario
 from pipeline_scripts.sandbox.story import Story, StoryResult
-from pipeline_scripts.sandbox.template import AppSpec, load_app
+from pipeline_scripts.sandbox.template import load_app
 from pipeline_scripts.sandbox.world import Sandbox
 
 DRILLS = [s for s in SCENARIOS if s.drill]

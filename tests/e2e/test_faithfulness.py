@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from pipeline_scripts.sandbox.app_spec import ResourceAlreadyExists
 from pipeline_scripts.sandbox.story import Story
-from pipeline_scripts.sandbox.template import ResourceAlreadyExists, load_app
+from pipeline_scripts.sandbox.template import load_app
 from pipeline_scripts.sandbox.world import Sandbox
 
 pytestmark = pytest.mark.e2e

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_scripts.sandbox.app_spec import AppSpec
 from pipeline_scripts.sandbox.scenarios import scenario
 from pipeline_scripts.sandbox.story import Story, StoryResult
-from pipeline_scripts.sandbox.template import AppSpec, load_app
+from pipeline_scripts.sandbox.template import load_app
 from pipeline_scripts.sandbox.world import Sandbox
 
 pytestmark = pytest.mark.e2e

@@ -21,10 +21,11 @@ import boto3
 import pytest
 
 from pipeline_scripts.cli import main
+from pipeline_scripts.sandbox.accounts import DATA_SCIENTIST_KEY, REVIEWER_KEY
 from pipeline_scripts.sandbox.server import SandboxServer
 from pipeline_scripts.sandbox.story import Story
 from pipeline_scripts.sandbox.template import load_app
-from pipeline_scripts.sandbox.world import DATA_SCIENTIST_KEY, REVIEWER_KEY, Sandbox
+from pipeline_scripts.sandbox.world import Sandbox
 from tests.readme import README, section
 
 pytestmark = pytest.mark.e2e

@@ -13,10 +13,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from approval_trigger.logic import GATE_METADATA_KEY
+from pipeline_scripts.sandbox.accounts import DATA_SCIENTIST_KEY, REGION
 from pipeline_scripts.sandbox.server import SandboxServer
 from pipeline_scripts.sandbox.story import Story
-from pipeline_scripts.sandbox.template import REGION, load_app
-from pipeline_scripts.sandbox.world import DATA_SCIENTIST_KEY, Sandbox
+from pipeline_scripts.sandbox.template import load_app
+from pipeline_scripts.sandbox.world import Sandbox
 from shared.metadata import metadata_value
 
 pytestmark = pytest.mark.e2e

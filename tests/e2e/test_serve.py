@@ -17,9 +17,9 @@ import boto3
 import pytest
 
 from pipeline_scripts.cli import main
+from pipeline_scripts.sandbox.accounts import DATA_SCIENTIST_KEY, REVIEWER_KEY
 from pipeline_scripts.sandbox.server import SandboxServer
 from pipeline_scripts.sandbox.template import load_app
-from pipeline_scripts.sandbox.world import DATA_SCIENTIST_KEY, REVIEWER_KEY
 
 pytestmark = pytest.mark.e2e
 

@@ -17,9 +17,9 @@ import pytest
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.codepipeline import EmulatedCodePipeline
 from pipeline_scripts.emulation.jobs import EmulatedJobs
+from pipeline_scripts.sandbox.app_spec import FunctionSpec
 from pipeline_scripts.sandbox.engine import PipelineEngine
 from pipeline_scripts.sandbox.runtime import LambdaRuntime
-from pipeline_scripts.sandbox.template import FunctionSpec
 from shared.clock import install_clock
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,9 @@ from moto import mock_aws
 
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.jobs import EmulatedJobs
+from pipeline_scripts.sandbox.app_spec import FunctionSpec, QueueRef
 from pipeline_scripts.sandbox.runtime import FunctionTimedOut, LambdaRuntime
-from pipeline_scripts.sandbox.template import FunctionSpec, QueueRef, load_app
+from pipeline_scripts.sandbox.template import load_app
 from shared.clock import install_clock
 
 pytestmark = pytest.mark.integration

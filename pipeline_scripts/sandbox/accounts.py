@@ -1,0 +1,77 @@
+"""The sandbox's account: its id and region, its people, and the credentials of its clients.
+
+Every name here is what the emulation, the template's resolver and the clients agree on:
+one account in one region, and the access keys by which the registry records who did
+what.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+
+from pipeline_scripts.emulation.registry import identity_for
+from pipeline_scripts.emulation.service import caller_access_key
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+PARTITION = "aws"
+
+#: Access keys of the sandbox's people: the registry records who did what by key.
+OPERATOR_KEY = "AKIASANDBOXOPERATOR1"
+DATA_SCIENTIST_KEY = "AKIADATASCIENTIST001"
+REVIEWER_KEY = "AKIAREVIEWER00000001"
+#: moto takes any secret.
+_SECRET = "sandbox"  # noqa: S105
+
+#: In-process clients of the sandbox need a region and some credentials; moto takes any.
+_SANDBOX_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": OPERATOR_KEY,
+    "AWS_SECRET_ACCESS_KEY": _SECRET,
+}
+
+
+def client(service: str, *, access_key: str = OPERATOR_KEY) -> Any:
+    """A plain boto3 client of the sandbox's AWS, acting as ``access_key``."""
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        region_name=REGION,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=_SECRET,
+    )
+
+
+def caller_arn() -> str:
+    """The identity ARN of the request being served, as the registry records people."""
+    key = caller_access_key() or OPERATOR_KEY
+    arn: str = identity_for(key, ACCOUNT_ID)["IamIdentity"]["Arn"]
+    return arn
+
+
+class ProcessEnvironment:
+    """The process's AWS settings while a sandbox runs, given back when it stops.
+
+    The sandbox's own clients, and the functions', talk to the in-process AWS: an
+    exported AWS_ENDPOINT_URL (a served sandbox's, or another emulator's) is set aside
+    while it runs, and region and credentials are set where none are."""
+
+    def __init__(self) -> None:
+        self._saved: dict[str, str | None] = {}
+
+    def enter(self) -> None:
+        redirects = [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL")]
+        self._saved = {name: os.environ.get(name) for name in [*_SANDBOX_ENVIRONMENT, *redirects]}
+        for name in redirects:
+            del os.environ[name]
+        for name, value in _SANDBOX_ENVIRONMENT.items():
+            os.environ.setdefault(name, value)
+
+    def restore(self) -> None:
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
