@@ -41,10 +41,6 @@ class RemoteStage:
     stage: StageConfig
 
 
-def target_stack_id(account: str, region: str) -> str:
-    return f"GreenlightTarget-{account}-{region}"
-
-
 class TargetStack(Stack):
     """Exposes ``deployment_role``, ``execution_roles`` (by group) and ``alarms`` (by
     (group, stage))."""
@@ -61,7 +57,7 @@ class TargetStack(Stack):
     ) -> None:
         super().__init__(
             scope,
-            target_stack_id(account, region),
+            contract.target_stack_name(account, region),
             env=Environment(account=account, region=region),
             description=f"Greenlight target: stages in account {account}, {region}",
         )

@@ -139,6 +139,14 @@ PROP_STAGE_TARGETS: Final = "StageTargets"
 
 #: The stack that holds the ledger and the notifications topic.
 STACK_NAME: Final = "Greenlight"
+#: A target stack (one per target account and region) is named with this prefix.
+TARGET_STACK_PREFIX: Final = "GreenlightTarget-"
+
+
+def target_stack_name(account: str, region: str) -> str:
+    return f"{TARGET_STACK_PREFIX}{account}-{region}"
+
+
 #: CfnOutput ids (and output keys) of that stack.
 OUTPUT_LEDGER_TABLE: Final = "LedgerTableName"
 OUTPUT_TOPIC_ARN: Final = "NotificationTopicArn"

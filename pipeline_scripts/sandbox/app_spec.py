@@ -77,6 +77,17 @@ class AlarmSpec:
 
 
 @dataclass(frozen=True)
+class TargetSpec:
+    """A target stack, read in its own account and region (``targets``)."""
+
+    stack_name: str
+    account: str
+    region: str
+    roles: tuple[Role, ...]
+    alarms: tuple[AlarmSpec, ...]
+
+
+@dataclass(frozen=True)
 class BundleSpec:
     """Where the pipeline's source action reads its bundle, and the local file to put there."""
 
@@ -136,6 +147,11 @@ class AppSpec:
     roles: dict[str, Role] = field(default_factory=dict)
     #: The custom resources, in template order, and the function each one reaches.
     custom_resources: tuple[CustomResourceSpec, ...] = ()
+    #: Statements of the resource-based policies moto does not keep (model package
+    #: groups'): what another account may do to the stack's resources.
+    resource_policies: tuple[dict[str, Any], ...] = ()
+    #: The target stacks: what stages in other accounts need there.
+    targets: tuple[TargetSpec, ...] = ()
 
     def function_by_name(self, name: str) -> FunctionSpec:
         for spec in self.functions.values():

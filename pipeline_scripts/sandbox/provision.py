@@ -15,7 +15,7 @@ from typing import Any
 
 from pipeline_scripts.emulation.jobs import Artifact
 from pipeline_scripts.sandbox.accounts import DATA_SCIENTIST_KEY
-from pipeline_scripts.sandbox.app_spec import AppSpec, ResourceAlreadyExists
+from pipeline_scripts.sandbox.app_spec import AlarmSpec, AppSpec, ResourceAlreadyExists
 from pipeline_scripts.sandbox.engine import PipelineEngine
 from pipeline_scripts.sandbox.inventory import zip_path
 
@@ -97,8 +97,8 @@ def provision_topics(app: AppSpec, sns: Any, sqs: Any) -> str:
     return queue
 
 
-def provision_alarms(app: AppSpec, cloudwatch: Any) -> None:
-    for alarm in app.alarms:
+def provision_alarms(alarms: Iterable[AlarmSpec], cloudwatch: Any) -> None:
+    for alarm in alarms:
         cloudwatch.put_metric_alarm(
             **{k: v for k, v in alarm.properties.items() if k in _ALARM_KEYS}
         )

@@ -21,6 +21,7 @@ from typing import Any
 
 from moto import mock_aws
 
+from pipeline_scripts.emulation.accounts import EmulatedAccounts
 from pipeline_scripts.emulation.checkpoint import RequestCheckpoint
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.codepipeline import EmulatedCodePipeline
@@ -84,8 +85,14 @@ class Sandbox:
         self.checkpoint = RequestCheckpoint()
         self.moto_clock = MotoClock(self.clock)
         self.checkpoint.add(validate_request)
-        #: Each function's calls are evaluated against its synthesized role.
-        self.iam = IamCheck.for_functions(app.roles, account=ACCOUNT_ID)
+        #: Each function's calls are evaluated against its synthesized role; the target
+        #: stacks' roles may be assumed as their trust policies say.
+        self.iam = IamCheck.for_functions(
+            app.roles,
+            account=ACCOUNT_ID,
+            declared=[role for target in app.targets for role in target.roles],
+        )
+        self.iam.declare_resource_policy(app.resource_policies)
         self.checkpoint.add(self.iam)
         #: Faults a drill or a test injects into the functions' calls (none by default).
         self.faults = FaultInjector(
@@ -93,6 +100,9 @@ class Sandbox:
         )
         self.checkpoint.add(self.faults)
         self.checkpoint.add_after(self.faults.after)
+        #: The emulated SageMaker and alarms of each account; ``sagemaker`` is the
+        #: tooling account's.
+        self.accounts: EmulatedAccounts
         self.sagemaker: EmulatedSageMaker
         self.engine: PipelineEngine
 
@@ -123,10 +133,11 @@ class Sandbox:
         self.moto_clock.install()
         self.delivery.install()
         self.registry.install()
-        self.sagemaker = EmulatedSageMaker(self.clock, account_id=ACCOUNT_ID, region=REGION)
-        # The handlers' waits pass in virtual time, and let the endpoints and their
+        self.accounts = EmulatedAccounts(self.clock, home=(ACCOUNT_ID, REGION))
+        self.sagemaker = self.accounts.at_home
+        # The handlers' waits pass in virtual time, and let every account's endpoints and
         # alarms move on as they pass.
-        install_clock(self.sagemaker.clock)
+        install_clock(self.accounts.clock)
         self.engine = PipelineEngine(
             codepipeline=self.codepipeline,
             jobs=self.jobs,
@@ -143,7 +154,7 @@ class Sandbox:
             self.jobs,
             pipelines=lambda: [spec.name for spec in self.app.pipelines],
         )
-        route_sagemaker(self.routes, self.sagemaker)
+        route_sagemaker(self.routes, self.accounts)
         self.checkpoint.install()
         self.faults.install()
         self._provision()
@@ -158,8 +169,13 @@ class Sandbox:
         install_clock(None)
         self._environment.restore()
 
-    def client(self, service: str, *, access_key: str = OPERATOR_KEY) -> Any:
-        """A plain boto3 client of the sandbox's AWS, acting as ``access_key``."""
+    def client(
+        self, service: str, *, access_key: str = OPERATOR_KEY, account: str | None = None
+    ) -> Any:
+        """A plain boto3 client of the sandbox's AWS, acting as ``access_key`` (or as
+        the operator of ``account``, a target account)."""
+        if account is not None and account != ACCOUNT_ID:
+            return accounts.client_in(account, REGION, service)
         return accounts.client(service, access_key=access_key)
 
     def _provision(self) -> None:
@@ -169,7 +185,10 @@ class Sandbox:
         provision_inventory(app.inventory, client)
         provision.provision_tables(app, client("dynamodb"))
         self._notification_queue = provision.provision_topics(app, client("sns"), client("sqs"))
-        provision.provision_alarms(app, client("cloudwatch"))
+        provision.provision_alarms(app.alarms, client("cloudwatch"))
+        for target in app.targets:
+            cloudwatch = accounts.client_in(target.account, target.region, "cloudwatch")
+            provision.provision_alarms(target.alarms, cloudwatch)
         provision.provision_groups(app, self.existing_groups, client)
         provision.provision_rules(app, client("events"))
         self.custom_resources.stack_id = provision.publish_stack_outputs(
@@ -239,4 +258,4 @@ class Sandbox:
             wait = (due - self.clock.now()).total_seconds()
             if wait > 0:
                 self.clock.advance(wait)
-            self.sagemaker.tick()
+            self.accounts.tick()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline_scripts.sandbox.roles import declared_roles, resource_policies
 from pipeline_scripts.sandbox.resolver import Resolver
+from pipeline_scripts.sandbox.roles import declared_roles, resource_policies
 from tests.synthesis import Synthesized
 
 pytestmark = pytest.mark.e2e

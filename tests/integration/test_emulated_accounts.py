@@ -13,6 +13,7 @@ from moto import mock_aws
 from pipeline_scripts.emulation.accounts import EmulatedAccounts
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.service import ServiceRoutes
+from pipeline_scripts.sandbox.accounts import client_in, operator_key
 
 pytestmark = pytest.mark.integration
 
@@ -135,3 +136,16 @@ def test_update_endpoint_is_served_by_the_callers_account(accounts: EmulatedAcco
     # THEN production's emulation took the update
     assert len(accounts.of(PRODUCTION, "us-east-1").update_requests) == 1
     assert accounts.at_home.update_requests == []
+
+
+def test_the_sandbox_operator_of_a_target_account_acts_in_that_account() -> None:
+    # GIVEN moto
+    with mock_aws():
+        # WHEN the sandbox makes a client as production's operator, twice
+        first = operator_key(PRODUCTION)
+        identity = client_in(PRODUCTION, "us-east-1", "sts").get_caller_identity()
+        again = operator_key(PRODUCTION)
+    # THEN it is production's IAM user, with one key however often it is asked for
+    assert identity["Account"] == PRODUCTION
+    assert identity["Arn"] == f"arn:aws:iam::{PRODUCTION}:user/sandbox-operator"
+    assert again == first
