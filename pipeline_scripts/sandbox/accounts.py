@@ -19,6 +19,9 @@ from pipeline_scripts.emulation.service import caller_access_key
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 PARTITION = "aws"
+#: Where the multi-account scenario puts its stages (the tooling account is ACCOUNT_ID).
+STAGING_ACCOUNT = "210987654321"
+PRODUCTION_ACCOUNT = "345678901234"
 
 #: Access keys of the sandbox's people: the registry records who did what by key.
 OPERATOR_KEY = "AKIASANDBOXOPERATOR1"

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from pipeline_scripts.emulation.iam import Role
 from pipeline_scripts.emulation.jobs import Artifact
 from pipeline_scripts.sandbox.accounts import DATA_SCIENTIST_KEY
 from pipeline_scripts.sandbox.app_spec import AlarmSpec, AppSpec, ResourceAlreadyExists
@@ -101,6 +102,17 @@ def provision_alarms(alarms: Iterable[AlarmSpec], cloudwatch: Any) -> None:
     for alarm in alarms:
         cloudwatch.put_metric_alarm(
             **{k: v for k, v in alarm.properties.items() if k in _ALARM_KEYS}
+        )
+
+
+def provision_roles(roles: Iterable[Role], iam: Any) -> None:
+    """Each role with its trust policy (its permissions are the IAM check's to apply)."""
+    for role in roles:
+        iam.create_role(
+            RoleName=role.name,
+            AssumeRolePolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": list(role.trust)}
+            ),
         )
 
 

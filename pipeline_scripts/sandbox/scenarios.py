@@ -20,6 +20,8 @@ class Scenario:
     run: Callable[[Story], None]
     #: Needs a group whose governance gates are on (the sandbox synthesizes one).
     needs_gates: bool = False
+    #: Needs staging and production in accounts of their own (the sandbox synthesizes it).
+    needs_accounts: bool = False
     #: A fault drill (``drills.py``): it checks every promise and reports a tally.
     drill: bool = False
 

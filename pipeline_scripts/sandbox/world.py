@@ -13,6 +13,7 @@ advances the clock straight to the next thing due.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -187,8 +188,9 @@ class Sandbox:
         self._notification_queue = provision.provision_topics(app, client("sns"), client("sqs"))
         provision.provision_alarms(app.alarms, client("cloudwatch"))
         for target in app.targets:
-            cloudwatch = accounts.client_in(target.account, target.region, "cloudwatch")
-            provision.provision_alarms(target.alarms, cloudwatch)
+            in_target = functools.partial(accounts.client_in, target.account, target.region)
+            provision.provision_alarms(target.alarms, in_target("cloudwatch"))
+            provision.provision_roles(target.roles, in_target("iam"))
         provision.provision_groups(app, self.existing_groups, client)
         provision.provision_rules(app, client("events"))
         self.custom_resources.stack_id = provision.publish_stack_outputs(
