@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import CfnOutput, Environment, PhysicalName, Stack
+from aws_cdk import CfnOutput, Environment, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -76,7 +76,7 @@ class TargetStack(Stack):
                 self,
                 f"ExecutionRole-{_id(name)}",
                 config=group,
-                role_name=PhysicalName.GENERATE_IF_NEEDED,
+                role_name=contract.model_execution_role_name(name, region),
                 endpoint_names=tuple(
                     remote.stage.endpoint_name for remote in stages if remote.group is group
                 ),

@@ -6,6 +6,7 @@ Keeping them in one module means a rename cannot leave one side behind.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Final
 
 # --- CodePipeline -------------------------------------------------------------------
@@ -89,6 +90,14 @@ def deployment_role_name(region: str) -> str:
     """The role Deploy, SmokeTest, Bake and the cleanup assume in a target account (one
     target stack per account and region, and role names are per account)."""
     return f"greenlight-deployment-{region}"
+
+
+def model_execution_role_name(group: str, region: str) -> str:
+    """The SageMaker execution role of ``group``'s models in a target account: named so
+    the tooling side can pass its ARN without a reference across accounts (a group name
+    may take 63 of IAM's 64 characters, so it is stood for by a digest)."""
+    digest = hashlib.sha256(group.encode()).hexdigest()[:12]
+    return f"greenlight-model-{digest}-{region}"
 
 
 def status_reader_role_name(region: str) -> str:

@@ -183,3 +183,8 @@ def test_a_remote_stage_is_reached_through_its_target_stacks_roles() -> None:
     )
     assert config.stage_target(production).region == ""
     assert config.stage_target(staging).to_parameters() == {}
+    group = config.model_groups[0]
+    assert config.remote_execution_role_arn(group, staging) is None
+    assert (config.remote_execution_role_arn(group, production) or "").startswith(
+        f"arn:aws:iam::{PRODUCTION}:role/greenlight-model-"
+    )

@@ -138,6 +138,15 @@ class GreenlightConfig:
             region="" if region == self.tooling_region else region,
         )
 
+    def remote_execution_role_arn(self, group: ModelGroupConfig, stage: StageConfig) -> str | None:
+        """The SageMaker execution role the target stack creates for ``group`` where
+        ``stage`` runs; None for a stage in the tooling account (the group's own role)."""
+        placed = self.placement(stage)
+        if placed is None:
+            return None
+        account, region = placed
+        return contract.role_arn(account, contract.model_execution_role_name(group.name, region))
+
     @property
     def target_accounts(self) -> tuple[tuple[str, str], ...]:
         """Every (account, region) some stage runs in, other than the tooling one's."""
