@@ -18,40 +18,13 @@ from cdk_nag import AwsSolutionsChecks
 from shared import contract
 from shared.config import parse_config
 from stacks.target_stack import RemoteStage, TargetStack
+from tests.accounts_context import PRODUCTION, accounts_context
 
 pytestmark = pytest.mark.infrastructure
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLING = Environment(account="111111111111", region="us-east-1")
-PRODUCTION = "222222222222"
-STAGE = {
-    "instanceType": "ml.m5.large",
-    "instanceCount": 1,
-    "rollout": {"type": "ALL_AT_ONCE"},
-    "alarms": {"errorRate5xx": 0.05, "modelLatencyMs": 500},
-    "bakeMinutes": 5,
-    "smokeTest": {"payload": "1,2,3"},
-}
-CONTEXT = {
-    "toolingAccount": "111111111111",
-    "toolingRegion": "us-east-1",
-    "modelGroups": [
-        {
-            "name": "churn",
-            "description": "Churn scores",
-            "modelDataBuckets": ["churn-model-artifacts"],
-            "stages": [
-                {"name": "staging", "endpointName": "churn-staging", **STAGE},
-                {
-                    "name": "production",
-                    "endpointName": "churn-production",
-                    "account": PRODUCTION,
-                    **STAGE,
-                },
-            ],
-        }
-    ],
-}
+CONTEXT = accounts_context()
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
+from accounts_fixtures import assumed_client
 from moto import mock_aws
 
 from pipeline_scripts.emulation.accounts import EmulatedAccounts
@@ -42,17 +42,7 @@ def accounts() -> Iterator[EmulatedAccounts]:
 
 
 def _in(account: str, service: str) -> Any:
-    """A client acting in ``account`` (moto files assumed credentials by the role's)."""
-    sts = boto3.client("sts", region_name="us-east-1")
-    role = f"arn:aws:iam::{account}:role/greenlight-deployment"
-    credentials = sts.assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
-    return boto3.client(
-        service,  # type: ignore[call-overload]
-        region_name="us-east-1",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    return assumed_client(f"arn:aws:iam::{account}:role/greenlight-deployment", service)
 
 
 def _endpoint(sagemaker: Any, name: str) -> None:

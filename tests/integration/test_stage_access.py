@@ -3,16 +3,15 @@ role when it has one, and keeps the function's own credentials when it has none.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
+from accounts_fixtures import running_as
 
 from pipeline_scripts.emulation.checkpoint import RequestCheckpoint
-from pipeline_scripts.emulation.iam import IamCheck, Role, function_access_key
+from pipeline_scripts.emulation.iam import IamCheck, Role
 from shared.stage_access import InvalidStageTarget, StageAccessDenied, StageClients, StageTarget
 
 TOOLING = "123456789012"
@@ -49,18 +48,8 @@ FUNCTION_ROLE = Role(
 
 @pytest.fixture
 def checkpoint() -> Iterator[RequestCheckpoint]:
-    checkpoint = RequestCheckpoint()
-    with mock_aws():
-        # The function's own credentials, as Lambda sets them (moto restores the
-        # environment it found when the mock ends).
-        os.environ["AWS_ACCESS_KEY_ID"] = function_access_key(FUNCTION)
-        os.environ["AWS_SECRET_ACCESS_KEY"] = "sandbox"
-        os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
-        checkpoint.install()
-        try:
-            yield checkpoint
-        finally:
-            checkpoint.uninstall()
+    with running_as(FUNCTION) as checkpoint:
+        yield checkpoint
 
 
 def _check(checkpoint: RequestCheckpoint, stage_role: Role) -> None:

@@ -5,18 +5,17 @@ naming sts:AssumeRole."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
+from accounts_fixtures import assumed_client, running_as
 
 from bake import logic as bake_logic
 from endpoint_cleanup.logic import CleanupRequest, on_event
 from pipeline_scripts.emulation.checkpoint import RequestCheckpoint
-from pipeline_scripts.emulation.iam import IamCheck, Role, function_access_key
+from pipeline_scripts.emulation.iam import IamCheck, Role
 from pipeline_scripts.emulation.jobs import EmulatedJobs, drive
 from shared import contract
 from shared.parameters import BakeParameters
@@ -58,31 +57,12 @@ def _stage_role(trusted: str) -> Role:
 
 @pytest.fixture
 def checkpoint() -> Iterator[RequestCheckpoint]:
-    checkpoint = RequestCheckpoint()
-    with mock_aws():
-        os.environ["AWS_ACCESS_KEY_ID"] = function_access_key(FUNCTION)
-        os.environ["AWS_SECRET_ACCESS_KEY"] = "sandbox"
-        os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
-        os.environ["AWS_LAMBDA_FUNCTION_NAME"] = FUNCTION
-        checkpoint.install()
-        try:
-            yield checkpoint
-        finally:
-            checkpoint.uninstall()
-            del os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+    with running_as(FUNCTION) as checkpoint:
+        yield checkpoint
 
 
 def _production(service: str) -> Any:
-    """A client acting in production (moto files a key by the account of its role)."""
-    sts = boto3.client("sts", region_name="us-east-1")
-    credentials = sts.assume_role(RoleArn=STAGE_ROLE_ARN, RoleSessionName="setup")["Credentials"]
-    return boto3.client(
-        service,  # type: ignore[call-overload]
-        region_name="us-east-1",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    return assumed_client(STAGE_ROLE_ARN, service)
 
 
 def _alarm(cloudwatch: Any) -> None:

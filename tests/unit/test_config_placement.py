@@ -8,43 +8,10 @@ from typing import Any
 import pytest
 
 from shared.config import ConfigError, parse_config
+from tests.accounts_context import PRODUCTION, TOOLING, accounts_context
 
-TOOLING = "111111111111"
-PRODUCTION = "222222222222"
 KEY = "arn:aws:kms:us-east-1:111111111111:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
-
-
-def _stage(name: str, **overrides: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "endpointName": f"churn-{name}",
-        "instanceType": "ml.m5.large",
-        "instanceCount": 1,
-        "rollout": {"type": "ALL_AT_ONCE"},
-        "alarms": {"errorRate5xx": 0.05, "modelLatencyMs": 500},
-        "bakeMinutes": 5,
-        "smokeTest": {"payload": "1,2,3"},
-        **overrides,
-    }
-
-
-def _context(production: dict[str, Any] | None = None, **group: Any) -> dict[str, Any]:
-    return {
-        "toolingAccount": TOOLING,
-        "toolingRegion": "us-east-1",
-        "modelGroups": [
-            {
-                "name": "churn",
-                "description": "Churn scores",
-                "modelDataBuckets": ["churn-model-artifacts"],
-                "stages": [
-                    _stage("staging"),
-                    _stage("production", **(production or {"account": PRODUCTION})),
-                ],
-                **group,
-            }
-        ],
-    }
+_context = accounts_context
 
 
 def _refusal(raw: dict[str, Any]) -> ConfigError:

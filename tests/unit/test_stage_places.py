@@ -6,37 +6,17 @@ from typing import Any
 
 from pipeline_scripts.stage_places import StagePlace, stage_places
 from shared.config import parse_config
-
-STAGE: dict[str, Any] = {
-    "instanceType": "ml.m5.large",
-    "instanceCount": 1,
-    "rollout": {"type": "ALL_AT_ONCE"},
-    "alarms": {"errorRate5xx": 0.05, "modelLatencyMs": 500},
-    "bakeMinutes": 5,
-    "smokeTest": {"payload": "1,2,3"},
-}
+from tests.accounts_context import accounts_context
 
 
 def _config(**top: Any) -> Any:
-    production = {"name": "production", "endpointName": "churn-production", **STAGE}
-    if top:
-        production["account"] = "222222222222"
-    return parse_config(
-        {
-            **top,
-            "modelGroups": [
-                {
-                    "name": "churn",
-                    "description": "Churn scores",
-                    "modelDataBuckets": ["churn-model-artifacts"],
-                    "stages": [
-                        {"name": "staging", "endpointName": "churn-staging", **STAGE},
-                        production,
-                    ],
-                }
-            ],
-        }
-    )
+    """Production in its own account when the tooling account is named; else the
+    single-account config."""
+    context = accounts_context()
+    if not top:
+        del context["toolingAccount"], context["toolingRegion"]
+        del context["modelGroups"][0]["stages"][1]["account"]
+    return parse_config(context)
 
 
 def test_each_stage_is_placed_in_its_account_and_read_through_its_reader_role() -> None:
