@@ -44,3 +44,17 @@ def assumed_client(role_arn: str, service: str, *, region: str = "us-east-1") ->
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
     )
+
+
+def put_5xx_alarm(cloudwatch: Any, name: str) -> None:
+    """A stage's 5XX alarm, made with ``cloudwatch`` (in whichever account it acts)."""
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        MetricName="Invocation5XXErrors",
+        Namespace="AWS/SageMaker",
+        Statistic="Average",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0.05,
+        ComparisonOperator="GreaterThanThreshold",
+    )

@@ -14,6 +14,7 @@ from pipeline_scripts.emulation.accounts import EmulatedAccounts
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.service import ServiceRoutes
 from pipeline_scripts.sandbox.accounts import client_in, operator_key
+from pipeline_scripts.sandbox.routing import route_sagemaker
 
 pytestmark = pytest.mark.integration
 
@@ -27,14 +28,7 @@ def accounts() -> Iterator[EmulatedAccounts]:
     with mock_aws():
         emulated = EmulatedAccounts(VirtualClock(), home=(TOOLING, "us-east-1"))
         routes = ServiceRoutes()
-        routes.route("sagemaker", "UpdateEndpoint", emulated.update_endpoint)
-        routes.wrap(
-            "sagemaker",
-            "CreateEndpoint",
-            before=emulated.refuse_existing,
-            after=emulated.endpoint_created,
-        )
-        routes.wrap("cloudwatch", "PutMetricAlarm", after=emulated.alarm_created)
+        route_sagemaker(routes, emulated)
         try:
             yield emulated
         finally:

@@ -4,11 +4,9 @@ role when it has one, and keeps the function's own credentials when it has none.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-import boto3
 import pytest
-from accounts_fixtures import running_as
+from accounts_fixtures import put_5xx_alarm, running_as
 
 from pipeline_scripts.emulation.checkpoint import RequestCheckpoint
 from pipeline_scripts.emulation.iam import IamCheck, Role
@@ -55,25 +53,6 @@ def checkpoint() -> Iterator[RequestCheckpoint]:
 def _check(checkpoint: RequestCheckpoint, stage_role: Role) -> None:
     checkpoint.add(
         IamCheck.for_functions({FUNCTION: FUNCTION_ROLE}, account=TOOLING, declared=[stage_role])
-    )
-
-
-def _put_alarm(account_key: str, region: str, name: str) -> None:
-    cloudwatch: Any = boto3.client(
-        "cloudwatch",
-        region_name=region,
-        aws_access_key_id=account_key,
-        aws_secret_access_key="sandbox",
-    )
-    cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        MetricName="Invocation5XXErrors",
-        Namespace="AWS/SageMaker",
-        Statistic="Average",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=0.05,
-        ComparisonOperator="GreaterThanThreshold",
     )
 
 
@@ -147,8 +126,7 @@ def test_the_alarm_exists_only_in_the_account_it_was_made_in(
     # GIVEN an alarm made with production's role, and the tooling account's own view
     _check(checkpoint, _stage_role(FUNCTION_ROLE_ARN))
     production = StageClients(StageTarget(role_arn=STAGE_ROLE_ARN), session_name=FUNCTION)
-    credentials = production._assumed()
-    _put_alarm(credentials["AccessKeyId"], "us-east-1", "churn-production-5xx")
+    put_5xx_alarm(production.client("cloudwatch"), "churn-production-5xx")
     # WHEN each account lists its alarms
     tooling = StageClients(StageTarget(), session_name=FUNCTION).client("cloudwatch")
     there = production.client("cloudwatch").describe_alarms()["MetricAlarms"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
-from accounts_fixtures import assumed_client, running_as
+from accounts_fixtures import assumed_client, put_5xx_alarm, running_as
 
 from bake import logic as bake_logic
 from endpoint_cleanup.logic import CleanupRequest, on_event
@@ -65,19 +65,6 @@ def _production(service: str) -> Any:
     return assumed_client(STAGE_ROLE_ARN, service)
 
 
-def _alarm(cloudwatch: Any) -> None:
-    cloudwatch.put_metric_alarm(
-        AlarmName=ALARM,
-        MetricName="Invocation5XXErrors",
-        Namespace="AWS/SageMaker",
-        Statistic="Average",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=0.05,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-
-
 def _bake_in_production() -> Any:
     params = BakeParameters(
         group="churn",
@@ -107,7 +94,7 @@ def test_bake_reads_the_alarms_of_the_stages_account(checkpoint: RequestCheckpoi
             {FUNCTION: FUNCTION_ROLE}, account=TOOLING, declared=[_stage_role(FUNCTION_ROLE_ARN)]
         )
     )
-    _alarm(_production("cloudwatch"))
+    put_5xx_alarm(_production("cloudwatch"), ALARM)
     # WHEN Bake runs for the production stage
     run = _bake_in_production()
     # THEN it found the alarm in production (the tooling account has none)
