@@ -75,9 +75,11 @@ class StageAlarms(Construct):
                     f"4XX error rate above {settings.error_rate_4xx}",
                 )
             )
-        self.alarm_names: tuple[str, ...] = tuple(
-            contract.alarm_name(group, stage.name, key)
-            for key in (
-                ["5xx", "latency"] + (["4xx"] if settings.error_rate_4xx is not None else [])
-            )
-        )
+        self.alarm_names: tuple[str, ...] = stage_alarm_names(group, stage)
+
+
+def stage_alarm_names(group: str, stage: StageConfig) -> tuple[str, ...]:
+    """The names of a stage's alarms, wherever they are created (a stage in another
+    account has them in its target stack)."""
+    keys = ["5xx", "latency"] + (["4xx"] if stage.alarms.error_rate_4xx is not None else [])
+    return tuple(contract.alarm_name(group, stage.name, key) for key in keys)

@@ -9,6 +9,7 @@ unless the group's configuration says ``retainEndpointsOnDestroy``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy
@@ -19,6 +20,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from shared import contract
+from shared.stage_access import StageTarget
 from stacks.lambda_function import LOG_RETENTION, GreenlightFunction
 from stacks.nag import acknowledge_wildcard_resource
 
@@ -38,7 +40,10 @@ class EndpointCleanup(Construct):
         endpoint_names: tuple[str, ...],
         retain_endpoints: bool,
         key: kms.IKey,
+        stage_targets: Mapping[str, StageTarget] | None = None,
     ) -> None:
+        """``stage_targets``: endpoint name → how to reach it, for the endpoints of
+        stages in other accounts."""
         super().__init__(scope, construct_id)
         self.function = GreenlightFunction(
             self,
@@ -85,6 +90,15 @@ class EndpointCleanup(Construct):
                 contract.PROP_ENDPOINT_NAMES: list(endpoint_names),
                 # CloudFormation hands every property to the handler as a string.
                 contract.PROP_RETAIN_ENDPOINTS: "true" if retain_endpoints else "false",
+                **(
+                    {
+                        contract.PROP_STAGE_TARGETS: {
+                            name: target.to_parameters() for name, target in stage_targets.items()
+                        }
+                    }
+                    if stage_targets
+                    else {}
+                ),
             },
         )
         acknowledge_wildcard_resource(

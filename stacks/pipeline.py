@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aws_cdk import Duration
 from aws_cdk import aws_codepipeline as codepipeline
@@ -17,6 +18,7 @@ from constructs import Construct
 from shared import contract
 from shared.config import ModelGroupConfig, StageConfig
 from shared.parameters import BakeParameters, DeployParameters, SmokeTestParameters
+from shared.stage_access import StageTarget
 
 MODEL_PACKAGE_ARN_REF = f"#{{variables.{contract.VAR_MODEL_PACKAGE_ARN}}}"
 
@@ -54,6 +56,10 @@ class StageWiring:
 
     stage: StageConfig
     alarm_names: tuple[str, ...]
+    #: How the actions reach a stage in another account (nothing for the tooling one).
+    target: StageTarget = field(default_factory=StageTarget)
+    #: The execution role there, for a stage in another account.
+    execution_role_arn: str | None = None
 
 
 class DeploymentPipeline(Construct):
@@ -165,6 +171,7 @@ class DeploymentPipeline(Construct):
         execution_role_arn: str,
     ) -> codepipeline.StageProps:
         stage = wiring.stage
+        execution_role_arn = wiring.execution_role_arn or execution_role_arn
         deploy_parameters = DeployParameters(
             group=config.name,
             stage=stage.name,
@@ -198,7 +205,7 @@ class DeploymentPipeline(Construct):
                 actions.LambdaInvokeAction(
                     action_name=contract.ACTION_DEPLOY,
                     lambda_=deploy,
-                    user_parameters_string=deploy_parameters.to_json(),
+                    user_parameters_string=_placed(deploy_parameters.to_json(), wiring.target),
                     variables_namespace=deploy_namespace(stage.name),
                     run_order=1,
                 ),
@@ -206,13 +213,13 @@ class DeploymentPipeline(Construct):
                     action_name=contract.ACTION_SMOKE_TEST,
                     lambda_=smoke_test,
                     inputs=[self.source_artifact],
-                    user_parameters_string=smoke_parameters.to_json(),
+                    user_parameters_string=_placed(smoke_parameters.to_json(), wiring.target),
                     run_order=2,
                 ),
                 actions.LambdaInvokeAction(
                     action_name=contract.ACTION_BAKE,
                     lambda_=bake,
-                    user_parameters_string=bake_parameters.to_json(),
+                    user_parameters_string=_placed(bake_parameters.to_json(), wiring.target),
                     run_order=3,
                 ),
             ],
@@ -220,3 +227,11 @@ class DeploymentPipeline(Construct):
             # there (DESIGN rule 5).
             on_failure=codepipeline.FailureConditions(result=codepipeline.Result.ROLLBACK),
         )
+
+
+def _placed(parameters: str, target: StageTarget) -> str:
+    """An action's UserParameters with what reaches its stage's account, if another."""
+    extra = target.to_parameters()
+    if not extra:
+        return parameters
+    return json.dumps({**json.loads(parameters), **extra}, separators=(",", ":"), sort_keys=True)
