@@ -14,9 +14,7 @@ Where each column comes from:
   ``greenlight rollback``'s: ``manual-rollback``), or else CodePipeline's trigger type:
   AutomatedRollback (``OnFailure: ROLLBACK``) is ``automated-rollback``, ManualRollback
   (a RollbackStage no outcome started: the console, the AWS CLI, an SDK) is
-  ``console-rollback``. Outcomes recorded before ``rollbacks`` existed name their
-  rollback executions only in per-stage text; for those alone the execution id is read
-  from that text;
+  ``console-rollback``;
 - started by (rollback rows): CodePipeline's trigger detail, the caller's identity ARN,
   as the recorder kept it (ListPipelineExecutions for executions it never saw), or
   ``CodePipeline`` for an automated rollback;
@@ -38,7 +36,6 @@ only for executions missing from the ledger.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -57,6 +54,7 @@ from pipeline_scripts.history_model import (
     Trigger,
 )
 from shared import contract
+from shared.contract import REJECTED
 from shared.ledger import (
     OUTCOME_GATE_REJECTED,
     OUTCOME_ROLLBACK_STARTED,
@@ -77,7 +75,6 @@ from shared.ledger import (
     Outcome,
     PipelineRecord,
 )
-from shared.rollback import REJECTED
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -92,8 +89,6 @@ _STARTER_TRIGGERS: Final[dict[str, Trigger]] = {
     contract.REASON_REJECTION_ROLLBACK: "rejection-rollback",
     contract.REASON_MANUAL_ROLLBACK: "manual-rollback",
 }
-#: How a rejection outcome recorded before ``rollbacks`` existed ended each stage's text.
-_LEGACY_ROLLBACK_TEXT: Final = re.compile(r"\) in (?P<execution>\S+)$")
 _END_OF_TIME: Final = datetime.max.replace(tzinfo=UTC)
 _STATUS_RESULTS: Final[dict[str, Result]] = {
     "Superseded": "superseded",
@@ -699,28 +694,14 @@ def _with_operator(rows: list[HistoryRow], request: Outcome | None) -> list[Hist
 
 def rollback_starters(outcomes: Iterable[Outcome]) -> dict[str, Trigger]:
     """ROLLBACK execution id -> who started it, from the outcomes that list their
-    rollback executions (``Outcome.rollbacks``).
-
-    A rejection outcome recorded before that list existed names each rollback execution
-    only at the end of its per-stage text (``... (execution <target>) in <rollback>``,
-    in ``stages`` and in ``reason``); for such an outcome alone, the ids are read from
-    there.
-    """
+    rollback executions (``Outcome.rollbacks``)."""
     found: dict[str, Trigger] = {}
     for outcome in outcomes:
         starter = _STARTER_TRIGGERS.get(outcome.trigger_reason or "")
         if starter is None or outcome.outcome != OUTCOME_ROLLBACK_STARTED:
             continue
-        if outcome.rollbacks:
-            for started in outcome.rollbacks:
-                found[started.execution_id] = starter
-            continue
-        if outcome.pipeline_execution_id:
-            found.setdefault(outcome.pipeline_execution_id, starter)
-        for text in (*outcome.stages.values(), *outcome.reason.split("; ")):
-            match = _LEGACY_ROLLBACK_TEXT.search(text)
-            if match is not None:
-                found.setdefault(match["execution"], starter)
+        for started in outcome.rollbacks:
+            found[started.execution_id] = starter
     return found
 
 

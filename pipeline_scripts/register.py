@@ -41,6 +41,7 @@ from pipeline_scripts.errors import (
 )
 from pipeline_scripts.images import framework_image_uri
 from pipeline_scripts.stack_outputs import client
+from shared import contract
 from shared.config import ConfigError, Gates, load_config
 
 if TYPE_CHECKING:
@@ -50,8 +51,6 @@ if TYPE_CHECKING:
         ModelMetricsTypeDef,
     )
 
-PENDING: Final = "PendingManualApproval"
-APPROVED: Final = "Approved"
 DEFAULT_CONTENT_TYPE: Final = "text/csv"
 #: The content type recorded for every report (Clarify and Model Monitor write JSON).
 REPORT_CONTENT_TYPE: Final = "application/json"
@@ -214,7 +213,7 @@ def _create(
             "SupportedContentTypes": content_types,
             "SupportedResponseMIMETypes": response_types,
         },
-        "ModelApprovalStatus": PENDING,
+        "ModelApprovalStatus": contract.PENDING_MANUAL_APPROVAL,
     }
     if description:
         request["ModelPackageDescription"] = description
@@ -229,20 +228,21 @@ def _create(
     except ClientError as error:
         raise refused(error, f"cannot register a version in {group}") from None
     version = package.get("ModelPackageVersion") or _version_from_arn(arn)
-    status: str = package.get("ModelApprovalStatus", PENDING)
+    status: str = package.get("ModelApprovalStatus", contract.PENDING_MANUAL_APPROVAL)
 
     if approval_text is not None:
         try:
             outcome = review.review(
                 group=group,
                 version=version,
-                status=review.APPROVED,
+                status=contract.APPROVED,
                 description=approval_text,
                 sagemaker=client,
             )
         except GreenlightError as error:
             raise type(error)(
-                f"registered {arn} ({PENDING}), but approving it failed: {error}"
+                f"registered {arn} ({contract.PENDING_MANUAL_APPROVAL}), "
+                f"but approving it failed: {error}"
             ) from None
         status = outcome.status
     return Registration(

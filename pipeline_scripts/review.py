@@ -36,20 +36,19 @@ from pipeline_scripts.errors import (
     unreachable,
 )
 from pipeline_scripts.stack_outputs import client
+from shared import contract
+from shared.contract import APPROVED, PENDING_MANUAL_APPROVAL, REJECTED
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
-APPROVED: Final = "Approved"
-REJECTED: Final = "Rejected"
-PENDING: Final = "PendingManualApproval"
 #: UpdateModelPackage's limit on ApprovalDescription.
 MAX_DESCRIPTION_LENGTH: Final = 1024
 
 #: For each decision, the current statuses SageMaker lets it replace.
 _ALLOWED_FROM: Final[dict[str, frozenset[str]]] = {
-    APPROVED: frozenset({PENDING, REJECTED}),
-    REJECTED: frozenset({PENDING, APPROVED}),
+    APPROVED: frozenset({PENDING_MANUAL_APPROVAL, REJECTED}),
+    REJECTED: frozenset({PENDING_MANUAL_APPROVAL, APPROVED}),
 }
 
 
@@ -152,20 +151,20 @@ def review(
         package = sagemaker.describe_model_package(ModelPackageName=arn)
     except ClientError as error:
         raise refused(error, f"cannot read {name}") from None
-    current = package.get("ModelApprovalStatus", PENDING)
+    current = package.get("ModelApprovalStatus", PENDING_MANUAL_APPROVAL)
     if current == status:
         return ReviewOutcome(arn, current, status, changed=False)
     if current not in _ALLOWED_FROM[status]:
         raise Refused(f"{name}: SageMaker does not allow {current} -> {status}")
-    package_status = package.get("ModelPackageStatus", "Completed")
-    if status == APPROVED and package_status != "Completed":
+    package_status = package.get("ModelPackageStatus", contract.MODEL_PACKAGE_COMPLETED)
+    if status == APPROVED and package_status != contract.MODEL_PACKAGE_COMPLETED:
         raise Refused(
             f"{name} cannot be approved: its ModelPackageStatus is {package_status}, not Completed"
         )
     try:
         sagemaker.update_model_package(
             ModelPackageArn=arn,
-            ModelApprovalStatus="Approved" if status == APPROVED else "Rejected",
+            ModelApprovalStatus=APPROVED if status == APPROVED else REJECTED,
             ApprovalDescription=text,
         )
     except ClientError as error:
@@ -181,7 +180,7 @@ def find_model_package_arn(sagemaker: SageMakerClient, *, group: str, version: i
     paginator = sagemaker.get_paginator("list_model_packages")
     pages = paginator.paginate(
         ModelPackageGroupName=group,
-        ModelPackageType="Versioned",
+        ModelPackageType=contract.MODEL_PACKAGE_TYPE_VERSIONED,
         SortBy="CreationTime",
         SortOrder="Descending",
     )

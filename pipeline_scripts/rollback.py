@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from approval_trigger.logic import ApprovalTrigger, TriggerConfig
+from approval_trigger.logic import ApprovalTrigger
 from pipeline_scripts import stack_outputs
 from pipeline_scripts.cli_clock import cli_clock
 from pipeline_scripts.errors import NotFound, Refused, UsageError
@@ -40,13 +40,9 @@ from shared.ledger import (
     Outcome,
     RollbackStart,
 )
-from shared.rollback import (
-    ROLLBACK_STAGE,
-    Deployment,
-    PipelineHistory,
-    refusal,
-    start_rollback,
-)
+from shared.pipeline_history import Deployment, PipelineHistory
+from shared.rollback import approved_target, refusal, start_rollback
+from shared.settings import TriggerConfig
 
 REASON_HELP = "why you are doing this: kept in the ledger with who ran it, shown by history"
 
@@ -237,7 +233,9 @@ class _Request:
                 f"CodePipeline refused to roll back {self.stage}: {details.get('Code')}: "
                 f"{details.get('Message')}"
             ) from None
-        how = "" if started.via == ROLLBACK_STAGE else " as a new execution of that version"
+        how = (
+            "" if started.via == contract.ROLLBACK_STAGE else " as a new execution of that version"
+        )
         self._record(
             outcome=OUTCOME_ROLLBACK_STARTED,
             reason=(
@@ -316,5 +314,5 @@ def _target(
         return history.target(stage, lambda d: d.arn == arn), live is not None and live.arn == arn
     if live is None:
         return None, False
-    approved = history.approved_target(stage, other_than=live.arn, status=status)
+    approved = approved_target(history, stage, other_than=live.arn, status=status)
     return approved or history.target(stage, lambda d: d.arn != live.arn), False

@@ -20,10 +20,10 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, NoRegionError
 
-from approval_trigger.gates import Gates
 from pipeline_scripts.errors import NO_REGION, GreenlightError, NotFound, UsageError
 from shared import contract
 from shared.config import ConfigError, load_config
+from shared.gates import Gates
 from stacks.outputs import PIPELINE_OUTPUT_PREFIX
 
 #: An SNS topic ARN: a topic name is 1-256 letters, digits, hyphens and underscores

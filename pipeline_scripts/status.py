@@ -25,7 +25,6 @@ from shared.ledger import (
     Outcome,
     PipelineRecord,
 )
-from shared.rollback import REJECTED
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -124,7 +123,7 @@ def stage_statuses(
             warning=_drift(stage, live.get(stage), endpoints.get(stage), sagemaker),
             operator=operators.get(live[stage].execution_id) if stage in live else None,
             rejected=stage in live
-            and statuses.get(live[stage].model_package_arn or "") == REJECTED,
+            and statuses.get(live[stage].model_package_arn or "") == contract.REJECTED,
         )
         for stage in stages
     ]

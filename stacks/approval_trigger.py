@@ -9,7 +9,7 @@ from aws_cdk import aws_events as events
 from shared import contract
 from stacks.event_driven_function import Subscription
 
-APPROVAL_STATUSES: Final = ("Approved", "Rejected")
+APPROVAL_STATUSES: Final = (contract.APPROVED, contract.REJECTED)
 RULE_DEAD_LETTER_QUEUE_REASON: Final = (
     "This queue is itself the dead-letter queue of the approval rule's target; "
     "messages here are kept 14 days for an operator to replay."

@@ -1,6 +1,6 @@
 """Claiming an approval: one approval, one deployment, and the newest approval wins.
 
-DESIGN rules 3 and 4, decided against the ledger only (``shared/ledger.py``):
+DESIGN rules 3 and 4, decided against the ledger only (``shared.ledger``):
 
 - An approval of a version whose latest act is an approval, a redeploy, a gate refusal
   or a stale skip is a duplicate.

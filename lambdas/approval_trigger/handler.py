@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from approval_trigger.logic import ApprovalTrigger, TriggerConfig
+from approval_trigger.logic import ApprovalTrigger
 from shared.observability import (
     correlate,
     event_ids,
     invocation,
     logger,
 )
+from shared.settings import TriggerConfig
 
 _trigger: ApprovalTrigger | None = None
 

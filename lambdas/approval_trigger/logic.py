@@ -9,103 +9,45 @@ Lambda retries the event and, in the end, sends it to the dead-letter queue.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
 
-from approval_trigger.claims import (
-    CLAIM_ATTEMPTS,
-    Approval,
-    Claim,
-    ClaimContended,
-    Claims,
-    request_token,
-)
-from approval_trigger.gates import Gates, check_gates, identity
+from approval_trigger.approval import Approvals
+from approval_trigger.claims import CLAIM_ATTEMPTS, ClaimContended, Claims
 from approval_trigger.rejection import Rejection
+from approval_trigger.starts import PipelineStarts
 from shared import contract
 from shared.clock import Clock, current_clock
-from shared.environment import ConfigError, json_value, required, stage_names
 from shared.events import (
     MalformedEvent,
     event_id_of,
     parse_state_change,
 )
+from shared.gates import identity
 from shared.ledger import (
-    ACT_GATE_REFUSED,
     ACT_REJECTION,
-    ACT_STALE,
     OUTCOME_FAILED,
-    OUTCOME_GATE_REJECTED,
     OUTCOME_SKIPPED_DUPLICATE,
-    OUTCOME_SKIPPED_INVALID,
     OUTCOME_SKIPPED_MALFORMED,
     OUTCOME_SKIPPED_MISSING,
     OUTCOME_SKIPPED_NOT_APPROVED,
     OUTCOME_SKIPPED_OTHER_GROUP,
-    OUTCOME_SKIPPED_STALE,
-    OUTCOME_STARTED,
     Act,
     Ledger,
     Outcome,
 )
-from shared.metadata import metadata_value
-from shared.notify import publish
 from shared.observability import logger
-from shared.rollback import PipelineHistory, has_model_version, refusal
+from shared.rollback import refusal
+from shared.settings import TriggerConfig
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_sns import SNSClient
-
-APPROVED: Final = "Approved"
-REJECTED: Final = "Rejected"
-#: The CustomerMetadataProperties key where a gate refusal is written back.
-GATE_METADATA_KEY: Final = "greenlight:gate"
-#: StopPipelineExecution's answers when the execution is already stopped or stopping.
-_NOT_STOPPABLE: Final = ("PipelineExecutionNotStoppableException", "DuplicatedStopRequestException")
-
-
-@dataclass(frozen=True, kw_only=True)
-class TriggerConfig:
-    ledger_table: str
-    topic_arn: str
-    group: str
-    pipeline_name: str
-    stages: tuple[str, ...]
-    gates: Gates = field(default_factory=Gates)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> TriggerConfig:
-        gates_raw = json_value(environ.get(contract.ENV_GATES) or "{}", contract.ENV_GATES)
-        if not isinstance(gates_raw, dict):
-            raise ConfigError(contract.ENV_GATES, f"expected a JSON object, got {gates_raw!r}")
-        unknown = set(gates_raw) - {"requiredReports", "separationOfDuties"}
-        if unknown:
-            raise ConfigError(contract.ENV_GATES, f"unknown key(s) {', '.join(sorted(unknown))}")
-        reports = gates_raw.get("requiredReports", [])
-        separation = gates_raw.get("separationOfDuties", False)
-        if not isinstance(reports, list) or not all(isinstance(r, str) for r in reports):
-            raise ConfigError(contract.ENV_GATES, "requiredReports: expected a list of names")
-        if not isinstance(separation, bool):
-            raise ConfigError(contract.ENV_GATES, "separationOfDuties: expected true or false")
-        try:
-            gates = Gates(required_reports=tuple(reports), separation_of_duties=separation)
-        except ValueError as error:
-            raise ConfigError(contract.ENV_GATES, str(error)) from None
-        return cls(
-            ledger_table=required(environ, contract.ENV_LEDGER_TABLE),
-            topic_arn=required(environ, contract.ENV_TOPIC_ARN),
-            group=required(environ, contract.ENV_GROUP_NAME),
-            pipeline_name=required(environ, contract.ENV_PIPELINE_NAME),
-            stages=stage_names(environ),
-            gates=gates,
-        )
 
 
 class ApprovalTrigger:
@@ -182,7 +124,7 @@ class ApprovalTrigger:
             refused = refusal(arn, package.get("ModelApprovalStatus"))
             if refused is not None:
                 return replace(base, outcome=OUTCOME_SKIPPED_NOT_APPROVED, reason=refused)
-            return self._approved(base, package, trigger_reason=reason)
+            return self._approvals().approved(base, package, trigger_reason=reason)
 
         return self._once(request_id, decide)
 
@@ -252,15 +194,15 @@ class ApprovalTrigger:
         if package.get("ModelPackageGroupName") != self.config.group:
             return self._other_group(base, str(package.get("ModelPackageGroupName")))
         status = package.get("ModelApprovalStatus")
-        if status == APPROVED:
-            said_approved = change.approval_status == APPROVED
-            return self._approved(
+        if status == contract.APPROVED:
+            said_approved = change.approval_status == contract.APPROVED
+            return self._approvals().approved(
                 base,
                 package,
                 trigger_reason=contract.REASON_APPROVAL,
                 event_approved_at=change.last_modified if said_approved else None,
             )
-        if status == REJECTED:
+        if status == contract.REJECTED:
             return self._rejected(base, package)
         return replace(
             base,
@@ -302,165 +244,6 @@ class ApprovalTrigger:
             approved_at=package.get("LastModifiedTime") or package.get("CreationTime"),
         )
 
-    # --- approval -------------------------------------------------------------------
-
-    def _approved(
-        self,
-        base: Outcome,
-        package: Mapping[str, Any],
-        *,
-        trigger_reason: str,
-        event_approved_at: datetime | None = None,
-    ) -> Outcome:
-        arn = str(package["ModelPackageArn"])
-        base = replace(base, trigger_reason=trigger_reason)
-        containers = (package.get("InferenceSpecification") or {}).get("Containers")
-        if not containers:
-            return replace(
-                base,
-                outcome=OUTCOME_SKIPPED_INVALID,
-                reason=f"{arn} has no InferenceSpecification (no containers to deploy)",
-            )
-        forced = trigger_reason != contract.REASON_APPROVAL
-        approval = Approval.of(
-            package, event_id=base.event_id, event_approved_at=event_approved_at, forced=forced
-        )
-        claim = self.claims.claim(approval, refusal=check_gates(package, self.config.gates))
-        if claim.approved_at is not None and not forced:
-            base = replace(base, approved_at=claim.approved_at)
-        if claim.act is None:
-            previous = claim.previous
-            return replace(
-                base,
-                outcome=OUTCOME_SKIPPED_DUPLICATE,
-                reason=(
-                    f"this approval of {arn} was already acted on "
-                    f"({previous.kind}, event {previous.event_id})"
-                    if previous is not None
-                    else f"this approval of {arn} was already acted on"
-                ),
-            )
-        if claim.act.kind == ACT_STALE:
-            return replace(base, outcome=OUTCOME_SKIPPED_STALE, reason=_stale_reason(claim))
-        if claim.act.kind == ACT_GATE_REFUSED:
-            reason = check_gates(package, self.config.gates) or "refused by the gates"
-            return self._refuse(base, package, reason)
-        token = claim.act.client_request_token or request_token(arn, claim.act.sequence)
-        execution_id = self._start(base, package, claim.act, trigger_reason=trigger_reason)
-        base = replace(base, pipeline_execution_id=execution_id, client_request_token=token)
-        newer = None if forced else self.claims.newer_than(approval, _when(claim))
-        if newer is not None:
-            # A newer approval was claimed while this start was in flight, and its start
-            # may have landed first: stop this one so the newer version is what runs.
-            self._stop_overtaken(execution_id, newer.version, base.event_id)
-            overtaken = replace(claim, newer=newer)
-            return replace(
-                base,
-                outcome=OUTCOME_SKIPPED_STALE,
-                reason=f"{_stale_reason(overtaken)}; its execution {execution_id} was stopped",
-            )
-        return replace(
-            base, outcome=OUTCOME_STARTED, reason=f"started {self.config.pipeline_name} for {arn}"
-        )
-
-    def _start(
-        self, base: Outcome, package: Mapping[str, Any], act: Act, *, trigger_reason: str
-    ) -> str:
-        """Start the pipeline for the claimed ``act``; a start that fails releases the
-        claim before the error goes on to Lambda's retries and the dead-letter queue."""
-        arn = act.arn
-        token = act.client_request_token or request_token(arn, act.sequence)
-        try:
-            self._stop_versionless(arn, base.event_id)
-            response = self.codepipeline.start_pipeline_execution(
-                name=self.config.pipeline_name,
-                variables=[
-                    {"name": contract.VAR_MODEL_PACKAGE_ARN, "value": arn},
-                    {
-                        "name": contract.VAR_MODEL_PACKAGE_VERSION,
-                        "value": str(package["ModelPackageVersion"]),
-                    },
-                    {"name": contract.VAR_TRIGGER_REASON, "value": trigger_reason},
-                    {"name": contract.VAR_REQUEST_ID, "value": base.event_id},
-                ],
-                clientRequestToken=token,
-            )
-        except Exception:
-            try:
-                self.claims.release(act)
-            except Exception:
-                logger.exception("could not release the claim on %s (act %s)", arn, act.sequence)
-            raise
-        return str(response["pipelineExecutionId"])
-
-    def _stop_overtaken(self, execution_id: str, newer_version: int, event_id: str) -> None:
-        """Stop (letting running actions finish, so nothing is half deployed) an execution
-        a newer approval overtook before it could run."""
-        try:
-            self.codepipeline.stop_pipeline_execution(
-                pipelineName=self.config.pipeline_name,
-                pipelineExecutionId=execution_id,
-                abandon=False,
-                # StopPipelineExecution takes a reason of 200 characters at most.
-                reason=f"Greenlight: version {newer_version} was approved later (event {event_id})"[
-                    :200
-                ],
-            )
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if code not in (
-                "PipelineExecutionNotStoppableException",
-                "DuplicatedStopRequestException",
-            ):
-                raise
-
-    def _stop_versionless(self, arn: str, event_id: str) -> None:
-        """Stop (abandon) running executions that carry no model version — the one
-        CodePipeline starts on pipeline creation, a "Release change" — so one waiting at
-        a manual approval does not hold the approved version back. They deploy nothing."""
-        history = PipelineHistory(self.codepipeline, self.config.pipeline_name)
-        for summary in history.summaries():
-            execution_id = str(summary["pipelineExecutionId"])
-            if summary["status"] != "InProgress" or summary.get("executionType") == "ROLLBACK":
-                continue
-            if has_model_version(history.variables(execution_id)):
-                continue
-            try:
-                self.codepipeline.stop_pipeline_execution(
-                    pipelineName=self.config.pipeline_name,
-                    pipelineExecutionId=execution_id,
-                    abandon=True,
-                    # StopPipelineExecution takes a reason of 200 characters at most.
-                    reason=f"Greenlight: no model version to deploy; {arn} was approved "
-                    f"(event {event_id})"[:200],
-                )
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != (
-                    "PipelineExecutionNotStoppableException"
-                ):
-                    raise
-
-    def _refuse(self, base: Outcome, package: Mapping[str, Any], reason: str) -> Outcome:
-        arn = str(package["ModelPackageArn"])
-        publish(
-            self.sns,
-            topic_arn=self.config.topic_arn,
-            subject=f"Greenlight: {self.config.group} version "
-            f"{package.get('ModelPackageVersion')} refused by the gates",
-            body=(
-                f"The approval of {arn} did not start a deployment.\n\n"
-                f"Reason: {reason}\n"
-                f"Approved by: {base.approved_by}\nRegistered by: {base.registered_by}\n"
-                f"Event: {base.event_id}\n"
-            ),
-            attributes={"group": self.config.group, "outcome": OUTCOME_GATE_REJECTED},
-        )
-        self.sagemaker.update_model_package(
-            ModelPackageArn=arn,
-            CustomerMetadataProperties={GATE_METADATA_KEY: metadata_value(reason)},
-        )
-        return replace(base, outcome=OUTCOME_GATE_REJECTED, reason=reason)
-
     # --- rejection ------------------------------------------------------------------
 
     def _rejected(self, base: Outcome, package: Mapping[str, Any]) -> Outcome:
@@ -491,6 +274,15 @@ class ApprovalTrigger:
             raise ClaimContended(arn)
         return self._rejection().roll_back(base, arn, package)
 
+    def _approvals(self) -> Approvals:
+        return Approvals(
+            config=self.config,
+            claims=self.claims,
+            starts=PipelineStarts(self.codepipeline, self.config.pipeline_name),
+            sagemaker=self.sagemaker,
+            sns=self.sns,
+        )
+
     def _rejection(self) -> Rejection:
         return Rejection(
             group=self.config.group,
@@ -502,24 +294,3 @@ class ApprovalTrigger:
             ledger=self.ledger,
             describe=self._describe,
         )
-
-
-def _when(claim: Claim) -> datetime:
-    if claim.approved_at is None:  # pragma: no cover - only a duplicate has no time
-        raise ValueError("a claim to start has an approval time")
-    return claim.approved_at
-
-
-def _stale_reason(claim: Claim) -> str:
-    newer = claim.newer
-    approved = (
-        "at an unknown time"
-        if claim.approved_at is None
-        else (f"at {claim.approved_at.isoformat()}")
-    )
-    if newer is None:
-        return f"approved {approved}, before an approval of the group already acted on"
-    return (
-        f"approved {approved}, before version {newer.version} "
-        f"(approved {newer.approved_at.isoformat()}) which was already acted on"
-    )

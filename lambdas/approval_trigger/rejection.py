@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -33,14 +33,14 @@ from shared.ledger import (
     RollbackStart,
 )
 from shared.notify import publish
-from shared.rollback import Deployment, PipelineHistory, start_rollback
+from shared.pipeline_history import Deployment, PipelineHistory
+from shared.rollback import approved_target, start_rollback
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
     from mypy_boto3_sns import SNSClient
 
 #: Execution statuses from which nothing runs any more.
-_ENDED: Final = ("Stopped", "Failed", "Succeeded", "Superseded", "Cancelled")
 
 
 class StopPending(RuntimeError):
@@ -85,7 +85,7 @@ class Rejection:
                         stopped_executions=tuple(stopped),
                     )
                 )
-        self._stop(tuple(stopped), arn, base.event_id)
+        self._stop(history, tuple(stopped), arn, base.event_id)
         results: dict[str, str] = {}
         started: list[RollbackStart] = []
         for stage, why in affected.items():
@@ -119,7 +119,7 @@ class Rejection:
         running: list[str] = []
         for summary in history.summaries():
             execution_id = str(summary["pipelineExecutionId"])
-            if summary["status"] not in ("InProgress", "Stopping"):
+            if summary["status"] not in contract.RUNNING_STATUSES:
                 continue
             if history.variables(execution_id).get(contract.VAR_MODEL_PACKAGE_ARN) != arn:
                 continue
@@ -129,13 +129,15 @@ class Rejection:
                     affected[stage] = "in flight"
         return affected, running
 
-    def _stop(self, execution_ids: tuple[str, ...], arn: str, event_id: str) -> None:
+    def _stop(
+        self, history: PipelineHistory, execution_ids: tuple[str, ...], arn: str, event_id: str
+    ) -> None:
         """Stop and abandon each execution (accepted while Stopping too), then check that
         each is Stopped; otherwise the rollback waits for the next invocation."""
         pending: list[str] = []
         for execution_id in execution_ids:
-            status = self._status(execution_id)
-            if status in ("InProgress", "Stopping"):
+            status = history.status(execution_id)
+            if status in contract.RUNNING_STATUSES:
                 try:
                     self.codepipeline.stop_pipeline_execution(
                         pipelineName=self.pipeline_name,
@@ -148,17 +150,11 @@ class Rejection:
                     code = error.response.get("Error", {}).get("Code")
                     if code != "PipelineExecutionNotStoppableException":
                         raise
-                status = self._status(execution_id)
-            if status not in _ENDED:
+                status = history.status(execution_id)
+            if status not in contract.ENDED_STATUSES:
                 pending.append(execution_id)
         if pending:
             raise StopPending(pending)
-
-    def _status(self, execution_id: str) -> str:
-        execution = self.codepipeline.get_pipeline_execution(
-            pipelineName=self.pipeline_name, pipelineExecutionId=execution_id
-        )["pipelineExecution"]
-        return str(execution["status"])
 
     # --- rolling back ----------------------------------------------------------------------
 
@@ -184,7 +180,7 @@ class Rejection:
             package = self.describe(arn)
             return None if package is None else package.get("ModelApprovalStatus")
 
-        return history.approved_target(stage, other_than=rejected_arn, status=status)
+        return approved_target(history, stage, other_than=rejected_arn, status=status)
 
     def _start(
         self, history: PipelineHistory, stage: str, target: Deployment, event_id: str
@@ -192,8 +188,8 @@ class Rejection:
         for summary in history.summaries():
             metadata = summary.get("rollbackMetadata") or {}
             if (
-                summary["status"] == "InProgress"
-                and summary.get("executionType") == "ROLLBACK"
+                summary["status"] == contract.STATUS_IN_PROGRESS
+                and summary.get("executionType") == contract.EXECUTION_ROLLBACK
                 and metadata.get("rollbackTargetPipelineExecutionId") == target.execution_id
             ):
                 return str(summary["pipelineExecutionId"])  # started by an earlier attempt

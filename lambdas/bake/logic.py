@@ -73,7 +73,7 @@ def bake(job: PipelineJob, *, cloudwatch: CloudWatchClient, clock: Clock) -> Job
     ends = started + timedelta(minutes=params.bake_minutes)
     label = f"bake of {params.endpoint_name} ({params.stage})"
     for alarm in alarm_states(cloudwatch, params.alarm_names):
-        if alarm.state == "ALARM" and not _inherited(alarm, started, now):
+        if alarm.state == contract.ALARM_STATE_ALARM and not _inherited(alarm, started, now):
             return Failed(
                 message=f"{label} failed after {_minutes(now - started)}: "
                 f"alarm {alarm.describe()} is in ALARM"

@@ -38,38 +38,35 @@ FailureReason, and that is a failure (DESIGN rule 6).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
+from deploy.progress import (
+    DEPLOYING,
+    PREPARING,
+    STARTING,
+    Progress,
+    in_progress,
+    preparing,
+    wait_out,
+)
 from deploy.resources import (
-    TAG_ENDPOINT,
-    TAG_PACKAGE_ARN,
     DeployError,
     describe_endpoint,
-    exists,
     is_endpoint_conflict,
     live_version,
-    owned_name_pattern,
     resource_name,
     retain,
 )
+from deploy.rollout import start_rollout
 from shared import contract, jobs
 from shared.alarms import alarms_firing
 from shared.clock import Clock, current_clock
-from shared.jobs import (
-    Failed,
-    InProgress,
-    JobResult,
-    PipelineJob,
-    Succeeded,
-    describe_error,
-    run_job,
-)
+from shared.jobs import Failed, JobResult, PipelineJob, Succeeded, run_job
 from shared.observability import logger
-from shared.parameters import DeployParameters, Rollout
+from shared.parameters import DeployParameters
 from shared.stage_access import stage_clients
 from shared.transient import is_transient
 
@@ -77,70 +74,18 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_codepipeline import CodePipelineClient
     from mypy_boto3_sagemaker import SageMakerClient
-    from mypy_boto3_sagemaker.type_defs import ProductionVariantTypeDef
-
-__all__ = [
-    "DeployError",
-    "deploy",
-    "deployment_config",
-    "owned_name_pattern",
-    "resource_name",
-    "run",
-]
 
 ACTION: Final = contract.ACTION_DEPLOY
-SETTLING: Final = frozenset({"Creating", "Updating", "SystemUpdating", "RollingBack"})
+SETTLING: Final = frozenset(
+    {
+        contract.ENDPOINT_CREATING,
+        contract.ENDPOINT_UPDATING,
+        contract.ENDPOINT_SYSTEM_UPDATING,
+        contract.ENDPOINT_ROLLING_BACK,
+    }
+)
 #: States Deploy waits out before it acts.
-BUSY: Final = SETTLING | {"Deleting"}
-PREPARING: Final = "preparing"
-STARTING: Final = "starting"
-DEPLOYING: Final = "deploying"
-Phase = Literal["preparing", "starting", "deploying"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Progress:
-    """What a continuation token carries between invocations."""
-
-    started: datetime
-    phase: Phase = DEPLOYING
-    requested_config: str = ""
-    previous_config: str | None = None
-    model_name: str = ""
-    #: When the endpoint was last asked to create or update (the *starting* phase).
-    attempted: datetime | None = None
-
-    def to_token(self) -> str:
-        return json.dumps(
-            {
-                "phase": self.phase,
-                "requested": self.requested_config,
-                "previous": self.previous_config,
-                "model": self.model_name,
-                "started": self.started.isoformat(),
-                "attempted": self.attempted.isoformat() if self.attempted else None,
-            },
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def from_token(cls, token: str) -> Progress:
-        try:
-            raw = json.loads(token)
-            phase = raw.get("phase", DEPLOYING)
-            if phase not in (PREPARING, STARTING, DEPLOYING):
-                raise ValueError(f"unknown phase {phase!r}")
-            attempted = raw.get("attempted")
-            return cls(
-                phase=phase,
-                requested_config=str(raw["requested"]),
-                previous_config=raw["previous"],
-                model_name=str(raw["model"]),
-                started=datetime.fromisoformat(raw["started"]),
-                attempted=datetime.fromisoformat(attempted) if attempted else None,
-            )
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise DeployError(f"continuation token is not a Deploy token ({error})") from None
+BUSY: Final = SETTLING | {contract.ENDPOINT_DELETING}
 
 
 def run(
@@ -184,7 +129,7 @@ def deploy(
     except Exception as error:
         if not is_transient(error):
             raise
-        return _wait_out(
+        return wait_out(
             params, progress or Progress(phase=PREPARING, started=clock.now()), clock, error
         )
 
@@ -218,19 +163,19 @@ def _begin(
     """Act on the endpoint as it is now: succeed, wait, recover, or start the rollout."""
     live = describe_endpoint(sagemaker, params.endpoint_name)
     status = live["EndpointStatus"] if live is not None else None
-    if live is not None and status == "InService":
+    if live is not None and status == contract.ENDPOINT_IN_SERVICE:
         already = live_version(sagemaker, live["EndpointConfigName"])
         if already is not None and already[1] == params.model_package_arn:
             logger.info("%s already serves %s", params.endpoint_name, already[1])
             return _succeeded(params, live["EndpointConfigName"], already[0], "already live")
-    elif live is not None and status == "Failed":
+    elif live is not None and status == contract.ENDPOINT_FAILED:
         # SageMaker accepts only DeleteEndpoint on a Failed endpoint; recreate it after.
         logger.info("deleting Failed endpoint %s", params.endpoint_name)
         sagemaker.delete_endpoint(EndpointName=params.endpoint_name)
         reason = live.get("FailureReason") or "no FailureReason given"
-        return _preparing(params, started, clock, f"deleting it: it was Failed ({reason})")
+        return preparing(params, started, clock, f"deleting it: it was Failed ({reason})")
     elif live is not None and status in BUSY:
-        return _preparing(params, started, clock, f"waiting for it to leave {status}")
+        return preparing(params, started, clock, f"waiting for it to leave {status}")
     elif live is not None:
         raise DeployError(
             f"endpoint {params.endpoint_name} is {status}; it must be InService "
@@ -261,13 +206,18 @@ def _launch(
     took effect is for the next invocation to see."""
     attempt = replace(progress, phase=STARTING, attempted=clock.now())
     try:
-        _start(params, attempt, live, sagemaker=sagemaker, cloudwatch=cloudwatch)
+        start_rollout(params, attempt, live, sagemaker=sagemaker, cloudwatch=cloudwatch)
     except Exception as error:
         if not (is_transient(error) or is_endpoint_conflict(error)):
             raise
-        return _wait_out(params, attempt, clock, error)
+        return wait_out(params, attempt, clock, error)
     deploying = replace(attempt, phase=DEPLOYING)
-    return _in_progress(params, deploying, clock, "Creating" if live is None else "Updating")
+    return in_progress(
+        params,
+        deploying,
+        clock,
+        contract.ENDPOINT_CREATING if live is None else contract.ENDPOINT_UPDATING,
+    )
 
 
 def _resume(
@@ -287,20 +237,20 @@ def _resume(
     status = endpoint["EndpointStatus"]
     deploying = replace(progress, phase=DEPLOYING)
     if status in SETTLING:
-        return _in_progress(params, deploying, clock, status)
+        return in_progress(params, deploying, clock, status)
     took_effect = (
         endpoint.get("EndpointConfigName") == progress.requested_config
-        or status == "Failed"
+        or status == contract.ENDPOINT_FAILED
         or _modified_since(endpoint, progress.attempted)
     )
     if took_effect:
         return _settled(params, deploying, endpoint, sagemaker=sagemaker, cloudwatch=cloudwatch)
-    if status == "InService":
+    if status == contract.ENDPOINT_IN_SERVICE:
         again = replace(progress, previous_config=str(endpoint["EndpointConfigName"]))
         return _launch(
             params, again, endpoint, sagemaker=sagemaker, cloudwatch=cloudwatch, clock=clock
         )
-    return _in_progress(params, progress, clock, status)
+    return in_progress(params, progress, clock, status)
 
 
 def _modified_since(endpoint: Mapping[str, Any], attempted: datetime | None) -> bool:
@@ -308,22 +258,6 @@ def _modified_since(endpoint: Mapping[str, Any], attempted: datetime | None) -> 
     (an update still running shows as Updating; one rolled back ends later than it began)."""
     modified = endpoint.get("LastModifiedTime")
     return isinstance(modified, datetime) and attempted is not None and modified > attempted
-
-
-def _wait_out(
-    params: DeployParameters, progress: Progress, clock: Clock, error: BaseException
-) -> InProgress:
-    """Answer in progress with ``progress`` unchanged: the next invocation tries again."""
-    waited = int((clock.now() - progress.started).total_seconds())
-    logger.warning("%s: transient %s; trying again", params.endpoint_name, describe_error(error))
-    return InProgress(
-        continuation_token=progress.to_token(),
-        summary=(
-            f"endpoint {params.endpoint_name}: transient {describe_error(error)}; "
-            f"trying again ({waited} s so far)"
-        ),
-        external_execution_id=progress.requested_config or None,
-    )
 
 
 def _poll(
@@ -340,149 +274,8 @@ def _poll(
         return Failed(message=f"endpoint {params.endpoint_name} disappeared during deploy")
     status = endpoint["EndpointStatus"]
     if status in SETTLING:
-        return _in_progress(params, progress, clock, status)
+        return in_progress(params, progress, clock, status)
     return _settled(params, progress, endpoint, sagemaker=sagemaker, cloudwatch=cloudwatch)
-
-
-def _in_progress(
-    params: DeployParameters, progress: Progress, clock: Clock, status: str
-) -> InProgress:
-    waited = int((clock.now() - progress.started).total_seconds())
-    return InProgress(
-        continuation_token=progress.to_token(),
-        summary=(
-            f"{params.endpoint_name} {status} towards {progress.requested_config} "
-            f"({waited} s so far)"
-        ),
-        external_execution_id=progress.requested_config,
-    )
-
-
-def _preparing(params: DeployParameters, started: datetime, clock: Clock, doing: str) -> InProgress:
-    waited = int((clock.now() - started).total_seconds())
-    return InProgress(
-        continuation_token=Progress(phase=PREPARING, started=started).to_token(),
-        summary=(
-            f"endpoint {params.endpoint_name}: {doing} before deploying "
-            f"{params.model_package_arn} ({waited} s so far)"
-        ),
-    )
-
-
-def deployment_config(rollout: Rollout, alarm_names: tuple[str, ...]) -> dict[str, Any]:
-    """The UpdateEndpoint DeploymentConfig for a stage's rollout and alarms."""
-    routing: dict[str, Any] = {"Type": rollout.type, "WaitIntervalInSeconds": rollout.wait_seconds}
-    if rollout.type == "CANARY":
-        routing["CanarySize"] = {"Type": "CAPACITY_PERCENT", "Value": rollout.percent}
-    elif rollout.type == "LINEAR":
-        routing["LinearStepSize"] = {"Type": "CAPACITY_PERCENT", "Value": rollout.percent}
-    config: dict[str, Any] = {
-        "BlueGreenUpdatePolicy": {
-            "TrafficRoutingConfiguration": routing,
-            "TerminationWaitInSeconds": rollout.termination_wait_seconds,
-            "MaximumExecutionTimeoutInSeconds": rollout.max_execution_timeout_seconds,
-        }
-    }
-    if alarm_names:
-        config["AutoRollbackConfiguration"] = {
-            "Alarms": [{"AlarmName": name} for name in alarm_names]
-        }
-    return config
-
-
-# --- steps -------------------------------------------------------------------------
-
-
-def _start(
-    params: DeployParameters,
-    progress: Progress,
-    live: Mapping[str, Any] | None,
-    *,
-    sagemaker: SageMakerClient,
-    cloudwatch: CloudWatchClient,
-) -> None:
-    """Create the model and config (unless a previous attempt did), then CreateEndpoint
-    or UpdateEndpoint."""
-    name = progress.requested_config
-    tags = [
-        {"Key": TAG_PACKAGE_ARN, "Value": params.model_package_arn},
-        {"Key": TAG_ENDPOINT, "Value": params.endpoint_name},
-    ]
-    if not exists(lambda: sagemaker.describe_model(ModelName=name)):
-        sagemaker.create_model(
-            ModelName=name,
-            Containers=[{"ModelPackageName": params.model_package_arn}],
-            ExecutionRoleArn=params.execution_role_arn,
-            Tags=tags,  # type: ignore[arg-type]
-        )
-    variant: ProductionVariantTypeDef = {
-        "VariantName": params.variant_name,
-        "ModelName": name,
-        "InstanceType": params.instance_type,  # type: ignore[typeddict-item]
-        "InitialInstanceCount": params.instance_count,
-        "InitialVariantWeight": 1.0,
-    }
-    if not exists(lambda: sagemaker.describe_endpoint_config(EndpointConfigName=name)):
-        sagemaker.create_endpoint_config(
-            EndpointConfigName=name,
-            ProductionVariants=[variant],
-            Tags=tags,  # type: ignore[arg-type]
-        )
-    if live is None:
-        logger.info("creating endpoint %s on %s", params.endpoint_name, name)
-        sagemaker.create_endpoint(
-            EndpointName=params.endpoint_name,
-            EndpointConfigName=name,
-            Tags=[{"Key": TAG_ENDPOINT, "Value": params.endpoint_name}],
-        )
-    else:
-        previous = str(live["EndpointConfigName"])
-        replacing = _replacing_a_bad_fleet(params, previous, sagemaker, cloudwatch)
-        if replacing:
-            logger.info("replacing the fleet of %s at once: %s", params.endpoint_name, replacing)
-            config = deployment_config(REPLACE_AT_ONCE, ())
-        else:
-            config = deployment_config(params.rollout, params.alarm_names)
-        logger.info("updating endpoint %s from %s to %s", params.endpoint_name, previous, name)
-        sagemaker.update_endpoint(
-            EndpointName=params.endpoint_name,
-            EndpointConfigName=name,
-            DeploymentConfig=config,  # type: ignore[arg-type]
-        )
-
-
-#: A fleet replaced at once with no auto-rollback alarms (see the module docstring).
-REPLACE_AT_ONCE: Final = Rollout(type="ALL_AT_ONCE")
-
-
-def _replacing_a_bad_fleet(
-    params: DeployParameters,
-    live_config: str,
-    sagemaker: SageMakerClient,
-    cloudwatch: CloudWatchClient,
-) -> str | None:
-    """Why the live fleet must be replaced without guardrails, or None: the requested
-    version is older than the live one (a rollback), or a stage alarm is in ALARM now
-    (it would trip the guardrail whichever fleet raised it)."""
-    live = live_version(sagemaker, live_config)
-    requested = _version_of(params.model_package_arn)
-    if live is not None and _same_group(live[1], params.model_package_arn):
-        live_number = _version_of(live[1])
-        if requested is not None and live_number is not None and requested < live_number:
-            return f"rolling back from version {live_number} to {requested}"
-    firing = alarms_firing(cloudwatch, params.alarm_names)
-    if firing:
-        return "alarm(s) in ALARM: " + "; ".join(alarm.name for alarm in firing)
-    return None
-
-
-def _version_of(package_arn: str) -> int | None:
-    version = package_arn.rsplit("/", 1)[-1]
-    return int(version) if version.isdigit() else None
-
-
-def _same_group(first_arn: str, second_arn: str) -> bool:
-    return first_arn.rsplit("/", 1)[0] == second_arn.rsplit("/", 1)[0]
 
 
 def _settled(
@@ -496,14 +289,14 @@ def _settled(
     status = endpoint["EndpointStatus"]
     live_config = endpoint.get("EndpointConfigName")
     reason = endpoint.get("FailureReason")
-    if status == "InService" and live_config == progress.requested_config:
+    if status == contract.ENDPOINT_IN_SERVICE and live_config == progress.requested_config:
         keep = {
             progress.requested_config,
             *([progress.previous_config] if progress.previous_config else []),
         }
         retain(params.endpoint_name, params.keep_configs, keep, sagemaker=sagemaker)
         return _succeeded(params, progress.requested_config, progress.model_name, "deployed")
-    if status == "InService":
+    if status == contract.ENDPOINT_IN_SERVICE:
         firing = alarms_firing(cloudwatch, params.alarm_names)
         alarms = (
             "alarm(s) in ALARM: " + "; ".join(alarm.describe() for alarm in firing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from recorder.logic import Recorded, Recorder, RecorderConfig
+from recorder.logic import Recorded, Recorder
 from recorder.metrics import measurements
 from shared.observability import (
     event_ids,
@@ -13,6 +13,7 @@ from shared.observability import (
     logger,
     publish_metrics,
 )
+from shared.settings import RecorderConfig
 
 _recorder: Recorder | None = None
 

@@ -23,7 +23,6 @@ deployments of a new version.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
 
 from shared import contract
 from shared.ledger import (
@@ -36,14 +35,12 @@ from shared.ledger import (
 )
 from shared.observability import Measurement
 
-ROLLBACK: Final = "ROLLBACK"
-
 
 def measurements(record: PipelineRecord, ledger: Ledger) -> tuple[Measurement, ...]:
     """What ``record`` (newly written to ``ledger``) counts for; empty when nothing."""
     if record.stage is None or record.model_package_arn is None:
         return ()
-    standard = record.execution_type != ROLLBACK
+    standard = record.execution_type != contract.EXECUTION_ROLLBACK
     if record.record == RECORD_STAGE_STARTED and standard:
         return (_count(contract.METRIC_DEPLOYMENTS_STARTED),)
     if record.record == RECORD_FAILED and standard:

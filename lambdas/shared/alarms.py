@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from shared import contract
+
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
 
@@ -52,7 +54,7 @@ def alarm_states(cloudwatch: CloudWatchClient, names: Sequence[str]) -> list[Ala
             for metric_alarm in page.get("MetricAlarms", []):
                 found[metric_alarm["AlarmName"]] = AlarmState(
                     name=metric_alarm["AlarmName"],
-                    state=metric_alarm.get("StateValue", "INSUFFICIENT_DATA"),
+                    state=metric_alarm.get("StateValue", contract.ALARM_STATE_INSUFFICIENT_DATA),
                     reason=metric_alarm.get("StateReason", ""),
                     since=metric_alarm.get("StateUpdatedTimestamp"),
                     window_seconds=metric_alarm.get("Period", 0)
@@ -61,7 +63,7 @@ def alarm_states(cloudwatch: CloudWatchClient, names: Sequence[str]) -> list[Ala
             for composite in page.get("CompositeAlarms", []):
                 found[composite["AlarmName"]] = AlarmState(
                     name=composite["AlarmName"],
-                    state=composite.get("StateValue", "INSUFFICIENT_DATA"),
+                    state=composite.get("StateValue", contract.ALARM_STATE_INSUFFICIENT_DATA),
                     reason=composite.get("StateReason", ""),
                     since=composite.get("StateUpdatedTimestamp"),
                 )
@@ -81,15 +83,16 @@ def alarms_firing(cloudwatch: CloudWatchClient, names: Sequence[str]) -> list[Al
     firing: list[AlarmState] = []
     for start in range(0, len(names), _NAMES_PER_CALL):
         page = cloudwatch.describe_alarms(
-            AlarmNames=list(names[start : start + _NAMES_PER_CALL]), StateValue="ALARM"
+            AlarmNames=list(names[start : start + _NAMES_PER_CALL]),
+            StateValue=contract.ALARM_STATE_ALARM,
         )
         firing.extend(
             AlarmState(
                 name=alarm["AlarmName"],
-                state=alarm.get("StateValue", "ALARM"),
+                state=alarm.get("StateValue", contract.ALARM_STATE_ALARM),
                 reason=alarm.get("StateReason", ""),
             )
             for alarm in page.get("MetricAlarms", [])
-            if alarm.get("StateValue") == "ALARM"
+            if alarm.get("StateValue") == contract.ALARM_STATE_ALARM
         )
     return firing

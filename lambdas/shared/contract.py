@@ -7,7 +7,10 @@ Keeping them in one module means a rename cannot leave one side behind.
 from __future__ import annotations
 
 import hashlib
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from mypy_boto3_codepipeline.type_defs import PipelineVariableTypeDef
 
 # --- CodePipeline -------------------------------------------------------------------
 
@@ -38,6 +41,18 @@ PIPELINE_VARIABLES: Final = (
     VAR_TRIGGER_REASON,
     VAR_REQUEST_ID,
 )
+
+
+def execution_variables(
+    *, arn: str, version: str, trigger_reason: str, request_id: str
+) -> list[PipelineVariableTypeDef]:
+    """StartPipelineExecution's ``variables`` for an execution that deploys ``arn``."""
+    values = (arn, version, trigger_reason, request_id)
+    return [
+        {"name": name, "value": value}
+        for name, value in zip(PIPELINE_VARIABLES, values, strict=True)
+    ]
+
 
 REASON_APPROVAL: Final = "approval"
 REASON_REDEPLOY: Final = "redeploy"
@@ -81,6 +96,13 @@ def approval_stage_name(stage: str) -> str:
     return f"approve-{stage}"
 
 
+def stage_after_approval(approval_stage: str) -> str:
+    """The deployment stage a manual approval stage stands in front of (other stage names
+    are returned as they are)."""
+    prefix = approval_stage_name("")
+    return approval_stage[len(prefix) :] if approval_stage.startswith(prefix) else approval_stage
+
+
 def alarm_name(group: str, stage: str, metric: str) -> str:
     """CloudWatch alarm names; ``metric`` is one of ``5xx``, ``4xx``, ``latency``."""
     return f"greenlight-{group}-{stage}-{metric}"
@@ -109,6 +131,80 @@ def role_arn(account: str, name: str) -> str:
     return f"arn:aws:iam::{account}:role/{name}"
 
 
+# --- AWS vocabulary -------------------------------------------------------------------
+# The values AWS's APIs and events use, named once; code compares against these names,
+# never against string literals.
+
+#: SageMaker ModelApprovalStatus.
+APPROVED: Final = "Approved"
+REJECTED: Final = "Rejected"
+PENDING_MANUAL_APPROVAL: Final = "PendingManualApproval"
+APPROVAL_STATUSES: Final = (APPROVED, REJECTED, PENDING_MANUAL_APPROVAL)
+#: SageMaker ModelPackageStatus of a package whose creation finished.
+MODEL_PACKAGE_COMPLETED: Final = "Completed"
+#: ListModelPackages' ModelPackageType for the versions of a group.
+MODEL_PACKAGE_TYPE_VERSIONED: Final = "Versioned"
+
+#: SageMaker EndpointStatus.
+ENDPOINT_IN_SERVICE: Final = "InService"
+ENDPOINT_CREATING: Final = "Creating"
+ENDPOINT_UPDATING: Final = "Updating"
+ENDPOINT_SYSTEM_UPDATING: Final = "SystemUpdating"
+ENDPOINT_ROLLING_BACK: Final = "RollingBack"
+ENDPOINT_DELETING: Final = "Deleting"
+ENDPOINT_FAILED: Final = "Failed"
+
+#: SageMaker blue/green TrafficRoutingConfiguration Type, and the size unit Greenlight uses.
+ROLLOUT_ALL_AT_ONCE: Final = "ALL_AT_ONCE"
+ROLLOUT_CANARY: Final = "CANARY"
+ROLLOUT_LINEAR: Final = "LINEAR"
+ROLLOUT_TYPES: Final = (ROLLOUT_ALL_AT_ONCE, ROLLOUT_CANARY, ROLLOUT_LINEAR)
+CAPACITY_PERCENT: Final = "CAPACITY_PERCENT"
+
+#: CodePipeline executionType.
+EXECUTION_STANDARD: Final = "STANDARD"
+EXECUTION_ROLLBACK: Final = "ROLLBACK"
+
+#: CodePipeline execution and action execution statuses (the APIs' spelling).
+STATUS_IN_PROGRESS: Final = "InProgress"
+STATUS_STOPPING: Final = "Stopping"
+STATUS_STOPPED: Final = "Stopped"
+STATUS_SUCCEEDED: Final = "Succeeded"
+STATUS_SUPERSEDED: Final = "Superseded"
+STATUS_FAILED: Final = "Failed"
+STATUS_CANCELLED: Final = "Cancelled"
+#: Statuses of an execution that still runs (a stop-and-wait passes through Stopping).
+RUNNING_STATUSES: Final = (STATUS_IN_PROGRESS, STATUS_STOPPING)
+#: Statuses of an execution that has ended.
+ENDED_STATUSES: Final = (
+    STATUS_STOPPED,
+    STATUS_FAILED,
+    STATUS_SUCCEEDED,
+    STATUS_SUPERSEDED,
+    STATUS_CANCELLED,
+)
+
+#: CodePipeline's EventBridge events spell the states in capitals.
+STATE_STARTED: Final = "STARTED"
+STATE_SUCCEEDED: Final = "SUCCEEDED"
+STATE_FAILED: Final = "FAILED"
+STATE_CANCELED: Final = "CANCELED"
+STATE_SUPERSEDED: Final = "SUPERSEDED"
+STATE_STOPPED: Final = "STOPPED"
+
+#: CodePipeline's trigger type of an execution started through the API.
+TRIGGER_START_PIPELINE_EXECUTION: Final = "StartPipelineExecution"
+#: The API that rolls a stage back (and how a rollback execution was started).
+ROLLBACK_STAGE: Final = "RollbackStage"
+
+#: CodePipeline's action category of a manual approval.
+CATEGORY_APPROVAL: Final = "Approval"
+
+#: CloudWatch alarm StateValue.
+ALARM_STATE_ALARM: Final = "ALARM"
+ALARM_STATE_INSUFFICIENT_DATA: Final = "INSUFFICIENT_DATA"
+
+
 # --- SageMaker event ----------------------------------------------------------------
 
 EVENT_SOURCE: Final = "aws.sagemaker"
@@ -124,8 +220,6 @@ ENV_PIPELINE_NAME: Final = "GREENLIGHT_PIPELINE_NAME"
 ENV_STAGES: Final = "GREENLIGHT_STAGES"
 #: JSON: {"requiredReports": [...], "separationOfDuties": bool}
 ENV_GATES: Final = "GREENLIGHT_GATES"
-#: JSON: the endpoint names the cleanup custom resource deletes.
-ENV_ENDPOINTS: Final = "GREENLIGHT_ENDPOINTS"
 
 # --- Ledger (DynamoDB) --------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from shared import contract
 from shared.contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 
 _ARN = re.compile(
@@ -28,8 +29,6 @@ _ARN = re.compile(
 #: ``PIPELINE#<time>#<id>``) may hold 1024 bytes (docs/aws-behaviour.md, DynamoDB).
 #: EventBridge's own ids are 36-character UUIDs.
 MAX_EVENT_ID_BYTES: Final = 256
-#: The approval statuses SageMaker has (ModelApprovalStatus).
-APPROVAL_STATUSES: Final = ("Approved", "Rejected", "PendingManualApproval")
 
 
 def event_id_problem(value: object) -> str | None:
@@ -110,10 +109,10 @@ def parse_state_change(event: object) -> ModelPackageStateChange:
             f"{arn!r} does not name {group}/{version} (ModelPackageGroupName/ModelPackageVersion)",
         )
     status = _string(detail, "ModelApprovalStatus", "detail.ModelApprovalStatus")
-    if status not in APPROVAL_STATUSES:
+    if status not in contract.APPROVAL_STATUSES:
         raise MalformedEvent(
             "detail.ModelApprovalStatus",
-            f"expected one of {', '.join(APPROVAL_STATUSES)}, got {status[:100]!r}",
+            f"expected one of {', '.join(contract.APPROVAL_STATUSES)}, got {status[:100]!r}",
         )
     last_modified_raw = detail.get("LastModifiedTime")
     last_modified = (

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from shared import contract
 from shared.clock import Clock, current_clock
 from shared.observability import invocation, logger
 
@@ -148,7 +149,7 @@ class Succeeded:
 
     @property
     def status(self) -> str:
-        return "Succeeded"
+        return contract.STATUS_SUCCEEDED
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -162,7 +163,7 @@ class InProgress:
 
     @property
     def status(self) -> str:
-        return "InProgress"
+        return contract.STATUS_IN_PROGRESS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,7 +173,7 @@ class Failed:
 
     @property
     def status(self) -> str:
-        return "Failed"
+        return contract.STATUS_FAILED
 
 
 JobResult = Succeeded | InProgress | Failed

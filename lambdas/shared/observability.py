@@ -40,12 +40,10 @@ from shared import contract
 
 SERVICE: Final = "greenlight"
 
-#: The correlation keys on log lines.
+#: The correlation key of the event id on log lines; the others are the keywords the
+#: handlers give :func:`invocation` and :func:`correlate` (``pipeline_execution_id``,
+#: ``model_package_arn``, ``stage``, ``group``).
 KEY_EVENT_ID: Final = "event_id"
-KEY_EXECUTION_ID: Final = "pipeline_execution_id"
-KEY_MODEL_PACKAGE_ARN: Final = "model_package_arn"
-KEY_STAGE: Final = "stage"
-KEY_GROUP: Final = "group"
 
 Unit = Literal["Count", "Seconds"]
 

@@ -12,7 +12,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from approval_trigger.logic import GATE_METADATA_KEY
+from approval_trigger.approval import GATE_METADATA_KEY
 from pipeline_scripts.sandbox.accounts import DATA_SCIENTIST_KEY, REGION
 from pipeline_scripts.sandbox.server import SandboxServer
 from pipeline_scripts.sandbox.story import Story

@@ -19,16 +19,17 @@ from moto import mock_aws
 from moto.core.utils import camelcase_to_underscores
 from trigger_fixtures import ALL_REPORTS, INFERENCE_SPEC, pipeline_declaration
 
-from approval_trigger.gates import Gates
-from approval_trigger.logic import ApprovalTrigger, TriggerConfig
+from approval_trigger.logic import ApprovalTrigger
 from pipeline_scripts.emulation import pipeline_events
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.codepipeline import FAILED, SUCCEEDED, EmulatedCodePipeline
 from pipeline_scripts.emulation.registry import RegistryEmulation, registry_emulation
 from pipeline_scripts.emulation.service import ServiceRoutes
-from recorder.logic import Recorded, Recorder, RecorderConfig
+from recorder.logic import Recorded, Recorder
 from shared import contract
+from shared.gates import Gates
 from shared.ledger import Ledger, Outcome, PipelineRecord
+from shared.settings import RecorderConfig, TriggerConfig
 
 REGION = "us-east-1"
 GROUP = "house-price-linear-learner"

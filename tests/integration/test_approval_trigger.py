@@ -12,9 +12,10 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from trigger_fixtures import ALL_REPORTS, GROUP, STAGES, TriggerWorld
 
-from approval_trigger.gates import Gates
-from approval_trigger.logic import GATE_METADATA_KEY, request_token
+from approval_trigger.approval import GATE_METADATA_KEY
+from approval_trigger.claims import request_token
 from shared import contract, ledger
+from shared.gates import Gates
 
 pytestmark = pytest.mark.integration
 

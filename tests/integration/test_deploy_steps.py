@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from action_fixtures import ALARM_5XX, ENDPOINT, STAGE_ALARMS, ActionWorld, action_world
 
-from deploy.logic import deployment_config
+from deploy.rollout import deployment_config
 from shared import contract
 from shared.parameters import Rollout
 

@@ -441,12 +441,9 @@ def _manual_rollback(world: PipelineWorld, capsys: pytest.CaptureFixture[str]) -
     return started.execution_id
 
 
-def _rewrite(world: PipelineWorld, outcome: Outcome, *, drop: str | None = None) -> None:
-    """Overwrite ``outcome``'s ledger item (without the attribute ``drop``)."""
-    item = outcome.to_item()
-    if drop is not None:
-        del item[drop]
-    world.dynamodb.put_item(TableName=TABLE, Item=item)
+def _rewrite(world: PipelineWorld, outcome: Outcome) -> None:
+    """Overwrite ``outcome``'s ledger item."""
+    world.dynamodb.put_item(TableName=TABLE, Item=outcome.to_item())
 
 
 def _triggers_of(rows: list[dict[str, Any]], execution_ids: set[str]) -> set[str]:
@@ -514,22 +511,6 @@ def test_a_rejection_rollback_keeps_its_label_when_the_outcome_reason_text_chang
 
     # THEN the rollback executions are still the rejection's
     rollback_ids = {started.execution_id for started in outcome.rollbacks}
-    assert _triggers_of(rows, rollback_ids) == {"rejection-rollback"}
-
-
-def test_a_rejection_outcome_recorded_before_the_rollbacks_list_is_still_read(
-    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # GIVEN a rejection's outcome as it was recorded before it listed its rollbacks
-    outcome = _rejection_rolled_back(world)
-    _rewrite(world, outcome, drop="rollbacks")
-
-    # WHEN the history is read
-    rows = _json_rows(world, capsys)
-
-    # THEN the rollback executions named in its stage texts are still the rejection's
-    rollback_ids = {started.execution_id for started in outcome.rollbacks}
-    assert len(rollback_ids) == 2
     assert _triggers_of(rows, rollback_ids) == {"rejection-rollback"}
 
 

@@ -14,9 +14,10 @@ from pipeline_world import GROUP, STAGES, PipelineWorld, open_world
 
 from pipeline_scripts.emulation import pipeline_events
 from recorder.events import MalformedPipelineEvent, parse_pipeline_event
-from recorder.logic import DUPLICATE, IGNORED, RecorderConfig
+from recorder.logic import DUPLICATE, IGNORED
 from shared import contract, ledger
 from shared.environment import ConfigError
+from shared.settings import RecorderConfig
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from action_fixtures import ALARM_5XX, ENDPOINT, STAGE_ALARMS, ActionWorld, action_world
 from botocore.exceptions import ClientError
 
-from deploy.logic import deployment_config
+from deploy.rollout import deployment_config
 from pipeline_scripts.emulation.service import ServiceRoutes
 from shared.parameters import Rollout
 

@@ -12,12 +12,13 @@ from typing import Any
 
 import boto3
 
-from approval_trigger.gates import Gates
-from approval_trigger.logic import ApprovalTrigger, TriggerConfig
+from approval_trigger.logic import ApprovalTrigger
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.codepipeline import EmulatedCodePipeline
 from shared import contract
+from shared.gates import Gates
 from shared.ledger import Outcome
+from shared.settings import TriggerConfig
 
 REGION = "us-east-1"
 GROUP = "house-price-linear-learner"

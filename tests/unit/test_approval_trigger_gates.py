@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from approval_trigger.gates import Gates, check_gates
-from approval_trigger.logic import ConfigError, TriggerConfig, request_token
+from approval_trigger.claims import request_token
 from shared import contract
+from shared.environment import ConfigError
+from shared.gates import Gates, check_gates
+from shared.settings import TriggerConfig
 
 ALICE = {"IamIdentity": {"Arn": "arn:aws:sts::123456789012:assumed-role/DataScientist/alice"}}
 BOB = {"IamIdentity": {"Arn": "arn:aws:sts::123456789012:assumed-role/Reviewer/bob"}}

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from deploy.logic import resource_name
+from deploy.resources import resource_name
 from shared.config import (
     ConfigError,
     GreenlightConfig,

@@ -6,13 +6,12 @@ import math
 import re
 from typing import Any, Final
 
+from shared import contract
 from shared.config.keys import ALARMS_KEYS, ROLLOUT_KEYS, SMOKE_TEST_KEYS, STAGE_KEYS
 from shared.config.model import AlarmsConfig, RolloutConfig, StageConfig
 from shared.config.placement import read_account, read_region
 from shared.config.reader import ConfigError, JsonObject, describe
 from shared.parameters import SmokeTestSpec
-
-ROLLOUT_TYPES: Final = ("ALL_AT_ONCE", "CANARY", "LINEAR")
 
 # SageMaker's own limits (API_TrafficRoutingConfig, API_BlueGreenUpdatePolicy,
 # API_AutoRollbackConfig): refused here so that a typo fails at synth, not mid-rollout.
@@ -35,19 +34,20 @@ _STAGE_NAME_MAX = 90
 def _rollout(raw: Any, path: str, *, instance_count: int) -> RolloutConfig:
     obj = JsonObject(raw, path, ROLLOUT_KEYS)
     kind = obj.get("type")
-    if kind not in ROLLOUT_TYPES:
+    if kind not in contract.ROLLOUT_TYPES:
         raise ConfigError(
-            obj.at("type"), f"expected one of {', '.join(ROLLOUT_TYPES)}, got {describe(kind)}"
+            obj.at("type"),
+            f"expected one of {', '.join(contract.ROLLOUT_TYPES)}, got {describe(kind)}",
         )
     canary: int | None = None
     step: int | None = None
-    if kind == "CANARY":
+    if kind == contract.ROLLOUT_CANARY:
         canary = obj.integer(
             "canaryPercent", low=CANARY_PERCENT_RANGE[0], high=CANARY_PERCENT_RANGE[1]
         )
     elif "canaryPercent" in obj.raw:
         raise ConfigError(obj.at("canaryPercent"), f"only valid with type CANARY, not {kind}")
-    if kind == "LINEAR":
+    if kind == contract.ROLLOUT_LINEAR:
         step = obj.integer(
             "linearStepPercent", low=LINEAR_STEP_PERCENT_RANGE[0], high=LINEAR_STEP_PERCENT_RANGE[1]
         )
@@ -61,7 +61,7 @@ def _rollout(raw: Any, path: str, *, instance_count: int) -> RolloutConfig:
         high=EXECUTION_TIMEOUT_RANGE[1],
         default=3600,
     )
-    if kind in ("CANARY", "LINEAR") and instance_count < 2:
+    if kind in (contract.ROLLOUT_CANARY, contract.ROLLOUT_LINEAR) and instance_count < 2:
         # A canary or a linear step must leave the rest of the fleet on the old version:
         # at most 50 % of the variant, so the variant needs at least two instances.
         raise ConfigError(
@@ -70,9 +70,9 @@ def _rollout(raw: Any, path: str, *, instance_count: int) -> RolloutConfig:
             f"instanceCount >= 2, got {instance_count}",
         )
     steps = 1
-    if kind == "CANARY":
+    if kind == contract.ROLLOUT_CANARY:
         steps = 2
-    elif kind == "LINEAR" and step is not None:
+    elif kind == contract.ROLLOUT_LINEAR and step is not None:
         steps = math.ceil(100 / step)
     waits = wait * max(steps - 1, 1) + termination
     if waits >= timeout:
