@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from shared import contract
 from shared.stage_access import StageClients, StageTarget
 
 if TYPE_CHECKING:
@@ -57,3 +58,18 @@ def stage_places(config: GreenlightConfig, group: str) -> dict[str, StagePlace]:
         )
         for stage in config.group(group).stages
     }
+
+
+def deployed_place(parameters: dict[str, object], tooling_region: str) -> StagePlace | None:
+    """Where a deployed Deploy action's parameters say its stage runs, when another
+    account; the reader role there is named by the contract."""
+    target = StageTarget.from_parameters(parameters)
+    if not target.account:
+        return None
+    region = target.region or tooling_region
+    reader = contract.role_arn(target.account, contract.status_reader_role_name(region))
+    return StagePlace(
+        account=target.account,
+        region=region,
+        reader=StageTarget(role_arn=reader, region=target.region),
+    )
