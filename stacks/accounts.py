@@ -54,7 +54,7 @@ def add_target_stacks(
             trusted_roles=trusted_roles,
             tooling=environment,
         )
-        target.add_dependency(tooling)
+        target.add_stack_dependency(tooling)
         targets[(account, region)] = target
     return targets
 

@@ -9,13 +9,16 @@ from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from shared.config import GreenlightConfig
+from stacks.accounts import add_target_stacks, tooling_environment
 from stacks.greenlight_stack import STACK_NAME, GreenlightStack
 
 
 def add_greenlight(app: App, config: GreenlightConfig) -> GreenlightStack:
     """Add the ``Greenlight`` stack to ``app`` and attach the AwsSolutions checks.
 
-    Environment-agnostic: no account or region, no lookups, no credentials needed.
+    Environment-agnostic (no account or region, no lookups, no credentials needed) unless
+    a stage runs in another account: then the config names the tooling account and
+    region, and each target account and region gets its target stack.
     Acknowledged findings are also written into each resource's template metadata.
     """
     stack = GreenlightStack(
@@ -23,7 +26,9 @@ def add_greenlight(app: App, config: GreenlightConfig) -> GreenlightStack:
         STACK_NAME,
         config=config,
         description="Greenlight: SageMaker Model Registry approvals to audited deployments",
+        env=tooling_environment(config),
     )
+    add_target_stacks(app, config, trusted_roles=stack.stage_roles, tooling=stack)
     Validations.of(app).add_plugins(
         AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True)
     )

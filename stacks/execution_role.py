@@ -69,18 +69,19 @@ class ModelExecutionRole(Construct):
             for endpoint in (config.endpoint_names if endpoint_names is None else endpoint_names)
         ]
         log_streams = [f"{log_group}:log-stream:*" for log_group in log_groups]
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="EndpointLogs",
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
-                resources=log_groups + log_streams,
+        if log_groups:  # none when every stage of the group runs in another account
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="EndpointLogs",
+                    actions=[
+                        "logs:CreateLogGroup",
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                        "logs:DescribeLogStreams",
+                    ],
+                    resources=log_groups + log_streams,
+                )
             )
-        )
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="EndpointMetrics",

@@ -115,10 +115,19 @@ class GreenlightStack(Stack):
                 ledger=self.ledger,
                 topic=self.topic,
                 access_logs=self.access_logs,
+                app_config=config,
             )
             for group in config.model_groups
         }
         self._outputs()
+
+    @property
+    def stage_roles(self) -> list[iam.IRole]:
+        """The roles of the functions that act on stages, of every group with a stage in
+        another account: what a target stack's deployment role trusts."""
+        return [
+            role for group in self.groups.values() if group.remote for role in group.stage_roles
+        ]
 
     def _outputs(self) -> None:
         """What the ``greenlight`` CLI reads from the deployed stack."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, PhysicalName, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -74,6 +74,9 @@ class GreenlightFunction(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            # A target stack in another account trusts this role by its ARN: CDK names it
+            # then (and only then), so the ARN is known in both templates.
+            role_name=PhysicalName.GENERATE_IF_NEEDED,
             description=f"Greenlight {description}",
         )
         self.log_group = logs.LogGroup(

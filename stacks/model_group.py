@@ -5,6 +5,7 @@ The grants live here: this is the one place that knows which ARNs belong to the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from aws_cdk import Stack
@@ -16,10 +17,12 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from shared import contract
-from shared.config import ModelGroupConfig
+from shared.config import GreenlightConfig, ModelGroupConfig
+from shared.stage_access import StageTarget
 from stacks import arns
+from stacks.accounts import grant_assume_stage_roles
 from stacks.action_functions import action_functions
-from stacks.alarms import StageAlarms
+from stacks.alarms import StageAlarms, stage_alarm_names
 from stacks.approval_trigger import approval_trigger_subscription
 from stacks.bundle import DeployBundle
 from stacks.dashboard import GroupDashboard
@@ -81,16 +84,31 @@ class GreenlightModelGroup(Construct):
         ledger: dynamodb.ITable,
         topic: sns.ITopic,
         access_logs: s3.IBucket,
+        app_config: GreenlightConfig | None = None,
     ) -> None:
+        """``app_config`` places the stages (those in other accounts are reached
+        through their target stacks); without it every stage is in this account."""
         super().__init__(scope, construct_id)
         group = config.name
         pipeline_name = contract.pipeline_name(group)
+        placed = app_config or GreenlightConfig(model_groups=(config,))
+        #: Stage name → how its actions reach it, for the stages in other accounts.
+        self.remote = {
+            stage.name: placed.stage_target(stage)
+            for stage in config.stages
+            if placed.placement(stage) is not None
+        }
+        local = dataclasses.replace(
+            config, stages=tuple(s for s in config.stages if s.name not in self.remote)
+        )
 
         self.registry = ModelRegistryGroup(self, "Registry", config=config)
-        self.execution_role = ModelExecutionRole(self, "ModelExecutionRole", config=config)
+        self.execution_role = ModelExecutionRole(
+            self, "ModelExecutionRole", config=config, endpoint_names=local.endpoint_names
+        )
         self.alarms = {
             stage.name: StageAlarms(self, f"Alarms-{stage.name}", group=group, stage=stage)
-            for stage in config.stages
+            for stage in local.stages
         }
         self.execution_role.allow_reading_alarms(self._alarm_arns())
 
@@ -125,7 +143,12 @@ class GreenlightModelGroup(Construct):
             "Pipeline",
             config=config,
             stages=tuple(
-                StageWiring(stage=stage, alarm_names=self.alarms[stage.name].alarm_names)
+                StageWiring(
+                    stage=stage,
+                    alarm_names=stage_alarm_names(group, stage),
+                    target=self.remote.get(stage.name, StageTarget()),
+                    execution_role_arn=placed.remote_execution_role_arn(config, stage),
+                )
                 for stage in config.stages
             ),
             bundle=self.bundle.asset,
@@ -160,19 +183,52 @@ class GreenlightModelGroup(Construct):
             endpoint_names=config.endpoint_names,
             retain_endpoints=config.retain_endpoints_on_destroy,
             key=key,
+            stage_targets={
+                stage.endpoint_name: self.remote[stage.name]
+                for stage in config.stages
+                if stage.name in self.remote
+            },
         )
         # The pipeline depends on the cleanup, so CloudFormation deletes the pipeline
         # first: once the cleanup runs, no Deploy action can create an endpoint again.
         self.pipeline.pipeline.node.add_dependency(self.endpoint_cleanup.resource)
-        self.dashboard = GroupDashboard(self, "Dashboard", config=config, alarms=self.alarms)
+        self.dashboard = GroupDashboard(self, "Dashboard", config=local, alarms=self.alarms)
 
         self._grant_trigger(config, key=key, ledger=ledger, topic=topic)
-        self._grant_deploy(config)
-        self._grant_smoke_test(config)
-        self._grant_bake(config)
         self._grant_recorder(config, key=key, ledger=ledger, topic=topic)
-        self._grant_endpoint_cleanup(config)
+        self._grant_stage_functions(local, placed, config)
         self._acknowledge_pipeline_role()
+
+    @property
+    def stage_roles(self) -> list[iam.IRole]:
+        """The roles a target stack's deployment role trusts: Deploy, SmokeTest, Bake and
+        the endpoint cleanup, which act on the stages."""
+        return [
+            self.deploy.role,
+            self.smoke_test.role,
+            self.bake.role,
+            self.endpoint_cleanup.function.role,
+        ]
+
+    def _grant_stage_functions(
+        self, local: ModelGroupConfig, placed: GreenlightConfig, config: ModelGroupConfig
+    ) -> None:
+        """Each stage function may act on the stages here, and assume the deployment
+        role of each target account a stage runs in."""
+        if local.stages:
+            self._grant_deploy(local)
+            self._grant_smoke_test(local)
+            self._grant_bake(local)
+            self._grant_endpoint_cleanup(local)
+        else:
+            for action_role in (self.deploy.role, self.smoke_test.role, self.bake.role):
+                acknowledge_wildcard_resource(
+                    action_role,
+                    "*",
+                    "The CodePipeline job result actions have no resource-level permissions.",
+                )
+        for stage_role in self.stage_roles:
+            grant_assume_stage_roles(stage_role, placed, config.stages)
 
     # --- grants -----------------------------------------------------------------------
     # CDK's Lambda invoke action already grants each action function
