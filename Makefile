@@ -40,9 +40,12 @@ node_modules/.install-stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The import-linter contracts in pyproject.toml enforce the layers; the worktree's own
+# packages come first on the path, whatever the editable install points at.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=$(CURDIR):$(CURDIR)/lambdas $(BIN)/lint-imports --no-cache --no-logo
 
 typecheck: install
 	$(BIN)/mypy

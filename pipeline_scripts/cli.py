@@ -17,12 +17,12 @@ from pipeline_scripts.errors import EXIT_OK, error_line
 
 #: Modules that contribute subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
-    "pipeline_scripts.review",
-    "pipeline_scripts.register",
+    "pipeline_scripts.approval",
+    "pipeline_scripts.register.command",
     "pipeline_scripts.status",
-    "pipeline_scripts.history_cli",
+    "pipeline_scripts.history.command",
     "pipeline_scripts.rollback",
-    "pipeline_scripts.sandbox.cli",
+    "pipeline_scripts.sandbox_command",
 )
 
 

@@ -58,13 +58,23 @@ _BOTOCORE_PREFIX = re.compile(
 )
 
 
-def aws_message(error: ClientError) -> str:
-    """``Code: message`` of an AWS error, said once."""
-    details = error.response.get("Error", {})
-    code = details.get("Code") or "Unknown"
-    message = str(details.get("Message") or "")
+def aws_code(error: ClientError) -> str:
+    """The AWS error code (``ValidationException``, ``PipelineNotFoundException``, …)."""
+    return str(error.response.get("Error", {}).get("Code") or "")
+
+
+def aws_detail(error: ClientError) -> str:
+    """The message of an AWS error, without botocore's prefix repeated inside it."""
+    message = str(error.response.get("Error", {}).get("Message") or "")
     while _BOTOCORE_PREFIX.match(message):
         message = _BOTOCORE_PREFIX.sub("", message, count=1)
+    return message
+
+
+def aws_message(error: ClientError) -> str:
+    """``Code: message`` of an AWS error, said once."""
+    code = aws_code(error) or "Unknown"
+    message = aws_detail(error)
     return f"{code}: {message}" if message else code
 
 

@@ -82,15 +82,6 @@ def framework_image_uri(
     return uri
 
 
-def sdk_available() -> bool:
-    """Whether the SageMaker Python SDK's image lookup can be imported."""
-    try:
-        _sdk_retrieve("")
-    except SdkNotInstalled:
-        return False
-    return True
-
-
 def _sdk_retrieve(framework: str) -> Callable[..., object]:
     config_logger = logging.getLogger(_SDK_CONFIG_LOGGER)
     if config_logger.level == logging.NOTSET:

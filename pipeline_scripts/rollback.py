@@ -30,8 +30,8 @@ from botocore.exceptions import ClientError
 from approval_trigger.logic import ApprovalTrigger
 from pipeline_scripts import stack_outputs
 from pipeline_scripts.cli_clock import cli_clock
-from pipeline_scripts.errors import NotFound, Refused, UsageError
-from pipeline_scripts.review import find_model_package_arn
+from pipeline_scripts.errors import NotFound, Refused, UsageError, aws_code, refused
+from pipeline_scripts.model_registry import find_model_package_arn, require_group
 from shared import contract
 from shared.ledger import (
     OUTCOME_ROLLBACK_STARTED,
@@ -155,12 +155,7 @@ def _rollback(args: argparse.Namespace) -> int:
         arn = find_model_package_arn(trigger.sagemaker, group=settings.group, version=to_version)
         request.refuse_unless_approved(arn, to_version)
     else:
-        try:
-            trigger.sagemaker.describe_model_package_group(ModelPackageGroupName=settings.group)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ValidationException":
-                raise NotFound(f"model package group {settings.group!r} not found") from None
-            raise
+        require_group(trigger.sagemaker, settings.group)
     history = PipelineHistory(trigger.codepipeline, contract.pipeline_name(settings.group))
     target, live = _target(history, args.stage, arn, request.status)
     if target is None and arn is None:
@@ -199,7 +194,7 @@ class _Request:
         try:
             package = self.trigger.sagemaker.describe_model_package(ModelPackageName=arn)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ValidationException":
+            if aws_code(error) == "ValidationException":
                 return None
             raise
         return package.get("ModelApprovalStatus")
@@ -228,11 +223,7 @@ class _Request:
                 request_id=self.request_id,
             )
         except ClientError as error:
-            details = error.response.get("Error", {})
-            raise Refused(
-                f"CodePipeline refused to roll back {self.stage}: {details.get('Code')}: "
-                f"{details.get('Message')}"
-            ) from None
+            raise refused(error, f"CodePipeline refused to roll back {self.stage}") from None
         how = (
             "" if started.via == contract.ROLLBACK_STAGE else " as a new execution of that version"
         )
@@ -304,12 +295,9 @@ def _target(
     try:
         live = history.live(stage)
     except ClientError as error:
-        details = error.response.get("Error", {})
-        if details.get("Code") == "PipelineNotFoundException":
+        if aws_code(error) == "PipelineNotFoundException":
             raise NotFound(f"pipeline {history.pipeline_name} not found") from None
-        raise Refused(
-            f"cannot list executions of {history.pipeline_name}: {details.get('Message')}"
-        ) from None
+        raise refused(error, f"cannot list executions of {history.pipeline_name}") from None
     if arn is not None:
         return history.target(stage, lambda d: d.arn == arn), live is not None and live.arn == arn
     if live is None:

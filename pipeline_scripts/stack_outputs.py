@@ -20,12 +20,19 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, NoRegionError
 
-from pipeline_scripts.errors import NO_REGION, GreenlightError, NotFound, UsageError
+from pipeline_scripts.errors import (
+    NO_REGION,
+    GreenlightError,
+    NotFound,
+    UsageError,
+    aws_code,
+    aws_detail,
+    aws_message,
+)
 from pipeline_scripts.stage_places import StagePlace, deployed_place, stage_places
 from shared import contract
 from shared.config import ConfigError, load_config
 from shared.gates import Gates
-from stacks.outputs import PIPELINE_OUTPUT_PREFIX
 
 #: An SNS topic ARN: a topic name is 1-256 letters, digits, hyphens and underscores
 #: (a FIFO topic's ends in ``.fifo``).
@@ -191,15 +198,13 @@ def stack_outputs(cloudformation: Any) -> dict[str, str]:
     try:
         stacks = cloudformation.describe_stacks(StackName=contract.STACK_NAME)["Stacks"]
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        message = error.response.get("Error", {}).get("Message", "")
-        if code == "ValidationError":
+        if aws_code(error) == "ValidationError":
             raise NotFound(
-                f"stack {contract.STACK_NAME} not found ({message}); deploy it, or pass "
+                f"stack {contract.STACK_NAME} not found ({aws_detail(error)}); deploy it, or pass "
                 f"--ledger-table / set {contract.ENV_LEDGER_TABLE}"
             ) from None
         raise GreenlightError(
-            f"cannot read stack {contract.STACK_NAME}: {code}: {message}"
+            f"cannot read stack {contract.STACK_NAME}: {aws_message(error)}"
         ) from None
     return {
         o["OutputKey"]: o["OutputValue"]
@@ -235,7 +240,7 @@ def _deployed_settings(args: argparse.Namespace, group: str | None) -> GroupSett
     deployed = sorted(
         value.removeprefix(prefix)
         for key, value in outputs.items()
-        if key.startswith(PIPELINE_OUTPUT_PREFIX) and value.startswith(prefix)
+        if key.startswith(contract.OUTPUT_PIPELINE_PREFIX) and value.startswith(prefix)
     )
     if group is None:
         if len(deployed) != 1:

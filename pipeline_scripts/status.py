@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Final
 from botocore.exceptions import ClientError
 
 from pipeline_scripts import stack_outputs
-from pipeline_scripts.errors import EXIT_FAILURE
-from pipeline_scripts.history import HistoryReader, live_records, operator_requests
+from pipeline_scripts.errors import EXIT_FAILURE, aws_code
+from pipeline_scripts.history.joins import live_records, operator_requests
+from pipeline_scripts.history.reader import HistoryReader
 from pipeline_scripts.stage_places import StagePlace
 from shared import contract
 from shared.ledger import (
@@ -197,7 +198,7 @@ def _drift(
     except StageAccessDenied as denied:
         return f"{stage}: cannot read endpoint {endpoint} ({denied})"
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ValidationException":
+        if aws_code(error) == "ValidationException":
             return (
                 f"{stage}: endpoint {endpoint} does not exist, but the ledger says version "
                 f"{record.model_package_version} is live there"

@@ -17,7 +17,6 @@ from shared import contract
 from shared.config import GreenlightConfig
 from stacks.model_group import GreenlightModelGroup
 from stacks.nag import acknowledge
-from stacks.outputs import pipeline_output_id
 
 STACK_NAME = contract.STACK_NAME
 
@@ -145,7 +144,7 @@ class GreenlightStack(Stack):
         )
         owners: dict[str, str] = {}
         for name, group in self.groups.items():
-            output_id = pipeline_output_id(name)
+            output_id = contract.pipeline_output_id(name)
             if output_id in owners:
                 raise ValueError(
                     f"groups {owners[output_id]!r} and {name!r} both name the stack output "

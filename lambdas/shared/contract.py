@@ -253,6 +253,19 @@ def target_stack_name(account: str, region: str) -> str:
 #: CfnOutput ids (and output keys) of that stack.
 OUTPUT_LEDGER_TABLE: Final = "LedgerTableName"
 OUTPUT_TOPIC_ARN: Final = "NotificationTopicArn"
+#: Each group adds one output holding its pipeline name, its id this prefix + the group.
+OUTPUT_PIPELINE_PREFIX: Final = "PipelineName"
+
+
+def pipeline_output_id(group: str) -> str:
+    """``PipelineName`` + the group name in CamelCase: ``house-price`` → ``PipelineNameHousePrice``.
+
+    Output ids may hold letters and digits only; group names add hyphens.
+    """
+    return OUTPUT_PIPELINE_PREFIX + "".join(
+        part[:1].upper() + part[1:] for part in group.split("-") if part
+    )
+
 
 # --- CodePipeline events (the recorder's input) ----------------------------------------
 

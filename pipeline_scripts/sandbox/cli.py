@@ -1,11 +1,6 @@
-"""``greenlight sandbox``: the approval-to-deploy story on a local emulator.
-
-    greenlight sandbox                      the whole story, then the audit history
-    greenlight sandbox --list               the scenarios
-    greenlight sandbox --scenario NAME      one scenario (repeatable; --all for every one)
-    greenlight sandbox --json               results as JSON
-    greenlight sandbox serve [--port 4566]  keep the emulator running for boto3 clients
-    greenlight sandbox approve-stage        approve a waiting manual approval (serve mode)
+"""What ``greenlight sandbox`` runs: the scripted scenarios (then the audit history) and
+the server, on a local emulator. The parser, and what each form of the command does, is
+in :mod:`pipeline_scripts.sandbox_command`, in the CLI core.
 
 The sandbox runs the synthesized app in ``--cdk-out`` (``make synth`` writes it).
 """
@@ -18,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pipeline_scripts.errors import EXIT_FAILURE, EXIT_OK, NotFound, UsageError
 from pipeline_scripts.progress import Progress
@@ -29,90 +24,10 @@ from pipeline_scripts.sandbox.story import Story, StoryResult
 from pipeline_scripts.sandbox.template import load_app
 from pipeline_scripts.sandbox.world import Sandbox
 
-DEFAULT_PORT = 4566
-
-
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "sandbox",
-        help="run the approval-to-deploy story on a local AWS emulator",
-        description=(
-            "Run the synthesized app on an in-process AWS emulator (moto plus Greenlight's "
-            "emulation of what moto lacks): scripted scenarios, or a server for boto3."
-        ),
-    )
-    _add_cdk_out(parser, default=Path("cdk.out"))
-    parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
-    parser.add_argument(
-        "--scenario",
-        action="append",
-        metavar="NAME",
-        help="run this scenario (repeatable); default: the whole story",
-    )
-    parser.add_argument("--all", action="store_true", help="run every scenario")
-    parser.add_argument("--json", action="store_true", help="print results as JSON")
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=Path("cdk.json"),
-        metavar="PATH",
-        help="the app's cdk.json, for scenarios that synthesize a variant (gate-refusal)",
-    )
-    parser.set_defaults(func=_run)
-    actions = parser.add_subparsers(dest="sandbox_command", metavar="ACTION")
-    serve = actions.add_parser(
-        "serve",
-        help="keep the emulator running on 127.0.0.1 for boto3 clients",
-        description=(
-            "Serve the sandbox on 127.0.0.1:PORT with the stacks' resources in place. Point "
-            "boto3 at it with AWS_ENDPOINT_URL=http://127.0.0.1:PORT; approvals flow through "
-            "the pipeline within seconds. Ctrl-C stops it."
-        ),
-    )
-    serve.add_argument(
-        "--port", type=_port, default=DEFAULT_PORT, help=f"1-65535 (default: {DEFAULT_PORT})"
-    )
-    # Given after `serve` as well as before it; the value given last wins.
-    _add_cdk_out(serve, default=argparse.SUPPRESS)
-    serve.set_defaults(func=_serve)
-    approve = actions.add_parser(
-        "approve-stage",
-        help="approve the manual approvals waiting in a sandbox server's pipelines",
-        description=(
-            "Give the waiting manual approvals of the pipelines (or of --pipeline) an "
-            "Approved result, as a reviewer would in the console. Uses AWS_ENDPOINT_URL."
-        ),
-    )
-    approve.add_argument("--pipeline", help="only this pipeline (default: every pipeline)")
-    approve.add_argument("--reject", action="store_true", help="reject instead of approve")
-    approve.add_argument("--summary", default="approved from the greenlight CLI")
-    approve.set_defaults(func=_approve_stage)
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 1-65535, got {port}")
-    return port
-
-
-def _add_cdk_out(parser: argparse.ArgumentParser, *, default: Any) -> None:
-    parser.add_argument(
-        "--cdk-out",
-        type=Path,
-        default=default,
-        metavar="DIR",
-        help="the synthesized cloud assembly (default: cdk.out; `make synth` writes it)",
-    )
-
-
 # --- scripted scenarios --------------------------------------------------------------------
 
 
-def _run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     if args.list:
         if args.json:
             listed = [
@@ -239,7 +154,7 @@ def _synthesize_variant(
 # --- serve mode ------------------------------------------------------------------------------
 
 
-def _serve(args: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace) -> int:
     from pipeline_scripts.sandbox.server import serve  # noqa: PLC0415 - needs moto's server
 
     try:
@@ -247,35 +162,3 @@ def _serve(args: argparse.Namespace) -> int:
     except TemplateError as error:
         raise NotFound(str(error)) from None
     return serve(app, port=args.port)
-
-
-def _approve_stage(args: argparse.Namespace) -> int:
-    import boto3  # noqa: PLC0415
-
-    codepipeline = boto3.client("codepipeline")
-    names = (
-        [args.pipeline]
-        if args.pipeline
-        else [p["name"] for p in codepipeline.list_pipelines().get("pipelines", [])]
-    )
-    given = 0
-    for name in names:
-        state = codepipeline.get_pipeline_state(name=name)
-        for stage in state["stageStates"]:
-            for action in stage["actionStates"]:
-                token = action.get("latestExecution", {}).get("token")
-                if not token:
-                    continue
-                status: Literal["Approved", "Rejected"] = "Rejected" if args.reject else "Approved"
-                codepipeline.put_approval_result(
-                    pipelineName=name,
-                    stageName=stage["stageName"],
-                    actionName=action["actionName"],
-                    result={"summary": args.summary, "status": status},
-                    token=token,
-                )
-                print(f"{name}: {stage['stageName']}.{action['actionName']} {status}")
-                given += 1
-    if not given:
-        print("no manual approval is waiting")
-    return EXIT_OK

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_scripts.history_html import render_history_html
+from pipeline_scripts.history.page import render_history_html
 from tests.browser.chromium import Chromium, find_chromium
 from tests.browser.sample_history import GENERATED_AT, GROUP, sample_rows
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline_scripts.history_model import HistoryRow, RollbackTarget
+from pipeline_scripts.history.rows import HistoryRow, RollbackTarget
 
 GROUP = "house-price-linear-learner"
 ARN = f"arn:aws:sagemaker:us-east-1:123456789012:model-package/{GROUP}/"

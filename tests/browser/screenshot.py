@@ -6,8 +6,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pipeline_scripts.history_html import render_history_html
-from pipeline_scripts.history_summary import summarize
+from pipeline_scripts.history.page import render_history_html
+from pipeline_scripts.history.summary import summarize
 from tests.browser.chromium import Chromium, find_chromium
 from tests.browser.sample_history import GENERATED_AT, GROUP, sample_rows
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pipeline_scripts.history_html import _COLUMNS
+from pipeline_scripts.history.page import _COLUMNS
 from tests.browser.chromium import Chromium, png_pixels
 from tests.browser.sample_history import HOSTILE_DESCRIPTION, sample_rows
 

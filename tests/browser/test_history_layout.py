@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_scripts.history_html import render_history_html
+from pipeline_scripts.history.page import render_history_html
 from tests.browser.chromium import Chromium
 from tests.browser.sample_history import GENERATED_AT, GROUP, sample_rows
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from pipeline_scripts.history_html import render_history_html
-from pipeline_scripts.history_summary import summarize
+from pipeline_scripts.history.page import render_history_html
+from pipeline_scripts.history.summary import summarize
 from tests.browser.chromium import Chromium
 from tests.browser.sample_history import GENERATED_AT, GROUP, sample_rows
 

@@ -10,7 +10,6 @@ from aws_cdk.assertions import Match
 from shared import contract
 from shared.config import parse_config
 from stacks.app import build_app
-from stacks.outputs import pipeline_output_id
 from tests.infrastructure.conftest import GATED_CONTEXT, Synthesized
 
 pytestmark = pytest.mark.infrastructure
@@ -31,7 +30,7 @@ def test_each_group_outputs_its_pipeline_name(synthesized: Synthesized) -> None:
     for group in synthesized.config.model_groups:
         pipeline_id = pipelines[contract.pipeline_name(group.name)]
         synthesized.template.has_output(
-            pipeline_output_id(group.name),
+            contract.pipeline_output_id(group.name),
             {"Value": {"Ref": pipeline_id}, "Description": Match.string_like_regexp(group.name)},
         )
 
@@ -43,7 +42,7 @@ def test_outputs_are_exactly_ledger_topic_and_one_pipeline_per_group(
     assert outputs == {
         contract.OUTPUT_LEDGER_TABLE,
         contract.OUTPUT_TOPIC_ARN,
-        *(pipeline_output_id(group.name) for group in synthesized.config.model_groups),
+        *(contract.pipeline_output_id(group.name) for group in synthesized.config.model_groups),
     }
 
 
@@ -58,7 +57,7 @@ def test_outputs_are_exactly_ledger_topic_and_one_pipeline_per_group(
     ],
 )
 def test_pipeline_output_id_is_the_group_name_in_camel_case(group: str, output_id: str) -> None:
-    assert pipeline_output_id(group) == output_id
+    assert contract.pipeline_output_id(group) == output_id
 
 
 def test_two_groups_that_would_share_an_output_id_are_refused_by_name() -> None:

@@ -30,7 +30,7 @@ from pipeline_scripts.errors import (
     EXIT_UNREACHABLE,
     EXIT_USAGE,
 )
-from pipeline_scripts.history_cli import COLUMNS
+from pipeline_scripts.history.command import COLUMNS
 from shared import contract
 from shared.ledger import OUTCOME_ROLLBACK_STARTED, Outcome
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline_scripts.history_html import render_history_html
-from pipeline_scripts.history_model import HistoryRow, RollbackTarget
+from pipeline_scripts.history.page import render_history_html
+from pipeline_scripts.history.rows import HistoryRow, RollbackTarget
 from tests.browser.sample_history import GENERATED_AT, GROUP, at, row, sample_rows
 
 
@@ -79,6 +79,37 @@ def test_a_rolled_back_version_leaves_its_rollback_target_live() -> None:
     # THEN v1 is live in production, and v2 is drawn as a rolled-back attempt
     assert _live_in(page, "production") == "v1"
     assert re.search(r'class="bar bar-rolled-back" data-version="2"', page)
+
+
+def test_the_timeline_takes_a_rollback_s_version_from_the_typed_target_not_its_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN v1 then v2 live in production, and an automated rollback putting v1 back,
+    # with the target's text form saying another version (as a text parser would read it)
+    monkeypatch.setattr(RollbackTarget, "describe", lambda self, *, short=False: "v9")
+    rows = [
+        row(1, execution_id="e1", stage="production", started=at(5, 1), ended=at(5, 2)),
+        row(2, execution_id="e2", stage="production", started=at(5, 3), ended=at(5, 4)),
+        row(
+            2,
+            execution_id="e3",
+            trigger="automated-rollback",
+            stage="production",
+            rollback_target=RollbackTarget(version=1, execution_id="e1", replacing=2),
+            started=at(5, 5),
+            ended=at(5, 6),
+        ),
+    ]
+
+    # WHEN rendered
+    page = _render(rows)
+
+    # THEN the live version and its bar come from RollbackTarget.version, and the text
+    # form only shows where a person reads it (the table's rollback target cell)
+    assert _live_in(page, "production") == "v1"
+    assert re.search(r'class="bar bar-live" data-version="1" data-stage="production"', page)
+    assert 'data-version="9"' not in page
+    assert "<td>v9</td>" in page
 
 
 def test_a_rolled_back_row_without_a_named_target_restores_the_version_live_before() -> None:

@@ -10,16 +10,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline_scripts.history_html import render_history_html
-from pipeline_scripts.history_summary import HistorySummary, Spread, StageSummary, Window
-from pipeline_scripts.history_summary_format import (
+from pipeline_scripts.history.page import render_history_html
+from pipeline_scripts.history.summary import HistorySummary, Spread, StageSummary, Window
+from pipeline_scripts.history.summary_html import summary_section
+from pipeline_scripts.history.summary_text import (
     CSV_COLUMNS,
     duration,
     summary_csv,
     summary_record,
     summary_table,
 )
-from pipeline_scripts.history_summary_html import summary_section
 from tests.browser.sample_history import GENERATED_AT, GROUP, sample_rows
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline_scripts.history_model import HistoryRow, RollbackTarget
-from pipeline_scripts.history_summary import (
+from pipeline_scripts.history.rows import HistoryRow, RollbackTarget
+from pipeline_scripts.history.summary import (
     HistorySummary,
     Spread,
     StageSummary,

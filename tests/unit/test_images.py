@@ -16,7 +16,6 @@ from pipeline_scripts.images import (
     ImageLookupError,
     SdkNotInstalled,
     framework_image_uri,
-    sdk_available,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -149,18 +148,6 @@ def test_without_the_sdk_the_lookup_says_how_to_install_it(hide_sdk: None) -> No
         "--framework linear-learner needs the SageMaker Python SDK to look up its image: "
         "install it with pip install 'greenlight[sdk]', or pass the image URI with --image"
     )
-
-
-def test_sdk_available_reports_a_hidden_sdk_as_missing(hide_sdk: None) -> None:
-    # GIVEN the SDK cannot be imported
-    # THEN it is reported missing
-    assert sdk_available() is False
-
-
-def test_sdk_available_reports_the_installed_sdk() -> None:
-    # GIVEN the SDK installed by the sdk extra
-    # THEN it is reported available
-    assert sdk_available() is True
 
 
 def test_the_version_3_layout_is_preferred_and_asked_for_an_inference_image(

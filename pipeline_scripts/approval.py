@@ -28,14 +28,8 @@ from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from pipeline_scripts.errors import (
-    NotFound,
-    Refused,
-    UsageError,
-    refused,
-    unreachable,
-)
-from pipeline_scripts.stack_outputs import client
+from pipeline_scripts.errors import Refused, UsageError, refused, unreachable
+from pipeline_scripts.model_registry import find_model_package_arn, sagemaker_client
 from shared import contract
 from shared.contract import APPROVED, PENDING_MANUAL_APPROVAL, REJECTED
 
@@ -99,7 +93,7 @@ def _version(text: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    sagemaker = _sagemaker_client(args.region)
+    sagemaker = sagemaker_client(args.region)
     try:
         outcome = review(
             group=args.group,
@@ -118,11 +112,6 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(f"{name} is already {outcome.status}; nothing changed")
     return 0
-
-
-def _sagemaker_client(region: str | None) -> SageMakerClient:
-    sagemaker: SageMakerClient = client("sagemaker", region)
-    return sagemaker
 
 
 def review(
@@ -170,31 +159,3 @@ def review(
     except ClientError as error:
         raise refused(error, f"SageMaker refused {current} -> {status} for {name}") from None
     return ReviewOutcome(arn, current, status, changed=True)
-
-
-def find_model_package_arn(sagemaker: SageMakerClient, *, group: str, version: int) -> str:
-    """The ARN of ``group``/``version``; NotFound names the group or the version missing.
-
-    Listed newest first, so the usual case (reviewing a recent version) reads one page.
-    """
-    paginator = sagemaker.get_paginator("list_model_packages")
-    pages = paginator.paginate(
-        ModelPackageGroupName=group,
-        ModelPackageType=contract.MODEL_PACKAGE_TYPE_VERSIONED,
-        SortBy="CreationTime",
-        SortOrder="Descending",
-    )
-    try:
-        for page in pages:
-            for summary in page["ModelPackageSummaryList"]:
-                if summary.get("ModelPackageVersion") == version:
-                    return summary["ModelPackageArn"]
-    except ClientError as error:
-        raise refused(error, f"cannot list versions of {group}") from None
-    try:
-        sagemaker.describe_model_package_group(ModelPackageGroupName=group)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ValidationException":
-            raise NotFound(f"model package group {group!r} not found") from None
-        raise refused(error, f"cannot read model package group {group}") from None
-    raise NotFound(f"model package group {group!r} has no version {version}")

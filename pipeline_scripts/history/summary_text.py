@@ -1,7 +1,7 @@
 """The history summary as text: a terminal table, a JSON document and a CSV sheet.
 
 They only format the typed :class:`HistorySummary`; the metrics are defined and computed
-in :mod:`pipeline_scripts.history_summary`.
+in :mod:`pipeline_scripts.history.summary`.
 
 * The table has one column per stage and one line per metric, so it stays narrow; stages
   that would not fit ``width`` columns continue in a block below.
@@ -18,7 +18,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from pipeline_scripts.history_summary import HistorySummary, Spread, StageSummary
+from pipeline_scripts.history.summary import HistorySummary, Spread, StageSummary
 
 #: The label column of the table, and the gap between columns.
 _LABELS: Final = (

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from pipeline_scripts.history_model import ROLLBACK_TRIGGERS, HistoryRow
+from pipeline_scripts.history.rows import ROLLBACK_TRIGGERS, HistoryRow
 
 #: Triggers of executions that deploy a change (the others put an earlier version back).
 DEPLOYMENT_TRIGGERS: Final = frozenset({"approval", "redeploy"})

@@ -13,11 +13,11 @@ The numbers are printed beside each bar and, in words, in each chart's accessibl
 from __future__ import annotations
 
 from collections.abc import Callable
-from html import escape
 from typing import Final
 
-from pipeline_scripts.history_summary import HistorySummary, Spread, StageSummary
-from pipeline_scripts.history_summary_format import duration, rate, window_text
+from pipeline_scripts.history.markup import esc
+from pipeline_scripts.history.summary import HistorySummary, Spread, StageSummary
+from pipeline_scripts.history.summary_text import duration, rate, window_text
 
 # Chart geometry (SVG user units; each chart scales to its card's width).
 _WIDTH: Final = 320
@@ -43,10 +43,6 @@ SUMMARY_CSS: Final = """
 """
 
 
-def _e(value: object) -> str:
-    return escape(str(value), quote=True)
-
-
 def _name(stage: str) -> str:
     return stage if len(stage) <= _NAME_CHARS else stage[: _NAME_CHARS - 1] + "…"
 
@@ -59,9 +55,9 @@ def _x(value: float, scale: float) -> float:
 def _row(index: int, stage: str, value: str, shapes: str) -> str:
     top = index * _ROW
     return (
-        f'<g class="stage-row" data-stage="{_e(stage)}"><title>{_e(stage)}: {_e(value)}</title>'
-        f'<text class="stage-name" x="0" y="{top + _TEXT}">{_e(_name(stage))}</text>'
-        f'<text class="value" x="{_WIDTH}" y="{top + _TEXT}" text-anchor="end">{_e(value)}</text>'
+        f'<g class="stage-row" data-stage="{esc(stage)}"><title>{esc(stage)}: {esc(value)}</title>'
+        f'<text class="stage-name" x="0" y="{top + _TEXT}">{esc(_name(stage))}</text>'
+        f'<text class="value" x="{_WIDTH}" y="{top + _TEXT}" text-anchor="end">{esc(value)}</text>'
         f'<rect class="track" x="0" y="{top + _BAR_TOP}" width="{_WIDTH}" height="{_BAR}" rx="3"/>'
         f"{shapes}</g>"
     )
@@ -127,10 +123,10 @@ def _chart(
     height = max(len(stages), 1) * _ROW
     label = f"{title}. " + "; ".join(words) if words else f"{title}: no stages"
     return (
-        f'<figure class="metric" data-metric="{metric}"><h3>{_e(title)}</h3>'
-        f'<svg viewBox="0 0 {_WIDTH} {height}" role="img" aria-label="{_e(label)}" '
+        f'<figure class="metric" data-metric="{metric}"><h3>{esc(title)}</h3>'
+        f'<svg viewBox="0 0 {_WIDTH} {height}" role="img" aria-label="{esc(label)}" '
         f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
-        f"<figcaption>{_e(caption)}</figcaption></figure>"
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
     )
 
 
@@ -183,7 +179,7 @@ def summary_section(summary: HistorySummary) -> str:
     )
     return (
         '<section aria-labelledby="summary-h" id="summary"><h2 id="summary-h">Summary</h2>'
-        f'<p class="window">{_e(window_text(summary))} · definitions: the README\'s '
+        f'<p class="window">{esc(window_text(summary))} · definitions: the README\'s '
         "auditor section</p>"
         f'<div class="metrics">{"".join(charts)}</div></section>'
     )
