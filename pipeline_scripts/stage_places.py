@@ -7,6 +7,7 @@ only), so ``greenlight status`` checks each endpoint where it lives.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -14,8 +15,11 @@ from shared import contract
 from shared.stage_access import StageClients, StageTarget
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from mypy_boto3_sagemaker import SageMakerClient
 
+    from pipeline_scripts.history.rows import HistoryRow
     from shared.config import GreenlightConfig
 
 #: The session name the status reader role's sessions carry (CloudTrail names it).
@@ -73,3 +77,15 @@ def deployed_place(parameters: dict[str, object], tooling_region: str) -> StageP
         region=region,
         reader=StageTarget(role_arn=reader, region=target.region),
     )
+
+
+def with_places(rows: Sequence[HistoryRow], places: Mapping[str, StagePlace]) -> list[HistoryRow]:
+    """History rows with the account and region of their stage, where the config (or
+    the deployed pipeline) names them."""
+    return [_placed(row, places.get(row.stage or "")) for row in rows]
+
+
+def _placed(row: HistoryRow, place: StagePlace | None) -> HistoryRow:
+    if place is None:
+        return row
+    return dataclasses.replace(row, account=place.account or None, region=place.region or None)

@@ -3,9 +3,11 @@ another account: for the suites that test stages in other accounts."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -58,3 +60,17 @@ def put_5xx_alarm(cloudwatch: Any, name: str) -> None:
         Threshold=0.05,
         ComparisonOperator="GreaterThanThreshold",
     )
+
+
+PRODUCTION = "222222222222"
+
+
+def production_elsewhere(tmp_path: Path) -> Path:
+    """The example cdk.json with production in PRODUCTION, written under ``tmp_path``."""
+    cdk_json = json.loads(Path("cdk.json").read_text(encoding="utf-8"))
+    settings = cdk_json["context"]["greenlight"]
+    settings.update(toolingAccount="123456789012", toolingRegion="us-east-1")
+    settings["modelGroups"][0]["stages"][-1]["account"] = PRODUCTION
+    path = tmp_path / "cdk.json"
+    path.write_text(json.dumps(cdk_json), encoding="utf-8")
+    return path

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from accounts_fixtures import assumed_client
+from accounts_fixtures import PRODUCTION, assumed_client, production_elsewhere
 from pipeline_world import (
     APPROVER_KEY,
     GROUP,
@@ -173,26 +172,14 @@ def test_status_refuses_stages_the_groups_config_does_not_have(
     )
 
 
-PRODUCTION = "222222222222"
 READER = f"arn:aws:iam::{PRODUCTION}:role/greenlight-status-reader-us-east-1"
-
-
-def _production_elsewhere(tmp_path: Path) -> Path:
-    """The example cdk.json with production in PRODUCTION."""
-    cdk_json = json.loads(Path("cdk.json").read_text(encoding="utf-8"))
-    settings = cdk_json["context"]["greenlight"]
-    settings.update(toolingAccount="123456789012", toolingRegion="us-east-1")
-    settings["modelGroups"][0]["stages"][-1]["account"] = PRODUCTION
-    path = tmp_path / "cdk.json"
-    path.write_text(json.dumps(cdk_json), encoding="utf-8")
-    return path
 
 
 def test_status_reads_a_stage_in_another_account_through_its_reader_role(
     world: PipelineWorld, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # GIVEN production in its own account, its endpoint there on the recorded config
-    config = _production_elsewhere(tmp_path)
+    config = production_elsewhere(tmp_path)
     world.deploy(world.register())
     _endpoint(world, "staging", _live_config(world, "staging"))
     production = assumed_client(READER, "sagemaker")
@@ -212,7 +199,7 @@ def test_status_does_not_find_production_in_the_tooling_account(
     world: PipelineWorld, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # GIVEN production placed in its own account, but its endpoint in the tooling account
-    config = _production_elsewhere(tmp_path)
+    config = production_elsewhere(tmp_path)
     world.deploy(world.register())
     for stage in STAGES:
         _endpoint(world, stage, _live_config(world, stage))
