@@ -58,3 +58,25 @@ def test_a_target_that_no_longer_trusts_deploy_fails_the_stage_naming_assume_rol
     assert production, "\n".join(result.steps)
     assert "AccessDenied" in production[0]
     assert "sts:AssumeRole" in production[0]
+
+
+def test_a_group_policy_that_does_not_share_the_versions_fails_production_deploy(
+    accounts: Synthesized, run_scenario: RunScenario, tmp_path: Path
+) -> None:
+    # GIVEN the assembly with the model package group's resource policy taken out
+    outdir = tmp_path / "cdk.out"
+    shutil.copytree(accounts.outdir, outdir)
+    for template_path in outdir.glob("*.template.json"):
+        template = json.loads(template_path.read_text())
+        for resource in template.get("Resources", {}).values():
+            if resource["Type"] == "AWS::SageMaker::ModelPackageGroup":
+                resource["Properties"].pop("ModelPackageGroupPolicy", None)
+        template_path.write_text(json.dumps(template))
+    # WHEN the scenario runs
+    result = run_scenario(SCENARIO, outdir)
+    # THEN the stage accounts cannot build a model from the tooling account's version
+    assert not result.passed
+    failed = [step for step in result.steps if "Deploy failed" in step]
+    assert failed, "\n".join(result.steps)
+    assert "sagemaker:DescribeModelPackage" in failed[0]
+    assert "no resource-based policy allows" in failed[0]
