@@ -141,10 +141,7 @@ def group_settings(args: argparse.Namespace, group: str | None) -> GroupSettings
         stages=stages,
         endpoints={s.name: s.endpoint_name for s in settings.stages},
         places=stage_places(config, group),
-        gates=Gates(
-            required_reports=settings.gates.required_reports,
-            separation_of_duties=settings.gates.separation_of_duties,
-        ),
+        gates=settings.gates,
     )
 
 

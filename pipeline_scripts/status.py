@@ -19,7 +19,6 @@ from pipeline_scripts.history.reader import HistoryReader
 from pipeline_scripts.stage_places import StagePlace
 from shared import contract
 from shared.ledger import (
-    OUTCOME_STARTED,
     RECORD_DEPLOYED,
     RECORD_FAILED,
     RECORD_ROLLED_BACK,
@@ -27,6 +26,7 @@ from shared.ledger import (
     Outcome,
     PipelineRecord,
 )
+from shared.pipeline_history import deployment_approval
 from shared.stage_access import StageAccessDenied
 
 if TYPE_CHECKING:
@@ -161,25 +161,17 @@ def _reader(
 
 
 def _approver(record: PipelineRecord | None, outcomes: list[Outcome]) -> str | None:
-    if record is None:
+    """Who gave the approval the live deployment went out on (shared.pipeline_history)."""
+    if record is None or record.model_package_arn is None:
         return None
-    approvals = sorted(
-        (
-            o
-            for o in outcomes
-            if o.model_package_arn == record.model_package_arn
-            and o.trigger_reason == contract.REASON_APPROVAL
-            and o.outcome == OUTCOME_STARTED
-            and o.approved_by
-        ),
-        key=lambda o: o.recorded_at,
+    approval = deployment_approval(
+        outcomes,
+        arn=record.model_package_arn,
+        request_id=record.request_id,
+        execution_type=record.execution_type,
+        started_at=record.started_at or record.at,
     )
-    for outcome in outcomes:
-        if outcome.event_id == record.request_id and outcome.trigger_reason == (
-            contract.REASON_APPROVAL
-        ):
-            return outcome.approved_by
-    return approvals[-1].approved_by if approvals else None
+    return None if approval is None else approval.approved_by
 
 
 def _drift(

@@ -118,10 +118,10 @@ class Rejection:
                 affected[stage] = "live"
         running: list[str] = []
         for summary in history.summaries():
-            execution_id = str(summary["pipelineExecutionId"])
-            if summary["status"] not in contract.RUNNING_STATUSES:
+            execution_id = summary.execution_id
+            if not summary.running:
                 continue
-            if history.variables(execution_id).get(contract.VAR_MODEL_PACKAGE_ARN) != arn:
+            if history.facts(execution_id).arn != arn:
                 continue
             running.append(execution_id)
             for stage in self.stages:
@@ -186,13 +186,12 @@ class Rejection:
         self, history: PipelineHistory, stage: str, target: Deployment, event_id: str
     ) -> str:
         for summary in history.summaries():
-            metadata = summary.get("rollbackMetadata") or {}
             if (
-                summary["status"] == contract.STATUS_IN_PROGRESS
-                and summary.get("executionType") == contract.EXECUTION_ROLLBACK
-                and metadata.get("rollbackTargetPipelineExecutionId") == target.execution_id
+                summary.status == contract.STATUS_IN_PROGRESS
+                and summary.is_rollback
+                and summary.rollback_target == target.execution_id
             ):
-                return str(summary["pipelineExecutionId"])  # started by an earlier attempt
+                return summary.execution_id  # started by an earlier attempt
         started = start_rollback(
             history,
             stage,

@@ -59,9 +59,8 @@ class PipelineStarts:
         a manual approval does not hold the approved version back. They deploy nothing."""
         history = PipelineHistory(self.codepipeline, self.pipeline_name)
         for summary in history.summaries():
-            execution_id = str(summary["pipelineExecutionId"])
-            running = summary["status"] == contract.STATUS_IN_PROGRESS
-            if not running or summary.get("executionType") == contract.EXECUTION_ROLLBACK:
+            execution_id = summary.execution_id
+            if summary.status != contract.STATUS_IN_PROGRESS or summary.is_rollback:
                 continue
             if not history.facts(execution_id).deploys_nothing:
                 continue

@@ -173,6 +173,8 @@ STATUS_SUCCEEDED: Final = "Succeeded"
 STATUS_SUPERSEDED: Final = "Superseded"
 STATUS_FAILED: Final = "Failed"
 STATUS_CANCELLED: Final = "Cancelled"
+#: An action execution given up (a stop that abandons the running actions).
+STATUS_ABANDONED: Final = "Abandoned"
 #: Statuses of an execution that still runs (a stop-and-wait passes through Stopping).
 RUNNING_STATUSES: Final = (STATUS_IN_PROGRESS, STATUS_STOPPING)
 #: Statuses of an execution that has ended.
@@ -191,17 +193,31 @@ STATE_FAILED: Final = "FAILED"
 STATE_CANCELED: Final = "CANCELED"
 STATE_SUPERSEDED: Final = "SUPERSEDED"
 STATE_STOPPED: Final = "STOPPED"
+STATE_STOPPING: Final = "STOPPING"
+STATE_RESUMED: Final = "RESUMED"
+STATE_ABANDONED: Final = "ABANDONED"
 
-#: CodePipeline's trigger type of an execution started through the API.
+#: CodePipeline's trigger types: an execution started through the API, and the one
+#: CodePipeline starts when it creates the pipeline.
 TRIGGER_START_PIPELINE_EXECUTION: Final = "StartPipelineExecution"
+TRIGGER_CREATE_PIPELINE: Final = "CreatePipeline"
+#: The trigger types of a ROLLBACK execution: a stage's OnFailure ROLLBACK, and a
+#: RollbackStage call (the console, the AWS CLI, an SDK).
+TRIGGER_AUTOMATED_ROLLBACK: Final = "AutomatedRollback"
+TRIGGER_MANUAL_ROLLBACK: Final = "ManualRollback"
+#: CodePipeline's execution mode that lets a newer execution overtake an older one.
+EXECUTION_MODE_SUPERSEDED: Final = "SUPERSEDED"
 #: The API that rolls a stage back (and how a rollback execution was started).
 ROLLBACK_STAGE: Final = "RollbackStage"
 
-#: CodePipeline's action category of a manual approval.
+#: CodePipeline's action categories: a manual approval, a Lambda invoke, a source.
 CATEGORY_APPROVAL: Final = "Approval"
+CATEGORY_INVOKE: Final = "Invoke"
+CATEGORY_SOURCE: Final = "Source"
 
 #: CloudWatch alarm StateValue.
 ALARM_STATE_ALARM: Final = "ALARM"
+ALARM_STATE_OK: Final = "OK"
 ALARM_STATE_INSUFFICIENT_DATA: Final = "INSUFFICIENT_DATA"
 
 

@@ -1,7 +1,10 @@
-"""Governance gates checked before an approval starts a deployment.
+"""Governance gates checked before an approval starts a deployment: the one model that
+the configuration parser (``shared.config``) builds from ``cdk.json`` and the approval
+trigger reads back from its environment, so the two cannot disagree on what a gate is.
 
 - Required reports: each named report is present in the package's ``ModelMetrics``
-  (at least one of its metrics sources carries an ``S3Uri``).
+  (at least one of its metrics sources carries an ``S3Uri``). :data:`REPORT_SOURCES` is
+  the one list of reports a gate may require.
 - Separation of duties: the approver (``LastModifiedBy``) is not the registrant
   (``CreatedBy``). SageMaker fills these ``UserContext`` values with the IAM identity
   (``IamIdentity.Arn``) and, from Studio, the user profile (``DomainId`` and
@@ -13,6 +16,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -24,6 +28,10 @@ REPORT_SOURCES: Final[Mapping[str, tuple[str, ...]]] = {
     "Bias": ("Report", "PreTrainingReport", "PostTrainingReport"),
     "Explainability": ("Report",),
 }
+#: The keys of a group's ``gates`` object (in ``cdk.json`` and in the trigger's environment).
+REQUIRED_REPORTS_KEY: Final = "requiredReports"
+SEPARATION_OF_DUTIES_KEY: Final = "separationOfDuties"
+GATES_KEYS: Final = (REQUIRED_REPORTS_KEY, SEPARATION_OF_DUTIES_KEY)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,6 +46,37 @@ class Gates:
                 f"gates.requiredReports: unknown report(s) {', '.join(unknown)}; "
                 f"expected some of {', '.join(REPORT_SOURCES)}"
             )
+
+    def to_json(self) -> str:
+        """The gates as the trigger's environment carries them (:meth:`from_json` reads it)."""
+        return json.dumps(
+            {
+                REQUIRED_REPORTS_KEY: list(self.required_reports),
+                SEPARATION_OF_DUTIES_KEY: self.separation_of_duties,
+            },
+            separators=(",", ":"),
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Gates:
+        """The gates :meth:`to_json` wrote; ValueError naming the bad key otherwise."""
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"not valid JSON ({error.msg})") from None
+        if not isinstance(raw, dict):
+            raise ValueError(f"expected a JSON object, got {raw!r}")
+        unknown = set(raw) - set(GATES_KEYS)
+        if unknown:
+            raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))}")
+        required = raw.get(REQUIRED_REPORTS_KEY, [])
+        separation = raw.get(SEPARATION_OF_DUTIES_KEY, False)
+        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            raise ValueError(f"{REQUIRED_REPORTS_KEY}: expected a list of names")
+        if not isinstance(separation, bool):
+            raise ValueError(f"{SEPARATION_OF_DUTIES_KEY}: expected true or false")
+        return cls(required_reports=tuple(required), separation_of_duties=separation)
 
 
 @dataclass(frozen=True)

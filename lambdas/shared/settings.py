@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from shared import contract
-from shared.environment import ConfigError, json_value, required, stage_names
+from shared.environment import ConfigError, required, stage_names
 from shared.gates import Gates
 
 
@@ -61,19 +61,7 @@ def _group_values(environ: Mapping[str, str]) -> dict[str, Any]:
 
 def gates_from_env(environ: Mapping[str, str]) -> Gates:
     """The group's governance gates (``GREENLIGHT_GATES``; none when it is unset)."""
-    gates_raw = json_value(environ.get(contract.ENV_GATES) or "{}", contract.ENV_GATES)
-    if not isinstance(gates_raw, dict):
-        raise ConfigError(contract.ENV_GATES, f"expected a JSON object, got {gates_raw!r}")
-    unknown = set(gates_raw) - {"requiredReports", "separationOfDuties"}
-    if unknown:
-        raise ConfigError(contract.ENV_GATES, f"unknown key(s) {', '.join(sorted(unknown))}")
-    reports = gates_raw.get("requiredReports", [])
-    separation = gates_raw.get("separationOfDuties", False)
-    if not isinstance(reports, list) or not all(isinstance(r, str) for r in reports):
-        raise ConfigError(contract.ENV_GATES, "requiredReports: expected a list of names")
-    if not isinstance(separation, bool):
-        raise ConfigError(contract.ENV_GATES, "separationOfDuties: expected true or false")
     try:
-        return Gates(required_reports=tuple(reports), separation_of_duties=separation)
+        return Gates.from_json(environ.get(contract.ENV_GATES) or "{}")
     except ValueError as error:
         raise ConfigError(contract.ENV_GATES, str(error)) from None

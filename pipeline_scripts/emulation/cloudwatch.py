@@ -28,12 +28,13 @@ from typing import Any
 
 from moto.cloudwatch.models import cloudwatch_backends
 
+from shared import contract
 from shared.clock import Clock
 
 #: What an alarm's metrics say now: OK, ALARM or INSUFFICIENT_DATA.
 ActualState = Callable[[Any], str]
 
-INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
+INSUFFICIENT_DATA = contract.ALARM_STATE_INSUFFICIENT_DATA
 DEFAULT_PERIOD_SECONDS = 60
 
 
@@ -112,8 +113,8 @@ def _period(alarm: Any) -> timedelta:
 
 
 def _reason(state: str) -> str:
-    if state == "OK":
+    if state == contract.ALARM_STATE_OK:
         return "Threshold Crossed: datapoints within the threshold (emulated evaluation)"
-    if state == "ALARM":
+    if state == contract.ALARM_STATE_ALARM:
         return "Threshold Crossed: datapoints breach the threshold (emulated evaluation)"
     return "Insufficient Data: no datapoints to evaluate (emulated evaluation)"

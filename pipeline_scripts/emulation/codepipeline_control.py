@@ -35,6 +35,7 @@ from pipeline_scripts.emulation.codepipeline_model import (
     resolve_variables,
     stage_status,
 )
+from shared import contract
 from shared.clock import Clock, current_clock
 
 TRANSITION_TYPES: Final = ("Inbound", "Outbound")
@@ -49,7 +50,7 @@ def check_rollback_target(
 ) -> None:
     """Refuse a rollback target CodePipeline refuses (UnableToRollbackStageException)."""
     execution_id = target.pipeline_execution_id
-    if target.execution_type == "ROLLBACK":
+    if target.execution_type == contract.EXECUTION_ROLLBACK:
         raise client_error(
             operation,
             "UnableToRollbackStageException",
@@ -75,7 +76,7 @@ def automatic_target(pipeline: Pipeline, stage: str) -> PipelineExecution | None
     succeeded there and is an acceptable target, or None."""
     for execution in reversed(pipeline.executions):
         try:
-            check_rollback_target("RollbackStage", pipeline, execution, stage)
+            check_rollback_target(contract.ROLLBACK_STAGE, pipeline, execution, stage)
         except ClientError:
             continue  # not a target: look further back
         return execution
@@ -104,7 +105,7 @@ class PipelineStore:
                 raise ValueError(f"pipeline declaration: missing {key!r}")
         pipeline.setdefault("version", 1)
         pipeline.setdefault("pipelineType", "V2")
-        pipeline.setdefault("executionMode", "SUPERSEDED")
+        pipeline.setdefault("executionMode", contract.EXECUTION_MODE_SUPERSEDED)
         pipeline.setdefault("variables", [])
         now = self.clock.now()
         self._pipelines[pipeline["name"]] = Pipeline(declaration=pipeline, created=now, updated=now)
@@ -171,7 +172,7 @@ class PipelineStore:
         variables: dict[str, str],
         trigger_type: str,
         trigger_detail: str,
-        execution_type: str = "STANDARD",
+        execution_type: str = contract.EXECUTION_STANDARD,
         rollback_target: str | None = None,
         rollback_stage: str | None = None,
     ) -> PipelineExecution:
@@ -210,7 +211,7 @@ class PipelineControl(PipelineStore):
         name = str(pipeline.get("name"))
         if name in self.pipeline_names():
             raise client_error(
-                "CreatePipeline",
+                contract.TRIGGER_CREATE_PIPELINE,
                 "PipelineNameInUseException",
                 f"Pipeline with name '{name}' already exists",
             )
@@ -218,8 +219,8 @@ class PipelineControl(PipelineStore):
         record = self.pipeline_record(name)
         self.start_execution(
             record,
-            variables=resolve_variables("CreatePipeline", record, []),
-            trigger_type="CreatePipeline",
+            variables=resolve_variables(contract.TRIGGER_CREATE_PIPELINE, record, []),
+            trigger_type=contract.TRIGGER_CREATE_PIPELINE,
             trigger_detail=f"arn:aws:codepipeline:us-east-1:123456789012:{name}",
         )
         return {"pipeline": copy.deepcopy(record.declaration), "tags": list(tags or [])}
@@ -230,7 +231,10 @@ class PipelineControl(PipelineStore):
         record = self._pipeline("UpdatePipeline", str(pipeline.get("name")))
         new = copy.deepcopy(dict(pipeline))
         new.setdefault("pipelineType", record.declaration.get("pipelineType", "V2"))
-        new.setdefault("executionMode", record.declaration.get("executionMode", "SUPERSEDED"))
+        new.setdefault(
+            "executionMode",
+            record.declaration.get("executionMode", contract.EXECUTION_MODE_SUPERSEDED),
+        )
         new.setdefault("variables", [])
         changed = structure_changed(record.declaration, new)
         new["version"] = record.version + 1 if changed else record.version

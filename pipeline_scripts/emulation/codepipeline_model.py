@@ -14,14 +14,17 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-SUCCEEDED: Final = "Succeeded"
-FAILED: Final = "Failed"
-IN_PROGRESS: Final = "InProgress"
-STOPPING: Final = "Stopping"
-STOPPED: Final = "Stopped"
-SUPERSEDED: Final = "Superseded"
-CANCELLED: Final = "Cancelled"
-ABANDONED: Final = "Abandoned"
+from shared import contract
+
+# The statuses, by the contract's names (the emulator's modules and tests import these).
+SUCCEEDED: Final = contract.STATUS_SUCCEEDED
+FAILED: Final = contract.STATUS_FAILED
+IN_PROGRESS: Final = contract.STATUS_IN_PROGRESS
+STOPPING: Final = contract.STATUS_STOPPING
+STOPPED: Final = contract.STATUS_STOPPED
+SUPERSEDED: Final = contract.STATUS_SUPERSEDED
+CANCELLED: Final = contract.STATUS_CANCELLED
+ABANDONED: Final = contract.STATUS_ABANDONED
 
 ACTION_DONE: Final = (SUCCEEDED, FAILED, ABANDONED)
 EXECUTION_DONE: Final = (SUCCEEDED, FAILED, STOPPED, SUPERSEDED, CANCELLED)
@@ -73,7 +76,7 @@ class PipelineExecution:
     trigger_type: str
     trigger_detail: str
     execution_mode: str
-    execution_type: str = "STANDARD"
+    execution_type: str = contract.EXECUTION_STANDARD
     rollback_target: str | None = None
     #: The one stage a ROLLBACK execution runs.
     rollback_stage: str | None = None

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
+from shared import contract
+
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
 
@@ -137,7 +139,7 @@ class EmulatedJobs:
         self._open.discard(jobId)
         self.answers[jobId] = JobAnswer(
             job_id=jobId,
-            status="InProgress" if continuationToken else "Succeeded",
+            status=contract.STATUS_IN_PROGRESS if continuationToken else contract.STATUS_SUCCEEDED,
             continuation_token=continuationToken,
             output_variables=variables,
             summary=summary,
@@ -162,7 +164,7 @@ class EmulatedJobs:
         self._open.discard(jobId)
         self.answers[jobId] = JobAnswer(
             job_id=jobId,
-            status="Failed",
+            status=contract.STATUS_FAILED,
             message=message,
             failure_type=failure_type,
             external_execution_id=failureDetails.get("externalExecutionId"),
@@ -291,7 +293,7 @@ def drive(
         if answer is None:
             return ActionRun(status="NoAnswer", answers=tuple(answers), events=tuple(events))
         answers.append(answer)
-        if answer.status != "InProgress":
+        if answer.status != contract.STATUS_IN_PROGRESS:
             return ActionRun(status=answer.status, answers=tuple(answers), events=tuple(events))
         token = answer.continuation_token
     return ActionRun(status="TimedOut", answers=tuple(answers), events=tuple(events))

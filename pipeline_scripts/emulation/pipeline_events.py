@@ -45,40 +45,51 @@ ACCOUNT: Final = "123456789012"
 REGION: Final = "us-east-1"
 
 PIPELINE_STATES: Final = (
-    "STARTED",
-    "STOPPING",
-    "STOPPED",
-    "SUCCEEDED",
-    "FAILED",
-    "SUPERSEDED",
-    "CANCELED",
-    "RESUMED",
+    contract.STATE_STARTED,
+    contract.STATE_STOPPING,
+    contract.STATE_STOPPED,
+    contract.STATE_SUCCEEDED,
+    contract.STATE_FAILED,
+    contract.STATE_SUPERSEDED,
+    contract.STATE_CANCELED,
+    contract.STATE_RESUMED,
 )
 STAGE_STATES: Final = (
-    "STARTED",
-    "SUCCEEDED",
-    "FAILED",
-    "STOPPING",
-    "STOPPED",
-    "CANCELED",
-    "RESUMED",
+    contract.STATE_STARTED,
+    contract.STATE_SUCCEEDED,
+    contract.STATE_FAILED,
+    contract.STATE_STOPPING,
+    contract.STATE_STOPPED,
+    contract.STATE_CANCELED,
+    contract.STATE_RESUMED,
 )
-ACTION_STATES: Final = ("STARTED", "SUCCEEDED", "FAILED", "CANCELED", "ABANDONED")
+ACTION_STATES: Final = (
+    contract.STATE_STARTED,
+    contract.STATE_SUCCEEDED,
+    contract.STATE_FAILED,
+    contract.STATE_CANCELED,
+    contract.STATE_ABANDONED,
+)
 
 #: The ``type`` of Greenlight's actions, by action name.
 LAMBDA_ACTION_TYPE: Final = {
     "owner": "AWS",
     "provider": "Lambda",
-    "category": "Invoke",
+    "category": contract.CATEGORY_INVOKE,
     "version": "1",
 }
 APPROVAL_ACTION_TYPE: Final = {
     "owner": "AWS",
     "provider": "Manual",
-    "category": "Approval",
+    "category": contract.CATEGORY_APPROVAL,
     "version": "1",
 }
-SOURCE_ACTION_TYPE: Final = {"owner": "AWS", "provider": "S3", "category": "Source", "version": "1"}
+SOURCE_ACTION_TYPE: Final = {
+    "owner": "AWS",
+    "provider": "S3",
+    "category": contract.CATEGORY_SOURCE,
+    "version": "1",
+}
 
 
 def event_time(moment: datetime) -> str:
@@ -128,7 +139,7 @@ def pipeline_execution_event(
     state: str,
     start_time: datetime,
     at: datetime,
-    trigger_type: str = "StartPipelineExecution",
+    trigger_type: str = contract.TRIGGER_START_PIPELINE_EXECUTION,
     trigger_detail: str = "arn:aws:sts::123456789012:assumed-role/greenlight-trigger/session",
     summary: str | None = None,
     error_code: str | None = None,
@@ -148,7 +159,7 @@ def pipeline_execution_event(
         "version": float(pipeline_version),
         "pipeline-execution-attempt": 1.0,
     }
-    if state == "FAILED" and (summary or error_code):
+    if state == contract.STATE_FAILED and (summary or error_code):
         detail["execution-result"] = _result(summary=summary, error_code=error_code)
     return _envelope(
         contract.PIPELINE_EXECUTION_DETAIL_TYPE,
@@ -233,10 +244,12 @@ def action_execution_event(
         "version": float(pipeline_version),
         "pipeline-execution-attempt": 1.0,
     }
-    if state in ("SUCCEEDED", "FAILED") and (summary or external_execution_id or error_code):
+    if state in (contract.STATE_SUCCEEDED, contract.STATE_FAILED) and (
+        summary or external_execution_id or error_code
+    ):
         detail["execution-result"] = _result(
             summary=summary,
-            error_code=error_code if state == "FAILED" else None,
+            error_code=error_code if state == contract.STATE_FAILED else None,
             external_execution_id=external_execution_id,
         )
     return _envelope(

@@ -73,6 +73,7 @@ from moto.sagemaker.models import sagemaker_backends
 from moto.sagemakerruntime.models import sagemakerruntime_backends
 
 from pipeline_scripts.emulation.cloudwatch import INSUFFICIENT_DATA, EmulatedAlarms
+from shared import contract
 from shared.clock import Clock
 
 if TYPE_CHECKING:
@@ -259,7 +260,7 @@ class EmulatedSageMaker:
     def endpoint_created(self, name: str, config: str) -> None:
         """What follows moto's CreateEndpoint (which is InService at once)."""
         endpoint = self._backend().endpoints[name]
-        endpoint.endpoint_status = "Creating"
+        endpoint.endpoint_status = contract.ENDPOINT_CREATING
         endpoint.creation_time = endpoint.last_modified_time = self.clock.now()
         package = self._package_of(config)
         self._pending_creates[name] = (self.clock.now() + self.provisioning, package)
@@ -275,13 +276,13 @@ class EmulatedSageMaker:
         endpoint = backend.endpoints.get(name)
         if endpoint is None:
             raise _validation("UpdateEndpoint", f"Could not find endpoint '{self._arn(name)}'.")
-        if endpoint.endpoint_status == "Failed":
+        if endpoint.endpoint_status == contract.ENDPOINT_FAILED:
             raise _validation(
                 "UpdateEndpoint",
                 f'Cannot update failed endpoint "{self._arn(name)}". '
                 "DeleteEndpoint is the only operation that can be performed on a failed endpoint.",
             )
-        if endpoint.endpoint_status != "InService":
+        if endpoint.endpoint_status != contract.ENDPOINT_IN_SERVICE:
             raise _validation(
                 "UpdateEndpoint", f'Cannot update in-progress endpoint "{self._arn(name)}".'
             )
@@ -291,7 +292,10 @@ class EmulatedSageMaker:
             )
         deployment = kwargs.get("DeploymentConfig") or {
             "BlueGreenUpdatePolicy": {
-                "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}
+                "TrafficRoutingConfiguration": {
+                    "Type": contract.ROLLOUT_ALL_AT_ONCE,
+                    "WaitIntervalInSeconds": 0,
+                }
             }
         }
         steps, termination = _traffic_plan(deployment)
@@ -315,7 +319,7 @@ class EmulatedSageMaker:
             completes_at=traffic_at + timedelta(seconds=sum(steps) + termination),
             alarm_names=alarms,
         )
-        endpoint.endpoint_status = "Updating"
+        endpoint.endpoint_status = contract.ENDPOINT_UPDATING
         endpoint.failure_reason = None
         endpoint.last_modified_time = now
         self.update_requests.append(dict(kwargs))
@@ -338,11 +342,11 @@ class EmulatedSageMaker:
             failure = self.behaviour(package).startup_failure
             endpoint.last_modified_time = ready_at
             if failure:
-                endpoint.endpoint_status = "Failed"
+                endpoint.endpoint_status = contract.ENDPOINT_FAILED
                 endpoint.failure_reason = failure
                 self._record(name, "failed", failure, at=ready_at)
                 continue
-            endpoint.endpoint_status = "InService"
+            endpoint.endpoint_status = contract.ENDPOINT_IN_SERVICE
             if package:
                 self._endpoints[name].serving[package] = _Serving(since=ready_at)
             self._record(name, "in-service", endpoint.endpoint_config_name, at=ready_at)
@@ -381,7 +385,7 @@ class EmulatedSageMaker:
         alarms = self._cloudwatch().alarms
         for name in rollout.alarm_names:
             alarm = alarms.get(name)
-            if alarm is None or alarm.state_value != "ALARM":
+            if alarm is None or alarm.state_value != contract.ALARM_STATE_ALARM:
                 continue
             raised = self._raised.get((rollout.endpoint, name))
             since = raised[1] if raised else _virtual_time(alarm.state_updated_timestamp, now)
@@ -399,7 +403,7 @@ class EmulatedSageMaker:
     ) -> None:
         endpoint = self._backend().endpoints[rollout.endpoint]
         state.rollout = None
-        endpoint.endpoint_status = "InService"
+        endpoint.endpoint_status = contract.ENDPOINT_IN_SERVICE
         endpoint.last_modified_time = at
         if back:
             endpoint.failure_reason = reason
@@ -437,7 +441,7 @@ class EmulatedSageMaker:
                             f"Threshold Crossed: {package} raised {behaviour.failing_metrics[0]} "
                             f"on {name} (emulated)",
                             json.dumps({"emulated": True, "package": package}),
-                            "ALARM",
+                            contract.ALARM_STATE_ALARM,
                         )
                         cloudwatch.alarms[alarm_name].state_updated_timestamp = trips_at
                         self._raised[key] = (package, trips_at)
@@ -455,7 +459,7 @@ class EmulatedSageMaker:
                                 alarm_name,
                                 f"Threshold Crossed: {package} no longer serves {name} (emulated)",
                                 json.dumps({"emulated": True, "package": package}),
-                                "OK",
+                                contract.ALARM_STATE_OK,
                             )
                             cloudwatch.alarms[alarm_name].state_updated_timestamp = (
                                 until + self._recovery(alarm_name)
@@ -468,15 +472,18 @@ class EmulatedSageMaker:
         and, with no datapoints, what its TreatMissingData says."""
         endpoint = next((d.value for d in alarm.dimensions if d.name == "EndpointName"), None)
         if endpoint is not None and (endpoint, alarm.name) in self._raised:
-            return "ALARM"
+            return contract.ALARM_STATE_ALARM
         live = self._backend().endpoints.get(endpoint) if endpoint else None
-        if live is not None and live.endpoint_status in ("InService", "Updating"):
-            return "OK"
+        if live is not None and live.endpoint_status in (
+            contract.ENDPOINT_IN_SERVICE,
+            contract.ENDPOINT_UPDATING,
+        ):
+            return contract.ALARM_STATE_OK
         missing = alarm.treat_missing_data or "missing"
         if missing == "notBreaching":
-            return "OK"
+            return contract.ALARM_STATE_OK
         if missing == "breaching":
-            return "ALARM"
+            return contract.ALARM_STATE_ALARM
         if missing == "ignore":
             return str(alarm.state_value)
         return INSUFFICIENT_DATA
@@ -514,7 +521,10 @@ class EmulatedSageMaker:
         version's latency pass, and either raise its ModelError or queue its answer."""
         self.tick()
         endpoint = self._backend().endpoints.get(name)
-        if endpoint is None or endpoint.endpoint_status not in ("InService", "Updating"):
+        if endpoint is None or endpoint.endpoint_status not in (
+            contract.ENDPOINT_IN_SERVICE,
+            contract.ENDPOINT_UPDATING,
+        ):
             status = "missing" if endpoint is None else endpoint.endpoint_status
             raise _validation(
                 "InvokeEndpoint", f"Endpoint {name} of account {self.account_id} is {status}."
@@ -604,23 +614,23 @@ def _traffic_plan(deployment: dict[str, Any]) -> tuple[list[int], int]:
     alarms = deployment.get("AutoRollbackConfiguration", {}).get("Alarms")
     if alarms is not None and not 1 <= len(alarms) <= 10:
         raise _validation("UpdateEndpoint", "AutoRollbackConfiguration.Alarms: 1 to 10 alarms.")
-    if kind == "ALL_AT_ONCE":
+    if kind == contract.ROLLOUT_ALL_AT_ONCE:
         return [wait], termination
-    if kind == "CANARY":
+    if kind == contract.ROLLOUT_CANARY:
         size = routing.get("CanarySize", {})
-        if size.get("Type") == "CAPACITY_PERCENT" and not 1 <= size.get("Value", 0) <= 50:
+        if size.get("Type") == contract.CAPACITY_PERCENT and not 1 <= size.get("Value", 0) <= 50:
             raise _validation(
                 "UpdateEndpoint", "CanarySize must be at most 50% of the variant's capacity."
             )
         return [wait, wait], termination
-    if kind == "LINEAR":
+    if kind == contract.ROLLOUT_LINEAR:
         step = routing.get("LinearStepSize", {})
         value = int(step.get("Value", 0))
-        if step.get("Type") == "CAPACITY_PERCENT" and not 10 <= value <= 50:
+        if step.get("Type") == contract.CAPACITY_PERCENT and not 10 <= value <= 50:
             raise _validation(
                 "UpdateEndpoint", "LinearStepSize must be 10-50% of the variant's capacity."
             )
-        steps = -(-100 // value) if step.get("Type") == "CAPACITY_PERCENT" else 2
+        steps = -(-100 // value) if step.get("Type") == contract.CAPACITY_PERCENT else 2
         return [wait] * steps, termination
     raise _validation("UpdateEndpoint", f"TrafficRoutingConfiguration.Type {kind!r} is not valid.")
 

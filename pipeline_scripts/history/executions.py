@@ -3,7 +3,6 @@ gathered from the recorder's ledger records and CodePipeline's execution summari
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -20,6 +19,7 @@ from shared.ledger import (
     Outcome,
     PipelineRecord,
 )
+from shared.pipeline_history import ExecutionSummary
 
 #: A stage's result when its execution ended with this CodePipeline status before the
 #: stage had an outcome of its own.
@@ -35,7 +35,7 @@ STATUS_RESULTS: Final[dict[str, Result]] = {
 class Execution:
     execution_id: str
     records: list[PipelineRecord] = field(default_factory=list)
-    summary: dict[str, Any] | None = None
+    summary: ExecutionSummary | None = None
     arn: str | None = None
     version: int | None = None
     trigger_reason: str | None = None
@@ -82,16 +82,15 @@ class Execution:
             if record.state == contract.STATE_SUCCEEDED and record.answered_by:
                 self.answers[record.stage] = record.answered_by
 
-    def learn_summary(self, summary: Mapping[str, Any]) -> None:
-        self.summary = dict(summary)
-        self.status = str(summary.get("status") or self.status)
-        self.execution_type = str(summary.get("executionType") or self.execution_type)
-        trigger = summary.get("trigger") or {}
-        self.trigger_type = trigger.get("triggerType") or self.trigger_type
-        self.trigger_detail = self.trigger_detail or trigger.get("triggerDetail") or None
-        self.started = self.started or summary.get("startTime")
+    def learn_summary(self, summary: ExecutionSummary) -> None:
+        self.summary = summary
+        self.status = summary.status or self.status
+        self.execution_type = summary.execution_type or self.execution_type
+        self.trigger_type = summary.trigger_type or self.trigger_type
+        self.trigger_detail = self.trigger_detail or summary.trigger_detail
+        self.started = self.started or summary.started
         if self.status not in contract.RUNNING_STATUSES:
-            self.ended = self.ended or summary.get("lastUpdateTime")
+            self.ended = self.ended or summary.last_update
 
     def status_reason(self) -> str | None:
         """Why the execution stopped short: the recorder's reason, else CodePipeline's."""
@@ -100,9 +99,7 @@ class Execution:
                 return record.reason
         if self.status == contract.STATUS_SUPERSEDED:
             return "a newer execution overtook it"
-        summary = self.summary or {}
-        reason = (summary.get("stopTrigger") or {}).get("reason")
-        return str(reason) if reason else None
+        return None if self.summary is None else self.summary.stop_reason
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from shared.ledger import (
 
 #: Who started a ROLLBACK execution no outcome lists, by CodePipeline's trigger type.
 _ROLLBACK_TRIGGERS: Final[dict[str, Trigger]] = {
-    "AutomatedRollback": "automated-rollback",
-    "ManualRollback": "console-rollback",
+    contract.TRIGGER_AUTOMATED_ROLLBACK: "automated-rollback",
+    contract.TRIGGER_MANUAL_ROLLBACK: "console-rollback",
 }
 #: Who asked for a ROLLBACK execution, by the trigger reason of the outcome that lists it.
 _STARTER_TRIGGERS: Final[dict[str, Trigger]] = {

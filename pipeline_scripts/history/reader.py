@@ -182,7 +182,7 @@ class HistoryReader:
             executions.setdefault(record.execution_id, Execution(record.execution_id)).learn(record)
         try:
             for summary in self.pipeline_history.summaries_since(since):
-                execution_id = summary["pipelineExecutionId"]
+                execution_id = summary.execution_id
                 executions.setdefault(execution_id, Execution(execution_id)).learn_summary(summary)
         except ClientError as error:
             if aws_code(error) != "PipelineNotFoundException":

@@ -17,6 +17,7 @@ from typing import Any
 from pipeline_scripts.sandbox import promises
 from pipeline_scripts.sandbox.delivery import Matched
 from pipeline_scripts.sandbox.story import Story, Version
+from shared import contract
 
 #: The SDK's attempts at one call (legacy retry mode): a fault must outlast them to
 #: reach the function's code.
@@ -110,7 +111,10 @@ def take_approvals(story: Story) -> dict[int, dict[str, Any]]:
     for matched in waiting:
         event = story.sandbox.registry.emitted.get(matched.event.get("id", "")) or matched.event
         version = event.get("detail", {}).get("ModelPackageVersion")
-        if isinstance(version, int) and event["detail"].get("ModelApprovalStatus") == "Approved":
+        if (
+            isinstance(version, int)
+            and event["detail"].get("ModelApprovalStatus") == contract.APPROVED
+        ):
             by_version[version] = event
         else:
             story.sandbox.redeliver(event)
@@ -232,7 +236,7 @@ def rejection_during_canary(story: Story) -> None:
     story.settle()
     story.approve_stages()
     endpoint = story.stage(story.last_stage).endpoint
-    _run_until(story, lambda: _status(story, endpoint) == "Updating")
+    _run_until(story, lambda: _status(story, endpoint) == contract.ENDPOINT_UPDATING)
     story.say(f"{v2} is rolling out to {endpoint} (canary) when it is rejected")
     story.say("Deploy's next three DescribeEndpoint calls are throttled past the SDK's retries")
     story.sandbox.faults.inject(

@@ -100,7 +100,11 @@ def lost_events(story: Story) -> list[str]:
 
 def started_deployments(story: Story) -> list[dict[str, Any]]:
     """Executions something started to deploy a version (rollbacks not counted)."""
-    return [e for e in story.started_executions() if e.get("executionType") != "ROLLBACK"]
+    return [
+        e
+        for e in story.started_executions()
+        if e.get("executionType") != contract.EXECUTION_ROLLBACK
+    ]
 
 
 def half_deployments(story: Story) -> list[str]:

@@ -58,11 +58,12 @@ def test_every_function_has_the_pinned_powertools_layer_for_its_partition_region
 def test_the_layer_release_is_the_one_pinned_for_development_and_installed() -> None:
     # GIVEN the release the stack's layer version holds, and the project's pins
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    dev = project["project"]["optional-dependencies"]["dev"]
+    # The CLI's rollback and redeploy run the trigger's logic, so it is a core dependency.
+    core = project["project"]["dependencies"]
     constraints = (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines()
 
-    # THEN the dev extra, the constraints and the installed package are that release
-    assert f"aws-lambda-powertools=={POWERTOOLS_VERSION}" in dev
+    # THEN the core dependencies, the constraints and the installed package are that release
+    assert f"aws-lambda-powertools=={POWERTOOLS_VERSION}" in core
     assert f"aws-lambda-powertools=={POWERTOOLS_VERSION}" in constraints
     assert version("aws-lambda-powertools") == POWERTOOLS_VERSION
 

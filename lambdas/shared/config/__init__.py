@@ -13,7 +13,6 @@ from __future__ import annotations
 from shared.config.keys import CONTEXT_KEY, context_keys
 from shared.config.model import (
     AlarmsConfig,
-    Gates,
     GreenlightConfig,
     ModelGroupConfig,
     RolloutConfig,
@@ -21,6 +20,7 @@ from shared.config.model import (
 )
 from shared.config.parse import config_from_context, load_config, parse_config
 from shared.config.reader import ConfigError
+from shared.gates import Gates
 
 __all__ = [
     "CONTEXT_KEY",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from shared.gates import GATES_KEYS
+
 CONTEXT_KEY: Final = "greenlight"
 
 # The keys each object of the context accepts, in the order the reference lists them.
@@ -25,10 +27,6 @@ GROUP_KEYS: Final = (
     "keepEndpointConfigs",
     "gates",
     "stages",
-)
-GATES_KEYS: Final = (
-    "requiredReports",
-    "separationOfDuties",
 )
 STAGE_KEYS: Final = (
     "name",

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from shared import contract
+from shared.gates import Gates
 from shared.parameters import Rollout, RolloutType, SmokeTestSpec
 from shared.stage_access import StageTarget
-
-
-@dataclass(frozen=True, kw_only=True)
-class Gates:
-    required_reports: tuple[str, ...] = ()
-    separation_of_duties: bool = False
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "requiredReports": list(self.required_reports),
-                "separationOfDuties": self.separation_of_duties,
-            },
-            separators=(",", ":"),
-            sort_keys=True,
-        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,15 +6,20 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
-from shared.config.keys import CONTEXT_KEY, GATES_KEYS, GROUP_KEYS, TOP_KEYS
-from shared.config.model import Gates, GreenlightConfig, ModelGroupConfig
+from shared.config.keys import CONTEXT_KEY, GROUP_KEYS, TOP_KEYS
+from shared.config.model import GreenlightConfig, ModelGroupConfig
 from shared.config.placement import check_placement, read_account, read_region
 from shared.config.reader import ConfigError, JsonObject, describe, read_string
 from shared.config.stage import parse_stage
-
-REPORTS: Final = ("ModelQuality", "ModelDataQuality", "Bias", "Explainability")
+from shared.gates import (
+    GATES_KEYS,
+    REPORT_SOURCES,
+    REQUIRED_REPORTS_KEY,
+    SEPARATION_OF_DUTIES_KEY,
+    Gates,
+)
 
 # SageMaker's name pattern, with its separate 63-character limit (hyphens count too).
 _GROUP_NAME = re.compile(r"^(?=.{1,63}$)[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
@@ -33,16 +38,17 @@ def _gates(raw: Any, path: str) -> Gates:
     obj = JsonObject(raw, path, GATES_KEYS)
 
     def report(value: Any, at: str) -> str:
-        if value not in REPORTS:
-            raise ConfigError(at, f"expected one of {', '.join(REPORTS)}, got {describe(value)}")
+        if value not in REPORT_SOURCES:
+            expected = ", ".join(REPORT_SOURCES)
+            raise ConfigError(at, f"expected one of {expected}, got {describe(value)}")
         return str(value)
 
-    reports = obj.items("requiredReports", report, default=())
+    reports = obj.items(REQUIRED_REPORTS_KEY, report, default=())
     if len(set(reports)) != len(reports):
-        raise ConfigError(obj.at("requiredReports"), f"expected no duplicates, got {reports}")
+        raise ConfigError(obj.at(REQUIRED_REPORTS_KEY), f"expected no duplicates, got {reports}")
     return Gates(
         required_reports=reports,
-        separation_of_duties=obj.boolean("separationOfDuties", False),
+        separation_of_duties=obj.boolean(SEPARATION_OF_DUTIES_KEY, False),
     )
 
 
