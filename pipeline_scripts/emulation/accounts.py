@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pipeline_scripts.emulation.sagemaker import Behaviour, EmulatedSageMaker, TickingClock
+from pipeline_scripts.emulation.endpoint_model import Behaviour, TickingClock
+from pipeline_scripts.emulation.sagemaker import EmulatedSageMaker
 from pipeline_scripts.emulation.service import caller_account
 from shared.clock import Clock
 

@@ -29,14 +29,11 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
 from shared import contract
-
-if TYPE_CHECKING:
-    from mypy_boto3_codepipeline import CodePipelineClient
 
 DEFAULT_ACCOUNT: Final = "123456789012"
 _FAILURE_TYPES: Final = frozenset(
@@ -96,14 +93,6 @@ class EmulatedJobs:
         job_id = job_id or str(uuid.uuid4())
         self._open.add(job_id)
         return job_id
-
-    def as_client(self) -> CodePipelineClient:
-        """This object where a codepipeline client is expected."""
-        client: Any = self
-        return client  # type: ignore[no-any-return]
-
-    def answers_for(self, job_ids: Sequence[str]) -> list[JobAnswer]:
-        return [self.answers[job_id] for job_id in job_ids if job_id in self.answers]
 
     def put_job_success_result(
         self,

@@ -102,70 +102,77 @@ class RegistryEmulation:
     # -- installation -------------------------------------------------------------
 
     def install(self) -> RegistryEmulation:
+        """Patch moto's model package calls (who and when, ModelLifeCycle, events) and
+        GetCallerIdentity."""
         emulation = self
 
         def create_model_package(response: SageMakerResponse) -> ActionResult:
-            token = _caller.set(response.get_access_key())
-            try:
-                result: ActionResult = emulation._original(
-                    SageMakerResponse, "create_model_package"
-                )(response)
-            finally:
-                _caller.reset(token)
-            arn = result.result["ModelPackageArn"]  # type: ignore[index]
-            package = emulation._package(response, arn)
-            caller = response.get_access_key()
-            package.created_by = identity_for(caller, response.current_account)
-            package.creation_time = emulation.clock.now()
-            package.last_modified_by = package.created_by
-            package.last_modified_time = package.creation_time
-            life_cycle = response._get_param("ModelLifeCycle")
-            if life_cycle is not None:
-                emulation.life_cycles[package.arn] = life_cycle
-            emulation._emit(response, package)
-            return result
+            return emulation._create_model_package(response)
 
         def update_model_package(response: SageMakerResponse) -> ActionResult:
-            arn = response._get_param("ModelPackageArn")
-            package = emulation._package(response, arn)
-            status = response._get_param("ModelApprovalStatus")
-            if status is not None:
-                package.set_model_approval_status(status)
-            description = response._get_param("ApprovalDescription")
-            if description is not None:
-                package.approval_description = description
-            metadata = response._get_param("CustomerMetadataProperties")
-            if metadata:
-                merged = dict(package.customer_metadata_properties or {})
-                merged.update(metadata)
-                package.customer_metadata_properties = merged
-            for key in response._get_param("CustomerMetadataPropertiesToRemove") or []:
-                (package.customer_metadata_properties or {}).pop(key, None)
-            life_cycle = response._get_param("ModelLifeCycle")
-            if life_cycle is not None:
-                emulation.life_cycles[package.arn] = life_cycle
-            package.last_modified_time = emulation.clock.now()
-            package.last_modified_by = identity_for(
-                response.get_access_key(), response.current_account
-            )
-            emulation._emit(response, package)
-            return ActionResult({"ModelPackageArn": package.arn})
+            return emulation._update_model_package(response)
 
         def gen_response_object(package: ModelPackage) -> dict[str, Any]:
-            described: dict[str, Any] = emulation._original(ModelPackage, "gen_response_object")(
-                package
-            )
-            life_cycle = emulation.life_cycles.get(package.arn)
-            if life_cycle:
-                described["ModelLifeCycle"] = life_cycle
-            if package.model_package_group_name:
-                described["ModelPackageName"] = package.model_package_group_name
-            return described
+            return emulation._describe(package)
 
         self._patch(SageMakerResponse, "create_model_package", create_model_package)
         self._patch(SageMakerResponse, "update_model_package", update_model_package)
         self._patch(ModelPackage, "gen_response_object", gen_response_object)
         return self._install_caller_identity()
+
+    def _create_model_package(self, response: SageMakerResponse) -> ActionResult:
+        token = _caller.set(response.get_access_key())
+        try:
+            result: ActionResult = self._original(SageMakerResponse, "create_model_package")(
+                response
+            )
+        finally:
+            _caller.reset(token)
+        arn = result.result["ModelPackageArn"]  # type: ignore[index]
+        package = self._package(response, arn)
+        caller = response.get_access_key()
+        package.created_by = identity_for(caller, response.current_account)
+        package.creation_time = self.clock.now()
+        package.last_modified_by = package.created_by
+        package.last_modified_time = package.creation_time
+        life_cycle = response._get_param("ModelLifeCycle")
+        if life_cycle is not None:
+            self.life_cycles[package.arn] = life_cycle
+        self._emit(response, package)
+        return result
+
+    def _update_model_package(self, response: SageMakerResponse) -> ActionResult:
+        arn = response._get_param("ModelPackageArn")
+        package = self._package(response, arn)
+        status = response._get_param("ModelApprovalStatus")
+        if status is not None:
+            package.set_model_approval_status(status)
+        description = response._get_param("ApprovalDescription")
+        if description is not None:
+            package.approval_description = description
+        metadata = response._get_param("CustomerMetadataProperties")
+        if metadata:
+            merged = dict(package.customer_metadata_properties or {})
+            merged.update(metadata)
+            package.customer_metadata_properties = merged
+        for key in response._get_param("CustomerMetadataPropertiesToRemove") or []:
+            (package.customer_metadata_properties or {}).pop(key, None)
+        life_cycle = response._get_param("ModelLifeCycle")
+        if life_cycle is not None:
+            self.life_cycles[package.arn] = life_cycle
+        package.last_modified_time = self.clock.now()
+        package.last_modified_by = identity_for(response.get_access_key(), response.current_account)
+        self._emit(response, package)
+        return ActionResult({"ModelPackageArn": package.arn})
+
+    def _describe(self, package: ModelPackage) -> dict[str, Any]:
+        described: dict[str, Any] = self._original(ModelPackage, "gen_response_object")(package)
+        life_cycle = self.life_cycles.get(package.arn)
+        if life_cycle:
+            described["ModelLifeCycle"] = life_cycle
+        if package.model_package_group_name:
+            described["ModelPackageName"] = package.model_package_group_name
+        return described
 
     def _install_caller_identity(self) -> RegistryEmulation:
         """GetCallerIdentity for a key moto did not issue: the IAM user of that name."""

@@ -152,9 +152,3 @@ class AppSpec:
     resource_policies: tuple[dict[str, Any], ...] = ()
     #: The target stacks: what stages in other accounts need there.
     targets: tuple[TargetSpec, ...] = ()
-
-    def function_by_name(self, name: str) -> FunctionSpec:
-        for spec in self.functions.values():
-            if spec.name == name:
-                return spec
-        raise TemplateError(f"no function named {name!r} in the template")

@@ -8,19 +8,14 @@ from typing import Any
 
 from moto.events.models import events_backends
 
-from pipeline_scripts.emulation.pipeline_events import (
-    action_execution_event,
-    pipeline_execution_event,
-    stage_execution_event,
-)
 from pipeline_scripts.sandbox.accounts import ACCOUNT_ID, REGION
-from pipeline_scripts.sandbox.engine import Change
+from pipeline_scripts.sandbox.changes import Change, change_event
 
 
 def put_pipeline_event(kind: str, change: Change) -> dict[str, Any]:
     """Put CodePipeline's state-change event for ``change`` on the default bus, as AWS
     does; returns the event, with the id the bus gave it."""
-    event = _pipeline_event(kind, change)
+    event = change_event(kind, change)
     entry = {
         "Source": event["source"],
         "DetailType": event["detail-type"],
@@ -31,33 +26,6 @@ def put_pipeline_event(kind: str, change: Change) -> dict[str, Any]:
     (result,) = events_backends[ACCOUNT_ID][REGION].put_events([entry])
     event["id"] = result["EventId"]
     return event
-
-
-def _pipeline_event(kind: str, change: Change) -> dict[str, Any]:
-    execution = change.execution
-    common: dict[str, Any] = {
-        "pipeline": execution.pipeline_name,
-        "execution_id": execution.pipeline_execution_id,
-        "state": change.state,
-        "start_time": execution.start_time,
-        "at": change.at,
-    }
-    if kind == "execution":
-        return pipeline_execution_event(
-            **common,
-            trigger_type=execution.trigger_type,
-            trigger_detail=execution.trigger_detail,
-            summary=change.summary,
-        )
-    if kind == "stage":
-        return stage_execution_event(**common, stage=change.stage or "")
-    return action_execution_event(
-        **common,
-        stage=change.stage or "",
-        action=change.action or "",
-        action_type=change.action_type,
-        summary=change.summary,
-    )
 
 
 def rule_matches(rule_name: str, event: dict[str, Any]) -> bool:

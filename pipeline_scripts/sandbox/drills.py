@@ -9,14 +9,22 @@ in each stage, and the dead-letter queue (``promises``). Run one with
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from pipeline_scripts.sandbox import promises
-from pipeline_scripts.sandbox.delivery import Matched
-from pipeline_scripts.sandbox.story import Story, Version
+from pipeline_scripts.sandbox.drill_checks import (
+    check_promises,
+    dead_letter_queue_depth,
+    deliver,
+    endpoint_status,
+    expect_live_everywhere,
+    expect_no_failure,
+    expect_started,
+    redrive,
+    take_approvals,
+)
+from pipeline_scripts.sandbox.story import Story
 from shared import contract
 
 #: The SDK's attempts at one call (legacy retry mode): a fault must outlast them to
@@ -32,97 +40,6 @@ class Drill:
     name: str
     summary: str
     run: Callable[[Story], None]
-
-
-# --- what every drill checks ----------------------------------------------------------------
-
-
-def check_promises(story: Story, *, dead_letters_left: int = 0) -> promises.Tally:
-    """Expect no half deployment, no lost event, one outcome per event and the DLQ as
-    given; keep the drill's tally on its result."""
-    tally = promises.tally(story)
-    story.result.tally = tally.as_json()
-    halves = promises.half_deployments(story)
-    story.expect("no half deployment in any stage", not halves, "; ".join(halves))
-    lost = promises.lost_events(story)
-    story.expect(
-        "no event lost: each one delivered has its outcome or is in the DLQ",
-        not lost,
-        ", ".join(lost),
-    )
-    story.expect(
-        "at most one recorded outcome per event",
-        tally.most_outcomes_per_event <= 1,
-        str(tally.most_outcomes_per_event),
-    )
-    left = dead_letter_queue_depth(story)
-    story.expect(
-        f"{dead_letters_left} event(s) left in the trigger's dead-letter queue",
-        left == dead_letters_left,
-        str(left),
-    )
-    return tally
-
-
-def expect_live_everywhere(story: Story, version: Version) -> None:
-    for stage in story.stages:
-        live = story.live(stage.name)
-        story.expect(f"{version} is live in {stage.name}", live == version.number, f"v{live}")
-
-
-def expect_started(story: Story, count: int) -> None:
-    started = promises.started_deployments(story)
-    story.expect(
-        f"{count} deployment(s) started",
-        len(started) == count,
-        str([e["pipelineExecutionId"][:8] for e in started]),
-    )
-
-
-def dead_letter_queue_depth(story: Story) -> int:
-    """Messages waiting in the approval trigger's dead-letter queue(s)."""
-    depth = 0
-    for url in _trigger_queue_urls(story):
-        attributes = story.sandbox.client("sqs").get_queue_attributes(
-            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]
-        depth += int(attributes.get("ApproximateNumberOfMessages", 0))
-    return depth
-
-
-def _trigger_queue_urls(story: Story) -> list[str]:
-    sqs = story.sandbox.client("sqs")
-    names = {
-        spec.dead_letter_queue.name
-        for spec in story.sandbox.app.functions.values()
-        if spec.name in promises.trigger_functions(story) and spec.dead_letter_queue
-    }
-    return [sqs.get_queue_url(QueueName=name)["QueueUrl"] for name in sorted(names)]
-
-
-# --- delivering by hand --------------------------------------------------------------------
-
-
-def take_approvals(story: Story) -> dict[int, dict[str, Any]]:
-    """The registry's events waiting for delivery, by version; anything else waiting is
-    delivered at once."""
-    waiting: list[Matched] = story.sandbox.delivery.take()
-    by_version: dict[int, dict[str, Any]] = {}
-    for matched in waiting:
-        event = story.sandbox.registry.emitted.get(matched.event.get("id", "")) or matched.event
-        version = event.get("detail", {}).get("ModelPackageVersion")
-        if (
-            isinstance(version, int)
-            and event["detail"].get("ModelApprovalStatus") == contract.APPROVED
-        ):
-            by_version[version] = event
-        else:
-            story.sandbox.redeliver(event)
-    return by_version
-
-
-def deliver(story: Story, event: dict[str, Any]) -> None:
-    story.sandbox.redeliver(event)
 
 
 # --- the drills ----------------------------------------------------------------------------
@@ -198,7 +115,7 @@ def transient_deploy_staging(story: Story) -> None:
     story.approve(v2)
     story.settle(approve_stages=True)
     expect_live_everywhere(story, v2)
-    _expect_no_failure(story, story.first_stage)
+    expect_no_failure(story, story.first_stage)
     expect_started(story, 2)
     check_promises(story)
 
@@ -220,7 +137,7 @@ def transient_deploy_production(story: Story) -> None:
     )
     story.settle(approve_stages=True)
     expect_live_everywhere(story, v2)
-    _expect_no_failure(story, story.last_stage)
+    expect_no_failure(story, story.last_stage)
     crashed = [r for r in story.sandbox.runtime.invocations if r.outcome == "crashed"]
     story.expect("Deploy crashed and Lambda retried it", bool(crashed))
     expect_started(story, 2)
@@ -236,7 +153,9 @@ def rejection_during_canary(story: Story) -> None:
     story.settle()
     story.approve_stages()
     endpoint = story.stage(story.last_stage).endpoint
-    _run_until(story, lambda: _status(story, endpoint) == contract.ENDPOINT_UPDATING)
+    story.sandbox.settle(
+        until=lambda: endpoint_status(story, endpoint) == contract.ENDPOINT_UPDATING
+    )
     story.say(f"{v2} is rolling out to {endpoint} (canary) when it is rejected")
     story.say("Deploy's next three DescribeEndpoint calls are throttled past the SDK's retries")
     story.sandbox.faults.inject(
@@ -301,21 +220,6 @@ def failed_start_re_emitted(story: Story) -> None:
     check_promises(story, dead_letters_left=1)
 
 
-def redrive(story: Story) -> list[dict[str, Any]]:
-    """Take every message off the trigger's dead-letter queue: the events, as sent."""
-    sqs = story.sandbox.client("sqs")
-    events = []
-    for url in _trigger_queue_urls(story):
-        while True:
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                break
-            for message in messages:
-                events.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return events
-
-
 def event_storm(story: Story) -> None:
     v1, v2 = story.register("first model"), story.register("second model")
     story.approve(v1, "approved first")
@@ -336,38 +240,6 @@ def event_storm(story: Story) -> None:
     story.expect(
         "at least 50 deliveries", tally.events_delivered >= 50, str(tally.events_delivered)
     )
-
-
-# --- helpers -----------------------------------------------------------------------------
-
-
-def _expect_no_failure(story: Story, stage: str) -> None:
-    failures = story.failures(stage)
-    story.expect(f"no action failed in {stage}", not failures, "; ".join(failures))
-
-
-def _status(story: Story, endpoint: str) -> str | None:
-    try:
-        described = story.sandbox.client("sagemaker").describe_endpoint(EndpointName=endpoint)
-    except story.sandbox.client("sagemaker").exceptions.ClientError:
-        return None
-    return str(described["EndpointStatus"])
-
-
-def _run_until(story: Story, done: Callable[[], bool], *, max_steps: int = 500) -> None:
-    """Let the sandbox run, a step at a time, until ``done``."""
-    sandbox = story.sandbox
-    for _ in range(max_steps):
-        if done():
-            return
-        moved = sandbox.pump_events()
-        moved |= sandbox.engine.step()
-        if not moved:
-            due = sandbox.engine.next_due()
-            if due is None:
-                return
-            sandbox.clock.advance(max((due - sandbox.clock.now()).total_seconds(), 0.0))
-            sandbox.sagemaker.tick()
 
 
 DRILLS: tuple[Drill, ...] = (

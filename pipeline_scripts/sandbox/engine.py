@@ -9,26 +9,23 @@ What it follows from CodePipeline (user guide, "How pipeline executions work",
   waiting, the older one is superseded (it stops there, status ``Superseded``).
 - Lambda invoke actions get a job event with ``UserParameters`` in which pipeline
   variables (``#{variables.NAME}``) and earlier actions' output variables
-  (``#{namespace.NAME}``) are resolved; the function answers with PutJobSuccessResult
-  (a continuation token means "invoke me again") or PutJobFailureResult. Re-invocations
-  come ``poll_seconds`` of virtual time later (30 s by default: how soon CodePipeline
-  re-invokes after a continuation is not documented).
-- Lambda invoke actions are timed as CodePipeline times them (docs/aws-behaviour.md,
-  CodePipeline and Time): a job with no result 20 minutes after its invocation fails the
-  action as timed out, each continuation starts a new job and so a new 20 minutes, and
-  an action may run 24 hours in all. CodePipeline invokes the function asynchronously,
-  so an invocation that raised or was killed at its timeout without answering gets
-  Lambda's retries (the same job, 1 and then 2 minutes later) within those 20 minutes.
+  (``#{namespace.NAME}``) are resolved (``references``); jobs, continuations, Lambda's
+  retries and CodePipeline's timeouts are ``lambda_actions`` (docs/aws-behaviour.md,
+  CodePipeline and Time).
 - Manual approval actions wait for PutApprovalResult with the token GetPipelineState
-  shows for them; a rejection fails the action. The action records who answered
-  (``updatedBy``: the caller's identity ARN).
+  shows for them (``approvals``); a rejection fails the action. The action records who
+  answered (``updatedBy``: the caller's identity ARN).
 - An execution does not enter a stage while the transition into it is disabled
   (DisableStageTransition); it waits there as at a locked stage.
 - A failed action fails its stage and the execution. A stage declared with
   ``OnFailure: ROLLBACK`` is then rolled back: a new execution of type ROLLBACK re-runs
   that stage alone with the variables of the last execution that succeeded in it.
-- Execution, stage and action state changes are published as CodePipeline's
-  EventBridge events, so rules in the template (the recorder's) see them.
+- Execution, stage and action state changes are handed to ``on_transition``
+  (``changes``): the sandbox puts them on the bus as CodePipeline's EventBridge events,
+  so rules in the template (the recorder's) see them.
+
+The engine runs every pipeline the emulated CodePipeline holds; the functions it invokes
+are the sandbox's ``LambdaRuntime``, or a test's stand-ins (``Functions``).
 
 Not followed: artifacts beyond the source bundle, retries of stages, and Lambda's retry
 of an invocation that failed after it had answered its job (the retry's answer would be
@@ -37,11 +34,9 @@ refused with InvalidJobStateException).
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pipeline_scripts.emulation.clock import VirtualClock
@@ -55,78 +50,30 @@ from pipeline_scripts.emulation.codepipeline import (
     EmulatedCodePipeline,
     Pipeline,
     PipelineExecution,
-    client_error,
 )
-from pipeline_scripts.emulation.jobs import Artifact, EmulatedJobs, job_event
-from pipeline_scripts.sandbox.runtime import LambdaRuntime
+from pipeline_scripts.emulation.codepipeline_model import stage_status
+from pipeline_scripts.emulation.jobs import Artifact, EmulatedJobs
+from pipeline_scripts.sandbox.approvals import ManualApprovals
+from pipeline_scripts.sandbox.changes import Change, Transition
+from pipeline_scripts.sandbox.lambda_actions import (
+    REINVOKE_SECONDS,
+    ActionKey,
+    ActionOutcome,
+    Functions,
+    LambdaActions,
+)
+from pipeline_scripts.sandbox.references import resolve_references
 
-#: CodePipeline fails a Lambda invoke job that has no result this long after its
-#: invocation; a Lambda invoke action may run this long in all (CodePipeline quotas).
-JOB_RESULT_TIMEOUT = timedelta(minutes=20)
-ACTION_TIMEOUT = timedelta(hours=24)
-#: How soon the engine invokes the function again after a continuation token. Not
-#: documented by CodePipeline; 30 s is the sandbox's model.
-REINVOKE_SECONDS = 30.0
+#: The identity ARN of the caller of the API call being served, if known.
+Identity = Callable[[], str | None]
 
-
-@dataclass(frozen=True)
-class Change:
-    """A state change of an execution, one of its stages, or one of its actions."""
-
-    execution: PipelineExecution
-    state: str
-    at: datetime
-    stage: str | None = None
-    action: str | None = None
-    action_type: dict[str, str] | None = None
-    summary: str | None = None
-
-
-#: Called with the kind ("execution", "stage" or "action") and the change.
-Transition = Callable[[str, Change], None]
-#: The identity ARN of the caller of the API call being served.
-Identity = Callable[[], str]
-
-_REFERENCE = re.compile(r"#\{([A-Za-z0-9@_-]+)\.([A-Za-z0-9@_-]+)\}")
-ApprovalKey = tuple[str, str, str]
-
-
-@dataclass
-class _Job:
-    """A Lambda invoke action in progress, and the CodePipeline job it is waiting on."""
-
-    function: str
-    user_parameters: str
-    artifacts: tuple[Artifact, ...]
-    #: When the action began: it may run ACTION_TIMEOUT in all.
-    started: datetime
-    #: When the function is next invoked (a new job, or Lambda's retry of the current
-    #: one); None while CodePipeline only waits for the current job's result.
-    due: datetime | None
-    continuation_token: str | None = None
-    #: The current job: its id, its event, and when CodePipeline gives up on it.
-    job_id: str | None = None
-    event: dict[str, Any] = field(default_factory=dict)
-    reply_by: datetime | None = None
-    #: Lambda's waits before the retries the current job has left.
-    retries: list[float] = field(default_factory=list)
-
-    def deadline(self) -> datetime:
-        """When the action times out if nothing answers first."""
-        limit = self.started + ACTION_TIMEOUT
-        return limit if self.reply_by is None else min(self.reply_by, limit)
-
-    def next_due(self) -> datetime:
-        return self.deadline() if self.due is None else min(self.due, self.deadline())
-
-
-@dataclass
-class _Approval:
-    token: str
-    pipeline: str
-    stage: str
-    action: str
-    requested: datetime
+#: The execution states CodePipeline's events name for an execution's end.
+_END_STATES = {
+    SUCCEEDED: "SUCCEEDED",
+    FAILED: "FAILED",
+    STOPPED: "STOPPED",
+    SUPERSEDED: "SUPERSEDED",
+}
 
 
 @dataclass
@@ -144,7 +91,7 @@ class PipelineEngine:
         *,
         codepipeline: EmulatedCodePipeline,
         jobs: EmulatedJobs,
-        runtime: LambdaRuntime,
+        functions: Functions,
         clock: VirtualClock,
         bundles: Mapping[str, Artifact],
         on_transition: Transition | None = None,
@@ -152,30 +99,27 @@ class PipelineEngine:
         identity: Identity | None = None,
     ) -> None:
         self.codepipeline = codepipeline
-        self.jobs = jobs
-        self.runtime = runtime
         self.clock = clock
         self.bundles = dict(bundles)
-        self.poll = timedelta(seconds=poll_seconds)
+        self.lambdas = LambdaActions(
+            jobs=jobs, functions=functions, clock=clock, poll_seconds=poll_seconds
+        )
+        self.approvals = ManualApprovals()
         self._on_transition = on_transition
         self._identity = identity
-        self._jobs: dict[tuple[str, str, str], _Job] = {}
-        self._approvals: dict[tuple[str, str, str], _Approval] = {}
         self._progress: dict[str, _Progress] = {}
-        self._pipelines: list[str] = []
 
     def add_pipeline(self, declaration: Mapping[str, Any]) -> None:
         """Create the pipeline as CloudFormation does (CreatePipeline): CodePipeline then
         starts its first execution by itself, with the variables' defaults."""
         self.codepipeline.create_pipeline(pipeline=declaration)
-        self._pipelines.append(str(declaration["name"]))
 
     # --- driving ---------------------------------------------------------------------
 
     def step(self) -> bool:
         """Advance every execution as far as it can go now; True if anything moved."""
         moved = False
-        for name in self._pipelines:
+        for name in self.codepipeline.pipeline_names():
             pipeline = self.codepipeline.pipeline_record(name)
             for execution in list(pipeline.executions):
                 if execution.status in (IN_PROGRESS, STOPPING):
@@ -186,66 +130,24 @@ class PipelineEngine:
 
     def next_due(self) -> datetime | None:
         """When an action is next due: a (re-)invocation, or a timeout."""
-        return min((job.next_due() for job in self._jobs.values()), default=None)
-
-    def pending_approvals(self) -> list[_Approval]:
-        return list(self._approvals.values())
-
-    def busy(self) -> bool:
-        return bool(self._jobs)
+        return self.lambdas.next_due()
 
     # --- the API calls the engine serves -------------------------------------------------
 
-    def put_approval_result(
-        self,
-        *,
-        pipelineName: str,
-        stageName: str,
-        actionName: str,
-        result: Mapping[str, str],
-        token: str,
-    ) -> dict[str, Any]:
-        operation = "PutApprovalResult"
-        for key, approval in list(self._approvals.items()):
-            if (approval.pipeline, approval.stage, approval.action) != (
-                pipelineName,
-                stageName,
-                actionName,
-            ):
-                continue
-            if approval.token != token:
-                continue
-            execution_id = key[0]
-            status = result.get("status")
-            if status not in ("Approved", "Rejected"):
-                raise client_error(operation, "ValidationException", f"result.status {status!r}")
-            del self._approvals[key]
-            summary = result.get("summary") or status
-            self._finish_action(
-                execution_id,
-                stageName,
-                actionName,
-                SUCCEEDED if status == "Approved" else FAILED,
-                summary=f"{status}: {summary}",
-                updated_by=None if self._identity is None else self._identity(),
-            )
-            return {"approvedAt": self.clock.now()}
-        raise client_error(
-            operation,
-            "InvalidApprovalTokenException",
-            f"The token is not valid for {pipelineName}/{stageName}/{actionName}",
+    def put_approval_result(self, **params: Any) -> dict[str, Any]:
+        """PutApprovalResult: the answer ends the waiting approval action."""
+        answer = self.approvals.answer(**params)
+        self._finish_action(
+            (answer.execution_id, answer.stage, answer.action),
+            ActionOutcome(status=SUCCEEDED if answer.approved else FAILED, summary=answer.summary),
+            updated_by=None if self._identity is None else self._identity(),
         )
+        return {"approvedAt": self.clock.now()}
 
     def get_pipeline_state(self, *, name: str) -> dict[str, Any]:
         """GetPipelineState, with the approval tokens of waiting manual approvals."""
         state = self.codepipeline.get_pipeline_state(name=name)
-        for stage in state["stageStates"]:
-            for action in stage["actionStates"]:
-                for (_, stage_name, action_name), approval in self._approvals.items():
-                    if approval.pipeline != name:
-                        continue
-                    if (stage_name, action_name) == (stage["stageName"], action["actionName"]):
-                        action.setdefault("latestExecution", {})["token"] = approval.token
+        self.approvals.show_tokens(state)
         return state
 
     # --- one execution --------------------------------------------------------------------
@@ -265,12 +167,9 @@ class PipelineEngine:
         stages = (
             [execution.rollback_stage]
             if execution.rollback_stage is not None
-            else [stage["name"] for stage in pipeline.declaration["stages"]]
+            else pipeline.stage_names
         )
-        current = next(
-            (s for s in stages if _stage_status(execution, s) != SUCCEEDED),
-            None,
-        )
+        current = next((s for s in stages if stage_status(execution, s) != SUCCEEDED), None)
         if current is None:
             self.codepipeline.finish_execution(execution.pipeline_execution_id, SUCCEEDED)
             return True
@@ -290,7 +189,7 @@ class PipelineEngine:
             (
                 other
                 for other in pipeline.executions
-                if other is not execution and _stage_status(other, stage) == IN_PROGRESS
+                if other is not execution and stage_status(other, stage) == IN_PROGRESS
             ),
             None,
         )
@@ -300,26 +199,33 @@ class PipelineEngine:
             return True
         if progress.waiting_for != stage:
             progress.waiting_for = stage
-            for other in pipeline.executions:
-                if other is execution or other.status != IN_PROGRESS:
-                    continue
-                waiting = self._progress.get(other.pipeline_execution_id)
-                if (
-                    waiting is not None
-                    and waiting.waiting_for == stage
-                    and other.start_time <= execution.start_time
-                ):
-                    waiting.waiting_for = None
-                    self.codepipeline.finish_execution(
-                        other.pipeline_execution_id,
-                        SUPERSEDED,
-                        summary=f"Superseded by {execution.pipeline_execution_id} at {stage}",
-                    )
+            self._supersede_waiting(pipeline, execution, stage)
         return False
 
+    def _supersede_waiting(
+        self, pipeline: Pipeline, execution: PipelineExecution, stage: str
+    ) -> None:
+        """``execution`` arrived at ``stage``'s transition: an older execution waiting
+        there is superseded."""
+        for other in pipeline.executions:
+            if other is execution or other.status != IN_PROGRESS:
+                continue
+            waiting = self._progress.get(other.pipeline_execution_id)
+            if (
+                waiting is not None
+                and waiting.waiting_for == stage
+                and other.start_time <= execution.start_time
+            ):
+                waiting.waiting_for = None
+                self.codepipeline.finish_execution(
+                    other.pipeline_execution_id,
+                    SUPERSEDED,
+                    summary=f"Superseded by {execution.pipeline_execution_id} at {stage}",
+                )
+
     def _run_stage(self, pipeline: Pipeline, execution: PipelineExecution, stage: str) -> bool:
-        declared = next(s for s in pipeline.declaration["stages"] if s["name"] == stage)
-        execution_id = execution.pipeline_execution_id
+        """Begin or poll the actions of the stage's first run order that is not done."""
+        declared = pipeline.stage(stage) or {"actions": []}
         record = execution.stages.get(stage)
         ran = record.actions if record is not None else {}
         orders = sorted({int(a.get("runOrder", 1)) for a in declared["actions"]})
@@ -335,7 +241,7 @@ class PipelineEngine:
                     self._begin(pipeline, execution, stage, action)
                     moved = True
                 elif ran[action["name"]].status == IN_PROGRESS:
-                    moved |= self._poll(execution_id, stage, action)
+                    moved |= self._poll(execution.pipeline_execution_id, stage, action["name"])
             break
         return moved
 
@@ -346,130 +252,53 @@ class PipelineEngine:
         stage: str,
         action: Mapping[str, Any],
     ) -> None:
-        execution_id = execution.pipeline_execution_id
+        execution_id, name = execution.pipeline_execution_id, action["name"]
         configuration = {
-            key: self._resolve(str(value), execution)
+            key: resolve_references(str(value), execution, pipeline)
             for key, value in action.get("configuration", {}).items()
         }
-        self.codepipeline.begin_action(
-            execution_id, stage, action["name"], configuration=configuration
-        )
-        self._emit("action", execution, stage=stage, action=action["name"], state="STARTED")
+        self.codepipeline.begin_action(execution_id, stage, name, configuration=configuration)
+        self._emit("action", execution, stage=stage, action=name, state="STARTED")
         category = action["actionTypeId"]["category"]
         provider = action["actionTypeId"]["provider"]
-        key = (execution_id, stage, action["name"])
+        key = (execution_id, stage, name)
+        bundle = self.bundles.get(pipeline.name)
         if category == "Source":
-            bundle = self.bundles.get(pipeline.name)
             summary = f"s3://{bundle.bucket}/{bundle.key}" if bundle else "source"
-            self._finish_action(execution_id, stage, action["name"], SUCCEEDED, summary=summary)
+            self._finish_action(key, ActionOutcome(status=SUCCEEDED, summary=summary))
         elif category == "Approval":
-            self._approvals[key] = _Approval(
-                token=str(uuid.uuid4()),
-                pipeline=pipeline.name,
-                stage=stage,
-                action=action["name"],
-                requested=self.clock.now(),
-            )
+            self.approvals.request(key, pipeline=pipeline.name)
         elif category == "Invoke" and provider == "Lambda":
-            artifacts = tuple(
-                self.bundles[pipeline.name]
-                for _ in action.get("inputArtifacts", [])
-                if pipeline.name in self.bundles
-            )
-            self._jobs[key] = _Job(
+            self.lambdas.begin(
+                key,
                 function=configuration["FunctionName"],
                 user_parameters=configuration.get("UserParameters", ""),
-                artifacts=artifacts,
-                started=self.clock.now(),
-                due=self.clock.now(),
+                artifacts=tuple(bundle for _ in action.get("inputArtifacts", []) if bundle),
             )
         else:
-            self._finish_action(
-                execution_id,
-                stage,
-                action["name"],
-                FAILED,
-                summary=f"the sandbox cannot run {category}/{provider} actions",
-            )
+            summary = f"the sandbox cannot run {category}/{provider} actions"
+            self._finish_action(key, ActionOutcome(status=FAILED, summary=summary))
 
-    def _poll(self, execution_id: str, stage: str, action: Mapping[str, Any]) -> bool:
-        key = (execution_id, stage, action["name"])
-        job = self._jobs.get(key)
-        if job is None:
-            return False
-        now = self.clock.now()
-        if job.due is not None and job.due <= now < job.deadline():
-            return self._invoke(key, job)
-        if now >= job.deadline():
-            del self._jobs[key]
-            self._finish_action(execution_id, stage, action["name"], FAILED, summary=_timeout(job))
-            return True
-        return False
-
-    def _invoke(self, key: tuple[str, str, str], job: _Job) -> bool:
-        """Invoke the function with the current job (a retry) or a new one."""
-        if job.job_id is None:
-            job.job_id = self.jobs.open_job()
-            job.event = job_event(
-                job_id=job.job_id,
-                user_parameters=job.user_parameters,
-                function_name=job.function,
-                input_artifacts=job.artifacts,
-                continuation_token=job.continuation_token,
-            )
-            job.reply_by = self.clock.now() + JOB_RESULT_TIMEOUT
-            job.retries = list(self.runtime.retry_waits(job.function))
-        job.due = None
-        try:
-            self.runtime.invoke(job.function, job.event)
-        except Exception:  # a function error or a timeout: Lambda retries it
-            failed = True
-        else:
-            failed = False
-        answer = self.jobs.answers.get(job.job_id)
-        if answer is None:
-            if failed and job.retries:
-                job.due = self.clock.now() + timedelta(seconds=job.retries.pop(0))
-            return True
-        execution_id, stage, action = key
-        if answer.status == "InProgress":
-            job.continuation_token = answer.continuation_token
-            job.job_id, job.reply_by, job.due = None, None, self.clock.now() + self.poll
-            return True
-        del self._jobs[key]
-        if answer.status == SUCCEEDED:
-            self._finish_action(
-                execution_id,
-                stage,
-                action,
-                SUCCEEDED,
-                summary=answer.summary,
-                output_variables=answer.output_variables,
-            )
-        else:
-            self._finish_action(
-                execution_id, stage, action, FAILED, summary=answer.message or "failed"
-            )
-        return True
+    def _poll(self, execution_id: str, stage: str, action: str) -> bool:
+        key = (execution_id, stage, action)
+        moved, outcome = self.lambdas.poll(key)
+        if outcome is not None:
+            self._finish_action(key, outcome)
+        return moved
 
     def _finish_action(
-        self,
-        execution_id: str,
-        stage: str,
-        action: str,
-        status: str,
-        *,
-        summary: str | None = None,
-        output_variables: Mapping[str, str] | None = None,
-        updated_by: str | None = None,
+        self, key: ActionKey, outcome: ActionOutcome, *, updated_by: str | None = None
     ) -> None:
+        """End the action with ``outcome``; publish it, and its stage's end if it came
+        (a failed stage then rolls back when it is declared to)."""
+        execution_id, stage, action = key
         self.codepipeline.finish_action(
             execution_id,
             stage,
             action,
-            status,
-            summary=summary,
-            output_variables=output_variables,
+            outcome.status,
+            summary=outcome.summary,
+            output_variables=outcome.output_variables,
             updated_by=updated_by,
         )
         execution = self.codepipeline.execution_record(execution_id)
@@ -478,20 +307,19 @@ class PipelineEngine:
             execution,
             stage=stage,
             action=action,
-            state="SUCCEEDED" if status == SUCCEEDED else "FAILED",
-            summary=summary,
+            state="SUCCEEDED" if outcome.status == SUCCEEDED else "FAILED",
+            summary=outcome.summary,
         )
-        stage_status = _stage_status(execution, stage)
-        if stage_status == SUCCEEDED:
+        now = stage_status(execution, stage)
+        if now == SUCCEEDED:
             self._emit("stage", execution, stage=stage, state="SUCCEEDED")
-        elif stage_status == FAILED:
-            self._emit("stage", execution, stage=stage, state="FAILED", summary=summary)
+        elif now == FAILED:
+            self._emit("stage", execution, stage=stage, state="FAILED", summary=outcome.summary)
             self._roll_back_on_failure(execution, stage)
 
     def _roll_back_on_failure(self, execution: PipelineExecution, stage: str) -> None:
         pipeline = self.codepipeline.pipeline_record(execution.pipeline_name)
-        declared = next(s for s in pipeline.declaration["stages"] if s["name"] == stage)
-        on_failure = declared.get("onFailure") or {}
+        on_failure = (pipeline.stage(stage) or {}).get("onFailure") or {}
         if on_failure.get("result") != "ROLLBACK" or execution.execution_type == "ROLLBACK":
             return
         self.codepipeline.start_automated_rollback(
@@ -504,49 +332,16 @@ class PipelineEngine:
         if "execution" in progress.finished:
             return False
         progress.finished.add("execution")
-        for key in [k for k in self._jobs if k[0] == execution.pipeline_execution_id]:
-            del self._jobs[key]
-        for key in [k for k in self._approvals if k[0] == execution.pipeline_execution_id]:
-            del self._approvals[key]
+        self.lambdas.drop(execution.pipeline_execution_id)
+        self.approvals.drop(execution.pipeline_execution_id)
         if not progress.announced:
             progress.announced = True
             self._emit("execution", execution, state="STARTED")
-        state = {
-            SUCCEEDED: "SUCCEEDED",
-            FAILED: "FAILED",
-            STOPPED: "STOPPED",
-            SUPERSEDED: "SUPERSEDED",
-        }.get(execution.status, execution.status.upper())
+        state = _END_STATES.get(execution.status, execution.status.upper())
         self._emit("execution", execution, state=state, summary=execution.status_summary)
         return True
 
     # --- helpers ------------------------------------------------------------------------
-
-    def _resolve(self, text: str, execution: PipelineExecution) -> str:
-        def replace(match: re.Match[str]) -> str:
-            namespace, name = match.groups()
-            if namespace == "variables":
-                return execution.variables.get(name, match.group(0))
-            for stage in execution.stages.values():
-                for action in stage.actions.values():
-                    declared = self._declared_action(execution, stage.stage_name, action)
-                    if declared.get("namespace") == namespace:
-                        return action.output_variables.get(name, match.group(0))
-            return match.group(0)
-
-        return _REFERENCE.sub(replace, text)
-
-    def _declared_action(
-        self, execution: PipelineExecution, stage: str, action: Any
-    ) -> Mapping[str, Any]:
-        pipeline = self.codepipeline.pipeline_record(execution.pipeline_name)
-        for declared_stage in pipeline.declaration["stages"]:
-            if declared_stage["name"] != stage:
-                continue
-            for declared in declared_stage["actions"]:
-                if declared["name"] == action.action_name:
-                    return dict(declared)
-        return {}
 
     def _emit(
         self,
@@ -560,6 +355,10 @@ class PipelineEngine:
     ) -> None:
         if self._on_transition is None:
             return
+        declared = None
+        if stage is not None and action is not None:
+            pipeline = self.codepipeline.pipeline_record(execution.pipeline_name)
+            declared = pipeline.action(stage, action)
         self._on_transition(
             kind,
             Change(
@@ -567,34 +366,8 @@ class PipelineEngine:
                 state=state,
                 stage=stage,
                 action=action,
-                action_type=self._action_type(execution, stage, action),
+                action_type=None if declared is None else dict(declared["actionTypeId"]),
                 summary=summary,
                 at=self.clock.now(),
             ),
         )
-
-    def _action_type(
-        self, execution: PipelineExecution, stage: str | None, action: str | None
-    ) -> dict[str, str] | None:
-        if stage is None or action is None:
-            return None
-        pipeline = self.codepipeline.pipeline_record(execution.pipeline_name)
-        for declared_stage in pipeline.declaration["stages"]:
-            for declared in declared_stage["actions"] if declared_stage["name"] == stage else []:
-                if declared["name"] == action:
-                    return dict(declared["actionTypeId"])
-        return None
-
-
-def _timeout(job: _Job) -> str:
-    """The failure summary of an action CodePipeline timed out."""
-    if job.reply_by is not None and job.reply_by <= job.started + ACTION_TIMEOUT:
-        minutes = int(JOB_RESULT_TIMEOUT.total_seconds() // 60)
-        return f"The action timed out: {job.function} sent no job result within {minutes} minutes"
-    hours = int(ACTION_TIMEOUT.total_seconds() // 3600)
-    return f"The action timed out: it ran longer than the {hours}-hour limit"
-
-
-def _stage_status(execution: PipelineExecution, stage: str) -> str | None:
-    record = execution.stages.get(stage)
-    return None if record is None else record.status

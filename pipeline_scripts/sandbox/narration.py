@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pipeline_scripts.sandbox.engine import Change
+from pipeline_scripts.sandbox.changes import Change
 from pipeline_scripts.sandbox.runtime import LambdaRuntime
 from shared.contract import VAR_MODEL_PACKAGE_ARN, is_model_version
 

@@ -37,9 +37,10 @@ from pipeline_scripts.sandbox import accounts, provision
 from pipeline_scripts.sandbox.accounts import ACCOUNT_ID, OPERATOR_KEY, REGION, ProcessEnvironment
 from pipeline_scripts.sandbox.app_spec import AppSpec
 from pipeline_scripts.sandbox.bus import put_pipeline_event, rule_matches
+from pipeline_scripts.sandbox.changes import Change
 from pipeline_scripts.sandbox.custom_resources import CustomResources
 from pipeline_scripts.sandbox.delivery import RuleDelivery
-from pipeline_scripts.sandbox.engine import Change, PipelineEngine
+from pipeline_scripts.sandbox.engine import PipelineEngine
 from pipeline_scripts.sandbox.inventory import provision_inventory
 from pipeline_scripts.sandbox.moto_clock import MotoClock
 from pipeline_scripts.sandbox.narration import Narrator
@@ -142,7 +143,7 @@ class Sandbox:
         self.engine = PipelineEngine(
             codepipeline=self.codepipeline,
             jobs=self.jobs,
-            runtime=self.runtime,
+            functions=self.runtime,
             clock=self.clock,
             bundles={},
             on_transition=self._publish_pipeline_event,
@@ -245,11 +246,14 @@ class Sandbox:
 
     # --- time -------------------------------------------------------------------------
 
-    def settle(self, *, max_seconds: float = 7 * 24 * 3600) -> None:
+    def settle(
+        self, *, max_seconds: float = 7 * 24 * 3600, until: Callable[[], bool] | None = None
+    ) -> None:
         """Run events and pipelines until nothing more can happen without a person
-        (a manual approval) — letting virtual time pass while actions wait."""
+        (a manual approval), or until ``until`` holds — letting virtual time pass while
+        actions wait."""
         deadline = self.clock.now().timestamp() + max_seconds
-        while True:
+        while until is None or not until():
             moved = self.pump_events()
             moved |= self.engine.step()
             if moved:

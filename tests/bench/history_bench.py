@@ -37,6 +37,7 @@ from shared.ledger import (
     Outcome,
     PipelineRecord,
 )
+from tests.stub_engine import StubEngine
 
 REGION = "us-east-1"
 GROUP = "bench-group"
@@ -89,8 +90,13 @@ def _declaration() -> dict[str, Any]:
                 {
                     "name": stage,
                     "actions": [
-                        {"name": action, "actionTypeId": lambda_type}
-                        for action in contract.STAGE_ACTIONS
+                        {
+                            "name": action,
+                            "actionTypeId": lambda_type,
+                            "configuration": {"FunctionName": f"greenlight-{action.lower()}"},
+                            "runOrder": order,
+                        }
+                        for order, action in enumerate(contract.STAGE_ACTIONS, start=1)
                     ],
                 }
                 for stage in STAGES
@@ -148,6 +154,7 @@ def _fill(
         for n in range(versions)
     ]
     items: list[dict[str, Any]] = []
+    engine = StubEngine(codepipeline, clock)
     for n in range(executions):
         version = n % versions + 1
         arn = arns[version - 1]
@@ -219,7 +226,7 @@ def _fill(
                 endpoint_name=f"bench-{stage}",
                 endpoint_config_name=f"bench-{stage}-{execution_id[:8]}",
             )
-        codepipeline.run_to_success(execution_id)
+        engine.run_to_end(execution_id)
         record(RECORD_EXECUTION_ENDED, state="SUCCEEDED")
         clock.advance(600)
     for start in range(0, len(items), 25):

@@ -20,7 +20,7 @@ from deploy import logic as deploy_logic
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.jobs import ActionRun, Artifact, Credentials, EmulatedJobs, drive
 from pipeline_scripts.emulation.sagemaker import EmulatedSageMaker
-from pipeline_scripts.sandbox.engine import ACTION_TIMEOUT, REINVOKE_SECONDS
+from pipeline_scripts.sandbox.lambda_actions import ACTION_TIMEOUT, REINVOKE_SECONDS
 from shared import contract
 from shared.parameters import BakeParameters, DeployParameters, Rollout, SmokeTestParameters
 from smoke_test import logic as smoke_logic

@@ -170,16 +170,17 @@ def run_concurrently(calls: list[Callable[[], Any]]) -> list[Any]:
 
 
 def live_version(world: TriggerWorld) -> str | None:
-    """The ARN SUPERSEDED mode leaves live once the executions in progress finish: run
-    them to success in the order they started; the last one is what serves. None when
-    nothing is in progress."""
+    """The ARN SUPERSEDED mode leaves live once the executions in progress finish: the
+    pipeline engine runs them to their end, oldest first (an older one waiting where a
+    newer one arrives is superseded); the newest is what serves. None when nothing is in
+    progress."""
     pages = world.codepipeline.get_paginator("list_pipeline_executions").paginate(
         pipelineName=world.pipeline
     )
     newest_first = [s for page in pages for s in page["pipelineExecutionSummaries"]]
     in_progress = [s["pipelineExecutionId"] for s in newest_first if s["status"] == "InProgress"]
     for execution_id in reversed(in_progress):
-        world.codepipeline.run_to_success(execution_id)
+        world.engine.run_to_end(execution_id)
     if not in_progress:
         return None
     return world.variables(in_progress[0])[contract.VAR_MODEL_PACKAGE_ARN]

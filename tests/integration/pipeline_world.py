@@ -3,8 +3,9 @@
 moto serves SageMaker (with the registry as AWS runs it), DynamoDB, SNS, SQS and
 CloudFormation; the emulated CodePipeline sits behind moto's own codepipeline endpoint
 (``ServiceRoutes``), so the Lambda logic and the CLI alike use plain boto3 clients.
-``PipelineWorld`` moves executions forward the way CodePipeline does and hands every
-state-change event, built by ``pipeline_events``, to the real recorder.
+``PipelineWorld`` runs executions with the sandbox's pipeline engine (stub functions in
+place of the action handlers) and hands every state-change event it publishes to the
+real recorder.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.codepipeline import FAILED, SUCCEEDED, EmulatedCodePipeline
 from pipeline_scripts.emulation.registry import RegistryEmulation, registry_emulation
 from pipeline_scripts.emulation.service import ServiceRoutes
+from pipeline_scripts.sandbox.changes import Change, change_event
 from recorder.logic import Recorded, Recorder
 from shared import contract
 from shared.gates import Gates
 from shared.ledger import Ledger, Outcome, PipelineRecord
 from shared.settings import RecorderConfig, TriggerConfig
+from tests.stub_engine import StubEngine, StubJob
 
 REGION = "us-east-1"
 GROUP = "house-price-linear-learner"
@@ -146,6 +149,17 @@ class PipelineWorld:
         )
         self.delivered: list[dict[str, Any]] = []
         self.recorded: list[Recorded] = []
+        #: While set, the engine's events never reach the recorder (lost deliveries).
+        self.losing_events = False
+        self._answered_by: str | None = None
+        self.engine = StubEngine(
+            codepipeline,
+            clock,
+            on_transition=self._published,
+            identity=lambda: self._answered_by,
+            action_seconds=60,
+        )
+        self.engine.functions.stubs[contract.ACTION_DEPLOY] = self._deploy
 
     # --- the registry -----------------------------------------------------------------
 
@@ -180,7 +194,7 @@ class PipelineWorld:
     def describe(self, arn: str) -> dict[str, Any]:
         return dict(self.sagemaker.describe_model_package(ModelPackageName=arn))
 
-    # --- CodePipeline, event by event -----------------------------------------------------
+    # --- CodePipeline, run by the sandbox's engine -----------------------------------------
 
     def deliver(self, event: dict[str, Any]) -> Recorded:
         self.delivered.append(event)
@@ -188,10 +202,26 @@ class PipelineWorld:
         self.recorded.append(recorded)
         return recorded
 
+    def _published(self, kind: str, change: Change) -> None:
+        """The engine's state changes reach the recorder as EventBridge delivers them."""
+        if not self.losing_events:
+            self.deliver(change_event(kind, change))
+
+    def _deploy(self, job: StubJob) -> None:
+        """The Deploy stub: reports the endpoint and the config it made."""
+        endpoint = f"house-price-{job.stage}"
+        job.succeed(
+            {
+                contract.OUT_ENDPOINT_NAME: endpoint,
+                contract.OUT_ENDPOINT_CONFIG_NAME: f"{endpoint}-{job.execution_id[:8]}",
+            }
+        )
+
     def _execution(self, execution_id: str) -> Any:
         return self.codepipeline.execution_record(execution_id)
 
     def pipeline_event(self, execution_id: str, state: str, **extra: Any) -> dict[str, Any]:
+        """An execution event made by hand, for events out of the engine's order."""
         execution = self._execution(execution_id)
         return pipeline_events.pipeline_execution_event(
             pipeline=self.pipeline,
@@ -204,6 +234,7 @@ class PipelineWorld:
         )
 
     def stage_event(self, execution_id: str, stage: str, state: str) -> dict[str, Any]:
+        """A stage event made by hand, for events out of the engine's order."""
         return pipeline_events.stage_execution_event(
             pipeline=self.pipeline,
             execution_id=execution_id,
@@ -213,22 +244,17 @@ class PipelineWorld:
             at=self.clock.now(),
         )
 
-    def action_event(
-        self, execution_id: str, stage: str, action: str, state: str, **extra: Any
-    ) -> dict[str, Any]:
-        return pipeline_events.action_execution_event(
-            pipeline=self.pipeline,
-            execution_id=execution_id,
-            stage=stage,
-            action=action,
-            state=state,
-            start_time=self._execution(execution_id).start_time,
-            at=self.clock.now(),
-            **extra,
-        )
-
     def start(self, execution_id: str) -> None:
-        self.deliver(self.pipeline_event(execution_id, "STARTED"))
+        """The execution starts: it runs its Source stage, or a rollback enters the
+        stage it rolls back."""
+        execution = self._execution(execution_id)
+        if execution.rollback_stage is None:
+            self.engine.run_stage(execution_id, contract.SOURCE_STAGE)
+        else:
+            self.engine.run_until(
+                lambda: execution.rollback_stage in execution.stages,
+                f"{execution_id} entered {execution.rollback_stage}",
+            )
         self.clock.advance(5)
 
     def run_stage(
@@ -240,86 +266,34 @@ class PipelineWorld:
         summary: str = "alarm greenlight-house-price-linear-learner-staging-5xx in ALARM",
     ) -> None:
         """Run ``stage``'s actions in order; ``fail`` names the action that fails."""
-        self.deliver(self.stage_event(execution_id, stage, "STARTED"))
-        endpoint = f"house-price-{stage}"
-        for action in contract.STAGE_ACTIONS:
-            self.codepipeline.begin_action(execution_id, stage, action)
-            self.deliver(self.action_event(execution_id, stage, action, "STARTED"))
-            self.clock.advance(60)
-            if action == fail:
-                self.codepipeline.finish_action(
-                    execution_id, stage, action, FAILED, summary=summary
-                )
-                self.deliver(
-                    self.action_event(
-                        execution_id,
-                        stage,
-                        action,
-                        "FAILED",
-                        summary=summary,
-                        error_code="JobFailed",
-                    )
-                )
-                self.clock.advance(1)
-                self.deliver(self.stage_event(execution_id, stage, "FAILED"))
-                return
-            outputs = {}
-            if action == contract.ACTION_DEPLOY:
-                outputs = {
-                    contract.OUT_ENDPOINT_NAME: endpoint,
-                    contract.OUT_ENDPOINT_CONFIG_NAME: f"{endpoint}-{execution_id[:8]}",
-                }
-            self.codepipeline.finish_action(
-                execution_id, stage, action, SUCCEEDED, output_variables=outputs
-            )
-            self.deliver(self.action_event(execution_id, stage, action, "SUCCEEDED"))
-        self.clock.advance(1)
-        self.deliver(self.stage_event(execution_id, stage, "SUCCEEDED"))
+        if fail is not None:
+            self.engine.fail(stage, fail, summary)
+        self.engine.run_stage(execution_id, stage)
         self.clock.advance(5)
 
     def await_approval(self, execution_id: str, stage: str) -> None:
-        approval_stage = contract.approval_stage_name(stage)
-        self.codepipeline.begin_action(execution_id, approval_stage, contract.ACTION_APPROVE)
-        self.deliver(self.stage_event(execution_id, approval_stage, "STARTED"))
-        self.deliver(
-            self.action_event(execution_id, approval_stage, contract.ACTION_APPROVE, "STARTED")
-        )
+        """Run until the execution waits at the manual approval before ``stage``."""
+        self.engine.run_to_approval(execution_id, contract.approval_stage_name(stage))
         self.clock.advance(300)
 
     def pass_approval(
         self, execution_id: str, stage: str, *, answered_by: str | None = None
     ) -> None:
-        approval_stage = contract.approval_stage_name(stage)
-        self.codepipeline.finish_action(
-            execution_id,
-            approval_stage,
-            contract.ACTION_APPROVE,
-            SUCCEEDED,
-            summary="Approved: go ahead",
-            updated_by=answered_by,
+        """A reviewer (``answered_by``) approves the manual approval before ``stage``."""
+        self._answered_by = answered_by
+        self.engine.approve(
+            execution_id, contract.approval_stage_name(stage), contract.ACTION_APPROVE
         )
-        self.deliver(
-            self.action_event(
-                execution_id,
-                approval_stage,
-                contract.ACTION_APPROVE,
-                "SUCCEEDED",
-                summary="Approved: go ahead",
-            )
-        )
-        self.deliver(self.stage_event(execution_id, approval_stage, "SUCCEEDED"))
 
-    def finish(self, execution_id: str, status: str = SUCCEEDED, **extra: Any) -> None:
-        if self._execution(execution_id).status == "InProgress":
-            self.codepipeline.finish_execution(execution_id, status, extra.get("summary"))
-        state = {"Succeeded": "SUCCEEDED", "Failed": "FAILED", "Superseded": "SUPERSEDED"}[status]
-        self.deliver(self.pipeline_event(execution_id, state, **extra))
+    def finish(self, execution_id: str, status: str = SUCCEEDED) -> None:
+        """Run the execution to its end, which must be ``status``."""
+        self.engine.run_to_end(execution_id)
+        assert self._execution(execution_id).status == status
         self.clock.advance(60)
 
     def run_everywhere(self, execution_id: str) -> None:
         """Source, staging, the approval, production: all green."""
         self.start(execution_id)
-        self.codepipeline.succeed_stage(execution_id, contract.SOURCE_STAGE)
         self.run_stage(execution_id, STAGES[0])
         self.await_approval(execution_id, STAGES[1])
         self.pass_approval(execution_id, STAGES[1])
@@ -336,13 +310,14 @@ class PipelineWorld:
         """``stage`` fails at ``action``; its OnFailure ROLLBACK puts the last good
         execution back. Returns the rollback execution id."""
         self.run_stage(execution_id, stage, fail=action)
-        self.finish(execution_id, FAILED, summary=f"{action} failed")
-        rollback = self.codepipeline.start_automated_rollback(
-            pipeline_name=self.pipeline, stage_name=stage
+        self.finish(execution_id, FAILED)
+        rollback = next(
+            e.pipeline_execution_id
+            for e in reversed(self.codepipeline.pipeline_record(self.pipeline).executions)
+            if e.trigger_type == "AutomatedRollback" and e.rollback_stage == stage
         )
-        assert rollback is not None
-        self.start(rollback)
-        self.run_stage(rollback, stage)
+        self.engine.run_stage(rollback, stage)
+        self.clock.advance(5)
         self.finish(rollback)
         return rollback
 
@@ -391,7 +366,6 @@ def history_scenario(world: PipelineWorld) -> dict[str, str]:
     assert outcome.pipeline_execution_id is not None
     bad = outcome.pipeline_execution_id
     world.start(bad)
-    world.codepipeline.succeed_stage(bad, contract.SOURCE_STAGE)
     world.run_stage(bad, STAGES[0])
     world.await_approval(bad, STAGES[1])
     world.pass_approval(bad, STAGES[1])

@@ -513,11 +513,7 @@ def test_rejecting_a_version_live_only_in_staging_rolls_back_staging_only(
     world.approve(second)
     started = world.deliver(world.event(second)).pipeline_execution_id
     assert started is not None
-    world.codepipeline.succeed_stage(started, contract.SOURCE_STAGE)
-    world.codepipeline.succeed_stage(started, STAGES[0])
-    world.codepipeline.begin_action(
-        started, contract.approval_stage_name(STAGES[1]), contract.ACTION_APPROVE
-    )
+    world.engine.run_to_approval(started, contract.approval_stage_name(STAGES[1]))
 
     # WHEN version 2 is rejected
     world.reject(second)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,9 +27,11 @@ pytestmark = pytest.mark.integration
 PIPELINE = "timing"
 #: Each handler answers through the EmulatedJobs the test puts in ``timing_hub.JOBS``
 #: and notes the time of every invocation in ``timing_hub.CALLS``.
-HUB = "JOBS = None\nCALLS = []\n"
+#: ``deferred`` leaves its job id in ``timing_hub.WAITING`` for someone else to answer.
+HUB = "JOBS = None\nCALLS = []\nWAITING = []\n"
 HANDLERS = {
     "silent": "pass",
+    "deferred": "timing_hub.WAITING.append(job['id'])",
     "crasher": "raise RuntimeError('the action crashed')",
     "flaky": """
         if len(timing_hub.CALLS) == 1:
@@ -79,9 +81,16 @@ def code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     sys.modules.pop("timing_hub", None)
 
 
-def _run(code: Path, function: str, *, poll_seconds: float = 30.0) -> Run:
+#: Something outside the function, given the clock and the jobs, once the engine waits.
+Outside = Callable[[VirtualClock, EmulatedJobs], None]
+
+
+def _run(
+    code: Path, function: str, *, poll_seconds: float = 30.0, outside: Outside | None = None
+) -> Run:
     """One execution of a pipeline whose only action invokes ``function``, driven as the
-    sandbox drives it: step, then let virtual time pass to whatever is due next."""
+    sandbox drives it: step, then let virtual time pass to whatever is due next
+    (``outside`` acts the first time the engine waits)."""
     import timing_hub  # the module the fixture wrote
 
     clock = VirtualClock()
@@ -100,7 +109,7 @@ def _run(code: Path, function: str, *, poll_seconds: float = 30.0) -> Run:
         engine = PipelineEngine(
             codepipeline=codepipeline,
             jobs=jobs,
-            runtime=LambdaRuntime({function: spec}, code=code),
+            functions=LambdaRuntime({function: spec}, code=code),
             clock=clock,
             bundles={},
             poll_seconds=poll_seconds,
@@ -121,6 +130,10 @@ def _run(code: Path, function: str, *, poll_seconds: float = 30.0) -> Run:
         while True:
             while engine.step():
                 pass
+            if outside is not None:
+                outside(clock, jobs)
+                outside = None
+                continue
             due = engine.next_due()
             if due is None:
                 break
@@ -180,6 +193,27 @@ def test_an_action_whose_function_never_answers_times_out_after_20_minutes(code:
     assert run.status == "Failed"
     assert "sent no job result within 20 minutes" in run.summary
     assert run.ended - run.calls[0] == timedelta(minutes=20)
+
+
+def test_a_job_result_sent_after_the_invocation_returned_completes_the_action(
+    code: Path,
+) -> None:
+    # GIVEN a function that hands its job on and returns, and a result for that job sent
+    # from elsewhere five minutes later
+    def answer_five_minutes_later(clock: VirtualClock, jobs: EmulatedJobs) -> None:
+        import timing_hub
+
+        clock.advance(300)
+        (job_id,) = timing_hub.WAITING  # type: ignore[attr-defined]
+        jobs.put_job_success_result(jobId=job_id, executionDetails={"summary": "done elsewhere"})
+
+    # WHEN the pipeline runs it
+    run = _run(code, "deferred", outside=answer_five_minutes_later)
+
+    # THEN the late result completed the action, with no second invocation and no timeout
+    assert _offsets(run) == [0]
+    assert (run.status, run.summary) == ("Succeeded", "done elsewhere")
+    assert run.ended - run.calls[0] == timedelta(minutes=5)
 
 
 def test_a_function_that_raises_gets_lambdas_two_retries_before_the_timeout(code: Path) -> None:

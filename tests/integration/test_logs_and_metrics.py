@@ -197,7 +197,6 @@ def test_recorder_emits_deployment_metrics_for_a_deployment_and_a_rollback(
     second = world.register()
     bad, second_approved = _approve(world, second)
     world.start(bad)
-    world.codepipeline.succeed_stage(bad, contract.SOURCE_STAGE)
     world.run_stage(bad, STAGES[0])
     world.await_approval(bad, STAGES[1])
     world.pass_approval(bad, STAGES[1])

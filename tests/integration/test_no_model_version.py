@@ -112,11 +112,7 @@ def test_an_approval_stops_an_execution_without_a_version_that_holds_the_pipelin
     world = trigger_world
     # GIVEN the execution CodePipeline started on creation, waiting at the manual approval
     idle = world.codepipeline.start_pipeline_execution(name=world.pipeline)["pipelineExecutionId"]
-    world.codepipeline.succeed_stage(idle, contract.SOURCE_STAGE)
-    world.codepipeline.succeed_stage(idle, STAGES[0])
-    world.codepipeline.begin_action(
-        idle, contract.approval_stage_name(STAGES[1]), contract.ACTION_APPROVE
-    )
+    world.engine.run_to_approval(idle, contract.approval_stage_name(STAGES[1]))
 
     # WHEN a version is approved
     arn = world.register()
@@ -143,7 +139,6 @@ def test_a_stage_rollback_to_an_execution_without_a_version_is_quiet_too(
     outcome = world.approve(world.register())
     assert outcome.pipeline_execution_id is not None
     world.start(outcome.pipeline_execution_id)
-    world.codepipeline.succeed_stage(outcome.pipeline_execution_id, contract.SOURCE_STAGE)
     world.notifications()
 
     # WHEN staging's OnFailure rolls back to the last execution that succeeded there

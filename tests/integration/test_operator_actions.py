@@ -348,7 +348,6 @@ def test_a_live_version_rejected_since_is_flagged_in_every_history_format(
     assert outcome.pipeline_execution_id is not None
     execution = outcome.pipeline_execution_id
     world.start(execution)
-    world.codepipeline.succeed_stage(execution, contract.SOURCE_STAGE)
     world.run_stage(execution, "staging")
     world.await_approval(execution, "production")
     _reject(world, v2, handle=False)

@@ -173,7 +173,6 @@ def test_stage_succeeded_records_deployed_with_the_endpoint_config_the_deploy_re
     # GIVEN a started execution
     _, execution_id = _started(world)
     world.start(execution_id)
-    world.codepipeline.succeed_stage(execution_id, contract.SOURCE_STAGE)
 
     # WHEN staging runs green
     world.run_stage(execution_id, STAGES[0])
@@ -193,7 +192,6 @@ def test_stage_succeeded_writes_model_life_cycle_and_stage_metadata_back_to_the_
     # GIVEN a started execution
     arn, execution_id = _started(world)
     world.start(execution_id)
-    world.codepipeline.succeed_stage(execution_id, contract.SOURCE_STAGE)
 
     # WHEN staging succeeds
     world.run_stage(execution_id, STAGES[0])
@@ -220,7 +218,6 @@ def test_stage_deployed_message_names_version_stage_and_endpoint(world: Pipeline
     # GIVEN a started execution
     _, execution_id = _started(world)
     world.start(execution_id)
-    world.codepipeline.succeed_stage(execution_id, contract.SOURCE_STAGE)
     world.notifications()
 
     # WHEN staging succeeds
@@ -240,7 +237,6 @@ def test_stage_failed_records_the_failing_action_and_its_message(world: Pipeline
     # GIVEN a started execution
     arn, execution_id = _started(world)
     world.start(execution_id)
-    world.codepipeline.succeed_stage(execution_id, contract.SOURCE_STAGE)
 
     # WHEN the smoke test fails in staging
     world.run_stage(execution_id, STAGES[0], fail="SmokeTest", summary="status 500 from endpoint")
@@ -257,7 +253,6 @@ def test_stage_failed_message_says_why(world: PipelineWorld) -> None:
     # GIVEN a started execution
     _, execution_id = _started(world)
     world.start(execution_id)
-    world.codepipeline.succeed_stage(execution_id, contract.SOURCE_STAGE)
     world.notifications()
 
     # WHEN Bake fails on an alarm
@@ -281,7 +276,6 @@ def _deploy_then_fail_and_roll_back(world: PipelineWorld) -> tuple[str, str, str
     assert outcome.pipeline_execution_id is not None
     bad = outcome.pipeline_execution_id
     world.start(bad)
-    world.codepipeline.succeed_stage(bad, contract.SOURCE_STAGE)
     world.run_stage(bad, STAGES[0])
     world.await_approval(bad, STAGES[1])
     world.pass_approval(bad, STAGES[1])
@@ -340,7 +334,6 @@ def test_superseded_execution_is_recorded_and_told(world: PipelineWorld) -> None
     # GIVEN an execution that deployed to staging
     _, execution_id = _started(world)
     world.start(execution_id)
-    world.codepipeline.succeed_stage(execution_id, contract.SOURCE_STAGE)
     world.run_stage(execution_id, STAGES[0])
     world.notifications()
 
@@ -385,7 +378,6 @@ def test_manual_approval_waiting_is_recorded_for_the_next_stage_and_told(
     # GIVEN an execution that passed staging
     _, execution_id = _started(world)
     world.start(execution_id)
-    world.codepipeline.succeed_stage(execution_id, contract.SOURCE_STAGE)
     world.run_stage(execution_id, STAGES[0])
     world.notifications()
 
@@ -404,7 +396,6 @@ def test_the_answer_to_a_manual_approval_is_recorded_with_who_gave_it(
     # GIVEN an execution waiting at the manual approval before production
     _, execution_id = _started(world)
     world.start(execution_id)
-    world.codepipeline.succeed_stage(execution_id, contract.SOURCE_STAGE)
     world.run_stage(execution_id, STAGES[0])
     world.await_approval(execution_id, STAGES[1])
     reviewer = "arn:aws:iam::123456789012:user/release-manager"
@@ -428,7 +419,6 @@ def test_a_redelivered_event_records_writes_back_and_notifies_nothing_again(
     # GIVEN a stage success that was recorded
     _arn, execution_id = _started(world)
     world.start(execution_id)
-    world.codepipeline.succeed_stage(execution_id, contract.SOURCE_STAGE)
     world.run_stage(execution_id, STAGES[0])
     world.notifications()
     success = world.delivered[-1]

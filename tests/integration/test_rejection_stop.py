@@ -66,8 +66,8 @@ def _in_flight_in_staging(world: TriggerWorld) -> tuple[str, str, str]:
     world.approve(second)
     started = world.deliver(world.event(second)).pipeline_execution_id
     assert started is not None
-    world.codepipeline.succeed_stage(started, contract.SOURCE_STAGE)
-    world.codepipeline.begin_action(started, STAGES[0], contract.ACTION_DEPLOY)
+    world.engine.hold(STAGES[0], contract.ACTION_DEPLOY)
+    world.engine.run_to_invocation(started, STAGES[0], contract.ACTION_DEPLOY)
     return good, second, started
 
 
@@ -115,7 +115,7 @@ def test_the_rollback_waits_for_stopped_and_a_later_invocation_starts_it(
     assert [e["executionType"] for e in world.executions()] == ["STANDARD", "STANDARD"]
 
     # WHEN the running action ends (the execution is Stopped) and the event is retried
-    world.codepipeline.finish_action(started, STAGES[0], contract.ACTION_DEPLOY, "Succeeded")
+    world.engine.answer(started, STAGES[0], contract.ACTION_DEPLOY)
     assert _status(world, started) == "Stopped"
     outcome = trigger.handle(event)
 

@@ -77,7 +77,7 @@ def test_a_rejection_rolls_back_to_the_original_execution_never_to_a_rollback(
     world.deploy_everywhere(second)
     world.reject(second)
     for rollback in world.deliver(world.event(second)).rollbacks:
-        world.codepipeline.run_to_success(rollback.execution_id)
+        world.engine.run_to_end(rollback.execution_id)
     world.deploy_everywhere(third)
 
     # WHEN v3 is rejected (v1's newest success in each stage is a ROLLBACK execution)
@@ -131,7 +131,7 @@ def test_cli_rollback_to_a_version_live_through_a_rollback_targets_its_original_
     rollback = world.codepipeline.list_pipeline_executions(pipelineName=world.pipeline)[
         "pipelineExecutionSummaries"
     ][0]["pipelineExecutionId"]
-    world.codepipeline.run_to_success(rollback)
+    world.finish(rollback)
     world.deploy(world.register())
     capsys.readouterr()
 

@@ -19,6 +19,7 @@ from shared import contract
 from shared.gates import Gates
 from shared.ledger import Outcome
 from shared.settings import TriggerConfig
+from tests.stub_engine import StubEngine
 
 REGION = "us-east-1"
 GROUP = "house-price-linear-learner"
@@ -46,9 +47,16 @@ ALL_REPORTS = {
 }
 
 
-def _lambda_stage(name: str) -> dict[str, Any]:
+def _lambda_stage(name: str, group: str) -> dict[str, Any]:
+    parameters = {
+        "endpointName": f"house-price-{name}",
+        "group": group,
+        "modelPackageArn": "#{variables.ModelPackageArn}",
+        "stage": name,
+    }
     return {
         "name": name,
+        "onFailure": {"result": "ROLLBACK"},
         "actions": [
             {
                 "name": action,
@@ -58,7 +66,10 @@ def _lambda_stage(name: str) -> dict[str, Any]:
                     "provider": "Lambda",
                     "version": "1",
                 },
-                "configuration": {"FunctionName": f"greenlight-{action.lower()}"},
+                "configuration": {
+                    "FunctionName": f"greenlight-{action.lower()}",
+                    "UserParameters": json.dumps(parameters, sort_keys=True),
+                },
                 "runOrder": order,
             }
             for order, action in enumerate(contract.STAGE_ACTIONS, start=1)
@@ -95,7 +106,7 @@ def pipeline_declaration(group: str = GROUP) -> dict[str, Any]:
                     }
                 ],
             },
-            _lambda_stage(STAGES[0]),
+            _lambda_stage(STAGES[0], group),
             {
                 "name": contract.approval_stage_name(STAGES[1]),
                 "actions": [
@@ -110,7 +121,7 @@ def pipeline_declaration(group: str = GROUP) -> dict[str, Any]:
                     }
                 ],
             },
-            _lambda_stage(STAGES[1]),
+            _lambda_stage(STAGES[1], group),
         ],
     }
 
@@ -127,6 +138,8 @@ class TriggerWorld:
         self.codepipeline = EmulatedCodePipeline(clock=self.clock)
         self.codepipeline.register_pipeline(pipeline_declaration())
         self.pipeline = contract.pipeline_name(GROUP)
+        #: The sandbox's pipeline engine, with stub functions that succeed.
+        self.engine = StubEngine(self.codepipeline, self.clock)
 
         self.table = self.create_ledger("greenlight-ledger")
         self.topic_arn = self.sns.create_topic(Name="greenlight-notifications")["TopicArn"]
@@ -273,7 +286,7 @@ class TriggerWorld:
         self.approve(arn)
         outcome = self.deliver(self.event(arn))
         assert outcome.pipeline_execution_id is not None, outcome
-        self.codepipeline.run_to_success(outcome.pipeline_execution_id)
+        self.engine.run_to_end(outcome.pipeline_execution_id)
         self.clock.advance(60)
         return outcome.pipeline_execution_id
 

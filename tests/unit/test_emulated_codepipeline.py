@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.codepipeline import EmulatedCodePipeline
+from tests.stub_engine import StubEngine
 
 NAME = "greenlight-demo"
 
@@ -26,8 +27,10 @@ def _declaration() -> dict[str, Any]:
                         "provider": "Lambda",
                         "version": "1",
                     },
+                    "configuration": {"FunctionName": f"greenlight-{a.lower()}"},
+                    "runOrder": order,
                 }
-                for a in actions
+                for order, a in enumerate(actions, start=1)
             ],
         }
 
@@ -39,8 +42,8 @@ def _declaration() -> dict[str, Any]:
 
 
 @pytest.fixture
-def pipeline() -> EmulatedCodePipeline:
-    emulated = EmulatedCodePipeline(clock=VirtualClock())
+def pipeline(clock: VirtualClock) -> EmulatedCodePipeline:
+    emulated = EmulatedCodePipeline(clock=clock)
     emulated.register_pipeline(_declaration())
     return emulated
 
@@ -102,11 +105,12 @@ def test_executions_list_newest_first_across_pages(pipeline: EmulatedCodePipelin
 
 def test_a_stage_succeeds_when_all_its_actions_do_and_rollback_reuses_its_variables(
     pipeline: EmulatedCodePipeline,
+    engine: StubEngine,
 ) -> None:
     good = _start(pipeline, "arn-good")
-    pipeline.run_to_success(good)
+    engine.run_to_end(good)
     bad = _start(pipeline, "arn-bad")
-    pipeline.succeed_stage(bad, "Source")
+    engine.run_stage(bad, "Source")
     pipeline.begin_action(bad, "staging", "Deploy")
     pipeline.finish_action(bad, "staging", "Deploy", "Failed", summary="alarm 5xx")
 
@@ -147,9 +151,10 @@ def test_rollback_to_an_execution_that_did_not_succeed_in_the_stage_is_refused(
 
 def test_rollback_of_the_source_stage_or_an_unknown_stage_is_refused(
     pipeline: EmulatedCodePipeline,
+    engine: StubEngine,
 ) -> None:
     good = _start(pipeline, "arn-1")
-    pipeline.run_to_success(good)
+    engine.run_to_end(good)
     with pytest.raises(ClientError) as raised:
         pipeline.rollback_stage(
             pipelineName=NAME, stageName="Source", targetPipelineExecutionId=good
@@ -222,11 +227,12 @@ def test_unknown_pipelines_and_executions_raise_the_real_error_codes(
 
 def test_an_automated_rollback_targets_the_last_execution_that_succeeded_in_the_stage(
     pipeline: EmulatedCodePipeline,
+    engine: StubEngine,
 ) -> None:
     older, newer = _start(pipeline, "arn-1"), None
-    pipeline.run_to_success(older)
+    engine.run_to_end(older)
     newer = _start(pipeline, "arn-2")
-    pipeline.run_to_success(newer)
+    engine.run_to_end(newer)
     rollback = pipeline.start_automated_rollback(pipeline_name=NAME, stage_name="staging")
     assert rollback is not None
     execution = pipeline.get_pipeline_execution(pipelineName=NAME, pipelineExecutionId=rollback)[

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.codepipeline import EmulatedCodePipeline
+from tests.stub_engine import StubEngine
 
 NAME = "greenlight-demo"
 
@@ -26,8 +27,10 @@ def _declaration(bake: str = "Bake") -> dict[str, Any]:
                         "provider": "Lambda",
                         "version": "1",
                     },
+                    "configuration": {"FunctionName": f"greenlight-{a.lower()}"},
+                    "runOrder": order,
                 }
-                for a in actions
+                for order, a in enumerate(actions, start=1)
             ],
         }
 
@@ -46,8 +49,8 @@ def _declaration(bake: str = "Bake") -> dict[str, Any]:
 
 
 @pytest.fixture
-def pipeline() -> EmulatedCodePipeline:
-    emulated = EmulatedCodePipeline(clock=VirtualClock())
+def pipeline(clock: VirtualClock) -> EmulatedCodePipeline:
+    emulated = EmulatedCodePipeline(clock=clock)
     emulated.register_pipeline(_declaration())
     return emulated
 
@@ -70,13 +73,10 @@ def _code(raised: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
     return error["Code"], error["Message"]
 
 
-def _fail_in(pipeline: EmulatedCodePipeline, execution_id: str, stage: str) -> None:
-    for done in ("Source", "staging", "production"):
-        if done == stage:
-            break
-        pipeline.succeed_stage(execution_id, done)
-    pipeline.begin_action(execution_id, stage, "Deploy")
-    pipeline.finish_action(execution_id, stage, "Deploy", "Failed", summary="alarm")
+def _fail_in(engine: StubEngine, execution_id: str, stage: str) -> None:
+    """Run the execution until ``stage`` fails at its Deploy."""
+    engine.fail(stage, "Deploy", "alarm")
+    engine.run_stage(execution_id, stage)
 
 
 # --- rollback targets ---------------------------------------------------------------------
@@ -84,14 +84,15 @@ def _fail_in(pipeline: EmulatedCodePipeline, execution_id: str, stage: str) -> N
 
 def test_rollback_stage_refuses_a_target_that_is_itself_a_rollback_execution(
     pipeline: EmulatedCodePipeline,
+    engine: StubEngine,
 ) -> None:
     # GIVEN v1 succeeded, and a rollback to it succeeded in staging
     good = _start(pipeline, "arn-1")
-    pipeline.run_to_success(good)
+    engine.run_to_end(good)
     rollback = pipeline.rollback_stage(
         pipelineName=NAME, stageName="staging", targetPipelineExecutionId=good
     )["pipelineExecutionId"]
-    pipeline.run_to_success(rollback)
+    engine.run_to_end(rollback)
 
     # WHEN RollbackStage names the rollback execution as its target
     with pytest.raises(ClientError) as raised:
@@ -108,10 +109,11 @@ def test_rollback_stage_refuses_a_target_that_is_itself_a_rollback_execution(
 
 def test_rollback_stage_refuses_a_target_from_an_earlier_pipeline_structure_version(
     pipeline: EmulatedCodePipeline,
+    engine: StubEngine,
 ) -> None:
     # GIVEN v1 succeeded on version 1 of the pipeline, then the declaration changed
     good = _start(pipeline, "arn-1")
-    pipeline.run_to_success(good)
+    engine.run_to_end(good)
     updated = pipeline.update_pipeline(pipeline=_declaration(bake="Soak"))
     assert updated["pipeline"]["version"] == 2
 
@@ -142,14 +144,15 @@ def test_an_unchanged_declaration_keeps_the_structure_version(
 
 def test_automated_rollback_skips_rollback_executions_and_earlier_versions(
     pipeline: EmulatedCodePipeline,
+    engine: StubEngine,
 ) -> None:
     # GIVEN v1 succeeded, a rollback to it succeeded after it
     v1 = _start(pipeline, "arn-1")
-    pipeline.run_to_success(v1)
+    engine.run_to_end(v1)
     rollback = pipeline.rollback_stage(
         pipelineName=NAME, stageName="staging", targetPipelineExecutionId=v1
     )["pipelineExecutionId"]
-    pipeline.run_to_success(rollback)
+    engine.run_to_end(rollback)
 
     # WHEN staging fails and rolls back by itself
     automatic = pipeline.start_automated_rollback(pipeline_name=NAME, stage_name="staging")
@@ -158,7 +161,7 @@ def test_automated_rollback_skips_rollback_executions_and_earlier_versions(
     assert automatic is not None
     metadata = _execution(pipeline, automatic)["rollbackMetadata"]
     assert metadata == {"rollbackTargetPipelineExecutionId": v1}
-    pipeline.run_to_success(automatic)
+    engine.run_to_end(automatic)
 
     # AND after the declaration changes, nothing of version 1 can be a target
     pipeline.update_pipeline(pipeline=_declaration(bake="Soak"))
@@ -190,10 +193,11 @@ def test_creating_a_pipeline_starts_an_execution_with_the_variables_defaults() -
 
 def test_updating_a_pipeline_starts_nothing_and_fails_the_running_execution(
     pipeline: EmulatedCodePipeline,
+    engine: StubEngine,
 ) -> None:
     # GIVEN an execution with a running action
     running = _start(pipeline, "arn-1")
-    pipeline.succeed_stage(running, "Source")
+    engine.run_stage(running, "Source")
     pipeline.begin_action(running, "staging", "Deploy")
 
     # WHEN the pipeline's declaration changes
@@ -276,10 +280,11 @@ def test_transitions_are_disabled_and_enabled_with_their_refusals(
 
 def test_retry_stage_execution_reruns_the_failed_actions_of_the_latest_failure(
     pipeline: EmulatedCodePipeline,
+    engine: StubEngine,
 ) -> None:
     # GIVEN an execution that failed in staging's Deploy
     failed = _start(pipeline, "arn-1")
-    _fail_in(pipeline, failed, "staging")
+    _fail_in(engine, failed, "staging")
 
     # WHEN the stage is retried (failed actions)
     pipeline.retry_stage_execution(
@@ -304,12 +309,13 @@ def test_retry_stage_execution_reruns_the_failed_actions_of_the_latest_failure(
 
 def test_retry_stage_execution_refuses_what_codepipeline_refuses(
     pipeline: EmulatedCodePipeline,
+    engine: StubEngine,
 ) -> None:
     # GIVEN an execution that failed in staging, and a newer one that failed there too
     older = _start(pipeline, "arn-1")
-    _fail_in(pipeline, older, "staging")
+    _fail_in(engine, older, "staging")
     newer = _start(pipeline, "arn-2")
-    _fail_in(pipeline, newer, "staging")
+    _fail_in(engine, newer, "staging")
 
     # WHEN the older one, or a stage that did not fail, is retried
     with pytest.raises(ClientError) as raised:
@@ -340,13 +346,14 @@ def test_retry_stage_execution_refuses_what_codepipeline_refuses(
 
 def test_action_executions_report_the_version_their_execution_started_on(
     pipeline: EmulatedCodePipeline,
+    engine: StubEngine,
 ) -> None:
     # GIVEN an execution on version 1, then a changed declaration and one on version 2
     first = _start(pipeline, "arn-1")
-    pipeline.run_to_success(first)
+    engine.run_to_end(first)
     pipeline.update_pipeline(pipeline=_declaration(bake="Soak"))
     second = _start(pipeline, "arn-2")
-    pipeline.succeed_stage(second, "Source")
+    engine.run_stage(second, "Source")
 
     # WHEN their action executions are listed
     details = pipeline.list_action_executions(pipelineName=NAME)["actionExecutionDetails"]
@@ -358,13 +365,14 @@ def test_action_executions_report_the_version_their_execution_started_on(
 
 def test_the_succeeded_in_stage_filter_lists_only_the_current_version(
     pipeline: EmulatedCodePipeline,
+    engine: StubEngine,
 ) -> None:
     # GIVEN v1 succeeded on version 1, then the declaration changed and v2 succeeded
     first = _start(pipeline, "arn-1")
-    pipeline.run_to_success(first)
+    engine.run_to_end(first)
     pipeline.update_pipeline(pipeline=_declaration(bake="Soak"))
     second = _start(pipeline, "arn-2")
-    pipeline.run_to_success(second)
+    engine.run_to_end(second)
 
     # WHEN the executions that succeeded in staging are listed
     listed = pipeline.list_pipeline_executions(
