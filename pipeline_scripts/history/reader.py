@@ -8,7 +8,8 @@ Where each column comes from:
 - registrant, approver, approval description and time: the trigger's outcome for the
   approval (``RequestId`` variable → ledger outcome), which kept what DescribeModelPackage
   said when the trigger acted (CreatedBy / LastModifiedBy / ApprovalDescription); a
-  redeploy or rollback shows the approval that first deployed the version;
+  redeploy or rollback shows the approval in force when it started (one rule with
+  ``greenlight status``: ``shared.pipeline_history.deployment_approval``);
 - trigger: the ``TriggerReason`` variable; for a ROLLBACK execution, the ledger outcome
   that lists it in its ``rollbacks`` (a rejection's: ``rejection-rollback``;
   ``greenlight rollback``'s: ``manual-rollback``), or else CodePipeline's trigger type:
@@ -36,7 +37,7 @@ only for executions missing from the ledger.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
@@ -60,8 +61,8 @@ from pipeline_scripts.history.stage_rows import RowMaker, execution_rows
 from pipeline_scripts.model_registry import require_group
 from shared import contract
 from shared.contract import REJECTED
-from shared.ledger import OUTCOME_STARTED, Ledger, Outcome, PipelineRecord
-from shared.pipeline_history import PipelineHistory
+from shared.ledger import Ledger, Outcome, PipelineRecord
+from shared.pipeline_history import PipelineHistory, deployment_approval
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -109,17 +110,12 @@ class HistoryReader:
         self, executions: Mapping[str, Execution], outcomes: Sequence[Outcome]
     ) -> list[HistoryRow]:
         """The rows of every execution that names its version, with who started it."""
-        first_approval = _first_approvals(outcomes)
-        by_event = {o.event_id: o for o in outcomes}
         replaced_by = rolled_back_by(executions.values())
         started_by = rollback_starters(outcomes)
         starter_of = {
             start.execution_id: outcome for outcome in outcomes for start in outcome.rollbacks
         }
         operators = operator_requests(outcomes)
-
-        def approval_of(arn: str) -> Approval:
-            return Approval.of(first_approval.get(arn))
 
         rows: list[HistoryRow] = []
         for execution in executions.values():
@@ -128,15 +124,13 @@ class HistoryReader:
                 continue
             trigger = trigger_of(execution, started_by)
             self._fill_answers(execution)
-            maker = RowMaker(
-                self.group, execution, _approval(execution, by_event, first_approval), trigger
-            )
+            maker = RowMaker(self.group, execution, _approval(outcomes, execution), trigger)
             produced = execution_rows(
                 maker,
                 self.stages,
                 replaced_by,
                 starter_of.get(execution.execution_id),
-                approval_of,
+                _approval_of(outcomes, execution),
             )
             starter = rollback_starter(execution, trigger)
             produced = [replace(row, started_by=starter) for row in produced]
@@ -218,34 +212,37 @@ class HistoryReader:
             execution.answers.setdefault(stage, who)
 
 
-def _first_approvals(outcomes: Sequence[Outcome]) -> dict[str, Outcome]:
-    """Package ARN -> the outcome of the approval that first deployed it."""
-    first: dict[str, Outcome] = {}
-    for outcome in sorted(outcomes, key=lambda o: o.recorded_at):
-        if (
-            outcome.outcome == OUTCOME_STARTED
-            and outcome.trigger_reason == contract.REASON_APPROVAL
-            and outcome.model_package_arn
-        ):
-            first.setdefault(outcome.model_package_arn, outcome)
-    return first
+def _approval(outcomes: Sequence[Outcome], execution: Execution) -> Approval:
+    """The approval ``execution`` went out on: the one whose event started it, or else the
+    one in force for its version when it started."""
+    assert execution.arn is not None
+    return Approval.of(
+        deployment_approval(
+            outcomes,
+            arn=execution.arn,
+            request_id=execution.request_id,
+            execution_type=execution.execution_type,
+            started_at=execution.started,
+        )
+    )
 
 
-def _approval(
-    execution: Execution,
-    by_event: Mapping[str, Outcome],
-    first_approval: Mapping[str, Outcome],
-) -> Approval:
-    """The approval behind ``execution``: the one its ``RequestId`` names, or else the
-    approval that first deployed its version."""
-    outcome = by_event.get(execution.request_id or "")
-    if (
-        outcome is None
-        or outcome.trigger_reason != contract.REASON_APPROVAL
-        or outcome.model_package_arn != execution.arn
-    ):
-        outcome = first_approval.get(execution.arn or "", outcome)
-    return Approval.of(outcome)
+def _approval_of(outcomes: Sequence[Outcome], execution: Execution) -> Callable[[str], Approval]:
+    """The approval in force for a version (by ARN) when ``execution`` started: for the
+    version a rollback took out."""
+
+    def approval_of(arn: str) -> Approval:
+        return Approval.of(
+            deployment_approval(
+                outcomes,
+                arn=arn,
+                request_id=None,
+                execution_type=execution.execution_type,
+                started_at=execution.started,
+            )
+        )
+
+    return approval_of
 
 
 def _moment(row: HistoryRow) -> datetime:

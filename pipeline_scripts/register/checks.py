@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Final
 
 from pipeline_scripts.errors import Refused, UsageError
 from shared.config import ConfigError, Gates, load_config
+from shared.config.parse import BUCKET_NAME, GROUP_NAME
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker.type_defs import ModelMetricsTypeDef
@@ -29,9 +30,7 @@ MAX_IMAGE_LENGTH: Final = 255
 MAX_URL_LENGTH: Final = 1024
 MAX_CONTENT_TYPE_LENGTH: Final = 256
 
-_GROUP_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _S3_URI = re.compile(r"^s3://(?P<bucket>[^/]*)/(?P<key>.*)$")
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 #: REGISTRY/REPOSITORY[:TAG|@DIGEST], the registry a host name (with a dot, or localhost),
 #: an optional port; what CreateModel can pull, not merely what the registry stores.
 _IMAGE_URI = re.compile(
@@ -138,7 +137,7 @@ def group_gates(config_path: Path, group: str) -> Gates | None:
 
 
 def check_group_name(group: str) -> None:
-    if not _GROUP_NAME.match(group):
+    if not GROUP_NAME.match(group):
         raise UsageError(
             f"GROUP {group!r} is not a model package group name: 1 to 63 letters, digits "
             "and hyphens, starting and ending with a letter or digit"
@@ -149,7 +148,7 @@ def check_s3_uri(option: str, uri: str, *, tar_gz: bool = False) -> None:
     match = _S3_URI.match(uri)
     if match is None:
         raise UsageError(f"{option} {uri!r} is not an S3 URI: expected s3://BUCKET/KEY")
-    if not _BUCKET_NAME.match(match["bucket"]) or ".." in match["bucket"]:
+    if not BUCKET_NAME.match(match["bucket"]) or ".." in match["bucket"]:
         raise UsageError(
             f"{option} {uri!r}: {match['bucket']!r} is not an S3 bucket name "
             "(3 to 63 lowercase letters, digits, dots and hyphens)"

@@ -41,6 +41,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+import shared
 from pipeline_scripts.emulation.faults import ProcessCrashed
 from pipeline_scripts.sandbox.app_spec import FunctionSpec, QueueRef
 from pipeline_scripts.sandbox.function_process import (
@@ -54,7 +55,9 @@ from pipeline_scripts.sandbox.function_process import (
 )
 from shared.clock import Clock, SystemClock, current_clock, install_clock, installed_clock
 
-LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
+#: The folder the functions' packages are loaded from, where ``shared`` sits beside them:
+#: lambdas/ in a checkout, site-packages in an installed ``greenlight[sandbox]``.
+LAMBDAS_DIR = Path(shared.__file__).resolve().parents[1]
 #: Lambda's waits before the first and the second retry of a failed asynchronous
 #: invocation ("one minute … two minutes").
 ASYNC_RETRY_WAITS_SECONDS = (60.0, 120.0)

@@ -321,6 +321,21 @@ class PipelineWorld:
         self.finish(rollback)
         return rollback
 
+    def fail_in_production(
+        self, arn: str, description: str = "metrics reviewed"
+    ) -> tuple[str, str]:
+        """``arn`` approved, through staging and production's manual approval; its
+        production bake fails and production rolls back to the last good execution.
+        Returns its execution and the rollback's."""
+        outcome = self.approve(arn, description)
+        assert outcome.pipeline_execution_id is not None
+        bad = outcome.pipeline_execution_id
+        self.start(bad)
+        self.run_stage(bad, STAGES[0])
+        self.await_approval(bad, STAGES[1])
+        self.pass_approval(bad, STAGES[1])
+        return bad, self.fail_and_roll_back(bad, STAGES[1], action=contract.ACTION_BAKE)
+
     # --- what was kept and told -----------------------------------------------------------
 
     def records(self) -> list[PipelineRecord]:
@@ -362,12 +377,5 @@ def history_scenario(world: PipelineWorld) -> dict[str, str]:
     v1 = world.register()
     good = world.deploy(v1, "v1: quality report reviewed")
     v2 = world.register()
-    outcome = world.approve(v2, "v2: better RMSE")
-    assert outcome.pipeline_execution_id is not None
-    bad = outcome.pipeline_execution_id
-    world.start(bad)
-    world.run_stage(bad, STAGES[0])
-    world.await_approval(bad, STAGES[1])
-    world.pass_approval(bad, STAGES[1])
-    rollback = world.fail_and_roll_back(bad, STAGES[1], action="Bake")
+    bad, rollback = world.fail_in_production(v2, "v2: better RMSE")
     return {"v1": v1, "v2": v2, "good": good, "bad": bad, "rollback": rollback}

@@ -12,10 +12,17 @@ from typing import Any
 
 import boto3
 import pytest
+from approver_scenarios import (
+    FIRST_APPROVER,
+    SECOND_APPROVER,
+    redeployed_after_re_approval,
+    rolled_back_to_a_revoked_approvals_execution,
+)
 from pipeline_world import (
     APPROVER_KEY,
     GROUP,
     REGISTRANT_KEY,
+    STAGES,
     TABLE,
     PipelineWorld,
     common_flags,
@@ -551,6 +558,50 @@ def test_a_manual_rollback_named_in_a_rejection_reason_text_is_still_manual(
     rejection_ids = {started.execution_id for started in outcome.rollbacks}
     assert _triggers_of(rows, {manual}) == {"manual-rollback"}
     assert _triggers_of(rows, rejection_ids) == {"rejection-rollback"}
+
+
+# --- who approved a version approved twice ---------------------------------------------
+
+
+def test_history_names_the_approval_in_force_after_approve_reject_re_approve_and_redeploy(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v1 approved by the first approver and deployed, then rejected, approved again
+    # by a second approver and deployed, then redeployed by an operator
+    redeploy = redeployed_after_re_approval(world)
+    capsys.readouterr()
+
+    # WHEN the history is read
+    rows = _json_rows(world, capsys)
+
+    # THEN the redeploy's rows name the second approver, as status does: that approval
+    # was in force when the redeploy went out, the first was revoked by the rejection
+    redeployed = [r for r in rows if r["execution_id"] == redeploy]
+    assert [r["stage"] for r in redeployed] == list(STAGES)
+    assert {(r["trigger"], r["approver"]) for r in redeployed} == {("redeploy", SECOND_APPROVER)}
+    # AND v1's first deployment still names the approval it went out on
+    first = [r for r in rows if r["trigger"] == "approval" and r["approver"] == FIRST_APPROVER]
+    assert [r["stage"] for r in first] == list(STAGES)
+
+
+def test_history_after_a_rollback_to_a_revoked_approvals_execution_names_the_approval_in_force(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN v1 approved, rejected and approved again by a second approver; then v2 fails
+    # its production bake and production rolls back to v1's first execution, whose
+    # variables name the first approval
+    rolled_back_to_a_revoked_approvals_execution(world)
+
+    # WHEN the history is read
+    rows = _json_rows(world, capsys)
+
+    # THEN production's automated rollback row for v1 names the second approver, as
+    # status does for what is live there
+    (rollback,) = [
+        r for r in rows if r["trigger"] == "automated-rollback" and r["stage"] == STAGES[1]
+    ]
+    assert (rollback["version"], rollback["result"]) == (1, "deployed")
+    assert rollback["approver"] == SECOND_APPROVER
 
 
 # --- bad arguments ---------------------------------------------------------------------

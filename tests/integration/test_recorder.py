@@ -272,14 +272,7 @@ def _deploy_then_fail_and_roll_back(world: PipelineWorld) -> tuple[str, str, str
     first = world.register()
     good = world.deploy(first)
     second = world.register()
-    outcome = world.approve(second)
-    assert outcome.pipeline_execution_id is not None
-    bad = outcome.pipeline_execution_id
-    world.start(bad)
-    world.run_stage(bad, STAGES[0])
-    world.await_approval(bad, STAGES[1])
-    world.pass_approval(bad, STAGES[1])
-    rollback = world.fail_and_roll_back(bad, STAGES[1], action="Bake")
+    bad, rollback = world.fail_in_production(second)
     return first, second, good, bad, rollback
 
 

@@ -331,6 +331,24 @@ def test_register_honours_aws_endpoint_url_when_it_makes_its_own_client(
 # --- refusals: nothing is created ---------------------------------------------------
 
 
+def test_register_refuses_a_group_name_over_63_characters_counting_its_hyphens(
+    sagemaker: SageMakerClient,
+) -> None:
+    # GIVEN a group name of 65 characters, most of them hyphens between letters (the
+    # rule cdk.json's group names follow too)
+    long_name = "a" + "-b" * 32
+
+    # WHEN it is registered into, even with create_group
+    with pytest.raises(UsageError) as raised:
+        register(
+            long_name, model_data=MODEL_DATA, image=IMAGE, create_group=True, sagemaker=sagemaker
+        )
+
+    # THEN it is refused as no model package group name, and nothing was created
+    assert "is not a model package group name: 1 to 63 letters" in str(raised.value)
+    assert _groups(sagemaker) == []
+
+
 @pytest.mark.parametrize(
     ("model_data", "expected"),
     [

@@ -6,9 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from accounts_fixtures import PRODUCTION, assumed_client, production_elsewhere
+from approver_scenarios import (
+    FIRST_APPROVER,
+    SECOND_APPROVER,
+    redeployed_after_re_approval,
+    rolled_back_to_a_revoked_approvals_execution,
+)
 from pipeline_world import (
     APPROVER_KEY,
     GROUP,
@@ -18,12 +23,11 @@ from pipeline_world import (
     common_flags,
     history_scenario,
     open_world,
-    topic_flags,
 )
 
 from pipeline_scripts import cli
 from pipeline_scripts.errors import EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_USAGE
-from shared import contract, ledger
+from shared import ledger
 
 pytestmark = pytest.mark.integration
 
@@ -219,63 +223,23 @@ def test_status_does_not_find_production_in_the_tooling_account(
 
 # --- who approved what is live ---------------------------------------------------------
 
-SECOND_APPROVER_KEY = "AKIAAPPROVER00000002"
-
-
-def _approved_rejected_and_approved_again(world: PipelineWorld) -> str:
-    """v1 approved by the approver and deployed everywhere, rejected (nothing earlier to
-    roll back to), then approved again by the second approver; returns the execution that
-    second approval starts."""
-    v1 = world.register()
-    world.deploy(v1)
-    world.clock.advance(30)
-    world.approver.update_model_package(
-        ModelPackageArn=v1, ModelApprovalStatus="Rejected", ApprovalDescription="drifted"
-    )
-    world.trigger.handle(world.approved_event(v1))
-    world.clock.advance(30)
-    second_approver = boto3.client(
-        "sagemaker",
-        region_name="us-east-1",
-        aws_access_key_id=SECOND_APPROVER_KEY,
-        aws_secret_access_key="testing",
-    )
-    second_approver.update_model_package(
-        ModelPackageArn=v1, ModelApprovalStatus="Approved", ApprovalDescription="re-reviewed"
-    )
-    outcome = world.trigger.handle(world.approved_event(v1))
-    assert outcome.pipeline_execution_id is not None, outcome
-    return outcome.pipeline_execution_id
-
-
-def _newest_execution(world: PipelineWorld) -> str:
-    summaries = world.codepipeline.list_pipeline_executions(pipelineName=world.pipeline)
-    return str(summaries["pipelineExecutionSummaries"][0]["pipelineExecutionId"])
-
 
 def test_status_names_the_approval_in_force_after_approve_reject_re_approve_and_redeploy(
     world: PipelineWorld, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN v1 approved by the first approver and deployed, then rejected, approved again
     # by a second approver and deployed, then redeployed by an operator
-    world.run_everywhere(_approved_rejected_and_approved_again(world))
-    world.clock.advance(60)
-    code, _, _ = _run(
-        capsys, "redeploy", GROUP, "1", *topic_flags(world), "--reason", "endpoint recycled"
-    )
-    assert code == 0
-    world.run_everywhere(_newest_execution(world))
+    redeployed_after_re_approval(world)
+    capsys.readouterr()
 
     # WHEN status is asked for
     _, out, _ = _run(capsys, "status", GROUP, *common_flags(world))
 
     # THEN every stage names the second approver, whose approval was in force when the
     # redeploy went live; the first approval was revoked by the rejection
-    second = f"arn:aws:iam::123456789012:user/{SECOND_APPROVER_KEY}"
-    first = f"arn:aws:iam::123456789012:user/{APPROVER_KEY}"
     for line in out.splitlines()[1:3]:
-        assert f"approved by {second}, redeployed by " in line
-        assert first not in line
+        assert f"approved by {SECOND_APPROVER}, redeployed by " in line
+        assert FIRST_APPROVER not in line
 
 
 def test_status_after_a_rollback_to_a_revoked_approvals_execution_names_the_approval_in_force(
@@ -285,15 +249,7 @@ def test_status_after_a_rollback_to_a_revoked_approvals_execution_names_the_appr
     # by a second approver (that execution never ran); then v2 fails its production bake
     # and production rolls back to v1's first execution, whose variables name the first
     # approval
-    _approved_rejected_and_approved_again(world)
-    outcome = world.approve(world.register())
-    assert outcome.pipeline_execution_id is not None
-    bad = outcome.pipeline_execution_id
-    world.start(bad)
-    world.run_stage(bad, STAGES[0])
-    world.await_approval(bad, STAGES[1])
-    world.pass_approval(bad, STAGES[1])
-    world.fail_and_roll_back(bad, STAGES[1], action=contract.ACTION_BAKE)
+    rolled_back_to_a_revoked_approvals_execution(world)
 
     # WHEN status is asked for
     _, out, _ = _run(capsys, "status", GROUP, *common_flags(world))
@@ -302,4 +258,4 @@ def test_status_after_a_rollback_to_a_revoked_approvals_execution_names_the_appr
     # revoked the first approval, and the second was in force when the rollback ran
     (production,) = [line for line in out.splitlines() if line.startswith("  production (")]
     assert production.startswith("  production (this account/us-east-1): v1 live since ")
-    assert f"approved by arn:aws:iam::123456789012:user/{SECOND_APPROVER_KEY};" in production
+    assert f"approved by {SECOND_APPROVER};" in production

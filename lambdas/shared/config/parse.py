@@ -21,10 +21,12 @@ from shared.gates import (
     Gates,
 )
 
-# SageMaker's name pattern, with its separate 63-character limit (hyphens count too).
-_GROUP_NAME = re.compile(r"^(?=.{1,63}$)[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
+#: SageMaker's model package group name pattern, with its separate 63-character limit
+#: (hyphens count too); ``greenlight register`` checks names against it as well.
+GROUP_NAME = re.compile(r"^(?=.{1,63}$)[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+#: An S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens).
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 # A key ARN, not an alias: an IAM policy that names an alias does not grant use of its key.
 _KMS_KEY_ARN = re.compile(
@@ -92,7 +94,7 @@ def _model_data_access(
         )
     buckets = obj.items(
         buckets_key,
-        lambda v, at: read_string(v, at, pattern=_BUCKET_NAME, expected="an S3 bucket name"),
+        lambda v, at: read_string(v, at, pattern=BUCKET_NAME, expected="an S3 bucket name"),
     )
     keys = obj.items(
         keys_key,
@@ -111,7 +113,7 @@ def _group(raw: Any, path: str) -> ModelGroupConfig:
     obj = JsonObject(raw, path, GROUP_KEYS)
     name = obj.string(
         "name",
-        pattern=_GROUP_NAME,
+        pattern=GROUP_NAME,
         expected="a model package group name (letters, digits, hyphens; 1-63 characters)",
     )
     role_arn = obj.get("modelExecutionRoleArn", None)
