@@ -97,10 +97,10 @@ def client(service: str, region: str | None) -> Any:
 def group_settings(args: argparse.Namespace, group: str | None) -> GroupSettings:
     """The group's stages (and endpoints and gates when the config is read).
 
-    Read from ``--config``, else ``./cdk.json``; with neither, from the deployed
-    ``Greenlight`` stack: its outputs name the groups' pipelines, and each pipeline's
-    Deploy actions name the stages and their endpoints. With no GROUP there must be
-    exactly one group."""
+    Read from ``--config``, else ``./cdk.json``; with neither, from the deployed stacks:
+    each group's ``Greenlight-<group>`` stack outputs its pipeline's name, and each
+    pipeline's Deploy actions name the stages and their endpoints. With no GROUP there
+    must be exactly one group."""
     stages_flag: str | None = getattr(args, "stages", None)
     path: Path | None = getattr(args, "config", None)
     if stages_flag and path is None and not _configures(DEFAULT_CONFIG, group):
@@ -229,26 +229,43 @@ def _configures(path: Path, group: str | None) -> bool:
         return False
 
 
-def _deployed_settings(args: argparse.Namespace, group: str | None) -> GroupSettings:
-    """The group's stages and endpoints as the deployed stack and pipeline declare them."""
-    region = getattr(args, "region", None)
-    outputs = stack_outputs(client("cloudformation", region))
+def deployed_groups(cloudformation: Any) -> list[str]:
+    """The groups whose pipelines the deployed Greenlight stacks name: each group's stack
+    (``Greenlight-<group>``) outputs its pipeline's name."""
     prefix = contract.pipeline_name("")
-    deployed = sorted(
-        value.removeprefix(prefix)
-        for key, value in outputs.items()
-        if key.startswith(contract.OUTPUT_PIPELINE_PREFIX) and value.startswith(prefix)
-    )
+    stack_prefix = contract.group_stack_name("")
+    groups: set[str] = set()
+    try:
+        for page in cloudformation.get_paginator("describe_stacks").paginate():
+            for stack in page.get("Stacks", []):
+                name = str(stack.get("StackName", ""))
+                if name != contract.STACK_NAME and not name.startswith(stack_prefix):
+                    continue
+                groups.update(
+                    str(o["OutputValue"]).removeprefix(prefix)
+                    for o in stack.get("Outputs", [])
+                    if str(o.get("OutputKey", "")).startswith(contract.OUTPUT_PIPELINE_PREFIX)
+                    and str(o.get("OutputValue", "")).startswith(prefix)
+                )
+    except ClientError as error:
+        raise GreenlightError(f"cannot list the Greenlight stacks: {aws_message(error)}") from None
+    return sorted(groups)
+
+
+def _deployed_settings(args: argparse.Namespace, group: str | None) -> GroupSettings:
+    """The group's stages and endpoints as the deployed stacks and pipeline declare them."""
+    region = getattr(args, "region", None)
+    deployed = deployed_groups(client("cloudformation", region))
     if group is None:
         if len(deployed) != 1:
             raise UsageError(
-                f"GROUP is required: the {contract.STACK_NAME} stack deploys "
+                f"GROUP is required: the {contract.STACK_NAME} stacks deploy "
                 f"{', '.join(deployed) or 'no group'}"
             )
         group = deployed[0]
     elif group not in deployed:
         raise NotFound(
-            f"group {group!r} is not deployed by the {contract.STACK_NAME} stack "
+            f"group {group!r} is not deployed by the {contract.STACK_NAME} stacks "
             f"(groups: {', '.join(deployed) or 'none'})"
         )
     declaration = client("codepipeline", region).get_pipeline(name=contract.pipeline_name(group))[

@@ -64,14 +64,18 @@ def stage_parameters(config: GreenlightConfig, stage: StageConfig) -> dict[str, 
     return config.stage_target(stage).to_parameters()
 
 
-def grant_assume_stage_roles(
-    role: iam.IRole, config: GreenlightConfig, stages: Iterable[StageConfig]
-) -> None:
-    """Let ``role`` assume the deployment role of every target the stages run in."""
-    arns = sorted(
-        {config.stage_target(s).role_arn for s in stages if config.placement(s) is not None}
-    )
-    if arns:
+def stage_role_arns(config: GreenlightConfig) -> tuple[str, ...]:
+    """The deployment role of every target account and region a stage runs in."""
+    stages = (stage for group in config.model_groups for stage in group.stages)
+    return tuple(sorted({config.stage_target(s).role_arn for s in stages if config.placement(s)}))
+
+
+def grant_assume_stage_roles(role: iam.IRole, arns: Iterable[str]) -> None:
+    """Let ``role`` assume each of the target accounts' deployment roles ``arns``."""
+    listed = sorted(arns)
+    if listed:
         role.add_to_principal_policy(
-            iam.PolicyStatement(sid="AssumeStageRoles", actions=["sts:AssumeRole"], resources=arns)
+            iam.PolicyStatement(
+                sid="AssumeStageRoles", actions=["sts:AssumeRole"], resources=listed
+            )
         )

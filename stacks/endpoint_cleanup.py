@@ -1,10 +1,12 @@
 """The custom resource that deletes a group's endpoints on ``cdk destroy``
 (``lambdas/endpoint_cleanup``).
 
-Deploy creates the endpoints at run time, so CloudFormation does not know them. This
-resource names them; when it is deleted (after the pipeline, which depends on it), the
-handler deletes each endpoint with the endpoint configs and models Deploy made for it,
-unless the group's configuration says ``retainEndpointsOnDestroy``.
+Deploy creates the endpoints at run time, so CloudFormation does not know them. Each
+group's stack holds one resource that names them; when it is deleted (after the
+pipeline, which depends on it), the shared handler deletes each endpoint with the
+endpoint configs and models Deploy made for it, unless the group's configuration says
+``retainEndpointsOnDestroy``. The handler and its provider framework are built once, in
+the shared stack (:class:`EndpointCleanupProvider`).
 """
 
 from __future__ import annotations
@@ -27,30 +29,18 @@ from stacks.nag import acknowledge_wildcard_resource
 RESOURCE_TYPE: Final = "Custom::GreenlightEndpointCleanup"
 
 
-class EndpointCleanup(Construct):
-    """Exposes ``function`` (the onEvent handler), ``provider``, ``framework_role`` and
-    ``resource`` (the CustomResource)."""
+class EndpointCleanupProvider(Construct):
+    """Exposes ``function`` (the onEvent handler), ``provider`` (its ``service_token``
+    is what each group's resource names) and ``framework_role``."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        group: str,
-        endpoint_names: tuple[str, ...],
-        retain_endpoints: bool,
-        key: kms.IKey,
-        stage_targets: Mapping[str, StageTarget] | None = None,
-    ) -> None:
-        """``stage_targets``: endpoint name → how to reach it, for the endpoints of
-        stages in other accounts."""
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
         self.function = GreenlightFunction(
             self,
             "Function",
             handler_module="endpoint_cleanup",
-            description=f"{group}: delete the group's endpoints when the stack is deleted",
-            environment={contract.ENV_GROUP_NAME: group},
+            description="delete a group's endpoints when its stack is deleted",
+            environment={},
             key=key,
             # Deleting is a few calls per endpoint; DeleteEndpoint is not waited for.
             timeout=Duration.minutes(5),
@@ -62,7 +52,7 @@ class EndpointCleanup(Construct):
             self,
             "FrameworkRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Greenlight {group}: relays the endpoint cleanup custom resource",
+            description="Greenlight: relays the endpoint cleanup custom resources",
         )
         framework_logs = logs.LogGroup(
             self,
@@ -80,30 +70,45 @@ class EndpointCleanup(Construct):
             log_group=framework_logs,
             provider_function_env_encryption=key,
         )
-        self.resource = CustomResource(
-            self,
-            "Resource",
-            service_token=self.provider.service_token,
-            resource_type=RESOURCE_TYPE,
-            properties={
-                contract.PROP_GROUP_NAME: group,
-                contract.PROP_ENDPOINT_NAMES: list(endpoint_names),
-                # CloudFormation hands every property to the handler as a string.
-                contract.PROP_RETAIN_ENDPOINTS: "true" if retain_endpoints else "false",
-                **(
-                    {
-                        contract.PROP_STAGE_TARGETS: {
-                            name: target.to_parameters() for name, target in stage_targets.items()
-                        }
-                    }
-                    if stage_targets
-                    else {}
-                ),
-            },
-        )
         acknowledge_wildcard_resource(
             self.framework_role,
             f"{self.function.function.function_arn}:*",
             "The provider framework's invoke grant also covers the versions and aliases of "
-            "this group's endpoint cleanup function; it names that one function only.",
+            "the endpoint cleanup function; it names that one function only.",
         )
+
+
+def endpoint_cleanup(
+    scope: Construct,
+    construct_id: str,
+    *,
+    service_token: str,
+    group: str,
+    endpoint_names: tuple[str, ...],
+    retain_endpoints: bool,
+    stage_targets: Mapping[str, StageTarget] | None = None,
+) -> CustomResource:
+    """The group's resource: its endpoints, deleted with the stack unless retained;
+    ``stage_targets``: endpoint name → how to reach it, for the endpoints of stages in
+    other accounts."""
+    return CustomResource(
+        scope,
+        construct_id,
+        service_token=service_token,
+        resource_type=RESOURCE_TYPE,
+        properties={
+            contract.PROP_GROUP_NAME: group,
+            contract.PROP_ENDPOINT_NAMES: list(endpoint_names),
+            # CloudFormation hands every property to the handler as a string.
+            contract.PROP_RETAIN_ENDPOINTS: "true" if retain_endpoints else "false",
+            **(
+                {
+                    contract.PROP_STAGE_TARGETS: {
+                        name: target.to_parameters() for name, target in stage_targets.items()
+                    }
+                }
+                if stage_targets
+                else {}
+            ),
+        },
+    )

@@ -36,4 +36,6 @@ def render(value: Any) -> str:
             return f"<{argument}>"
         if function == "Fn::GetAtt":
             return f"<{argument[0]}.{argument[1]}>"
+        if function == "Fn::ImportValue":
+            return render(argument)
     raise ValueError(f"cannot name a finding for {value!r}")

@@ -6,7 +6,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from aws_cdk import Duration
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_lambda as lambda_
@@ -21,12 +20,6 @@ from shared.parameters import BakeParameters, DeployParameters, SmokeTestParamet
 from shared.stage_access import StageTarget
 
 MODEL_PACKAGE_ARN_REF = f"#{{variables.{contract.VAR_MODEL_PACKAGE_ARN}}}"
-
-#: How long the pipeline keeps its artifacts. A stage rollback reuses the artifacts of
-#: the execution it targets, and any execution CodePipeline still lists (its history is
-#: kept 12 months) may be a target; the artifacts are a small zip each, so they stay a
-#: month longer than that history.
-ARTIFACT_RETENTION = Duration.days(400)
 
 VARIABLE_DESCRIPTIONS: Mapping[str, tuple[str, str]] = {
     contract.VAR_MODEL_PACKAGE_ARN: (
@@ -63,7 +56,8 @@ class StageWiring:
 
 
 class DeploymentPipeline(Construct):
-    """Exposes ``pipeline``, ``artifact_bucket`` and ``source_artifact``."""
+    """Exposes ``pipeline`` and ``source_artifact``. The artifacts go to the shared
+    ``artifact_bucket``, under the pipeline's own prefix."""
 
     def __init__(
         self,
@@ -78,20 +72,9 @@ class DeploymentPipeline(Construct):
         bake: lambda_.IFunction,
         execution_role_arn: str,
         topic: sns.ITopic,
-        access_logs: s3.IBucket,
+        artifact_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.artifact_bucket = s3.Bucket(
-            self,
-            "Artifacts",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix=f"artifacts/{config.name}/",
-            lifecycle_rules=[s3.LifecycleRule(expiration=ARTIFACT_RETENTION)],
-        )
         self.source_artifact = codepipeline.Artifact(contract.SOURCE_ARTIFACT)
         stage_props: list[codepipeline.StageProps] = [
             codepipeline.StageProps(
@@ -145,7 +128,7 @@ class DeploymentPipeline(Construct):
             # A newer approval overtakes an older one between stages (DESIGN rule 4);
             # PARALLEL would also rule out stage rollback.
             execution_mode=codepipeline.ExecutionMode.SUPERSEDED,
-            artifact_bucket=self.artifact_bucket,
+            artifact_bucket=artifact_bucket,
             cross_account_keys=False,
             restart_execution_on_update=False,
             use_pipeline_role_for_actions=True,

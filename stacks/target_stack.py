@@ -71,18 +71,6 @@ class TargetStack(Stack):
             description="Greenlight: the tooling account's functions act on these stages",
         )
         groups = {remote.group.name: remote.group for remote in stages}
-        self.execution_roles = {
-            name: ModelExecutionRole(
-                self,
-                f"ExecutionRole-{_id(name)}",
-                config=group,
-                role_name=contract.model_execution_role_name(name, region),
-                endpoint_names=tuple(
-                    remote.stage.endpoint_name for remote in stages if remote.group is group
-                ),
-            )
-            for name, group in groups.items()
-        }
         self.alarms = {
             (remote.group.name, remote.stage.name): StageAlarms(
                 self,
@@ -92,10 +80,24 @@ class TargetStack(Stack):
             )
             for remote in stages
         }
-        for (group, _stage), alarms in self.alarms.items():
-            self.execution_roles[group].allow_reading_alarms(
-                [alarm.alarm_arn for alarm in alarms.alarms]
+        self.execution_roles = {
+            name: ModelExecutionRole(
+                self,
+                f"ExecutionRole-{_id(name)}",
+                config=group,
+                alarm_arns=[
+                    alarm.alarm_arn
+                    for (owner, _stage), alarms in self.alarms.items()
+                    if owner == name
+                    for alarm in alarms.alarms
+                ],
+                role_name=contract.model_execution_role_name(name, region),
+                endpoint_names=tuple(
+                    remote.stage.endpoint_name for remote in stages if remote.group is group
+                ),
             )
+            for name, group in groups.items()
+        }
         self._grant(stages, tooling)
         self.status_reader = self._status_reader(stages, tooling)
         CfnOutput(self, "DeploymentRoleArn", value=self.deployment_role.role_arn)

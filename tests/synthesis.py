@@ -8,6 +8,7 @@ session fixtures and no configuration is synthesized twice in a run.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,10 @@ from aws_cdk.assertions import Match, Template
 
 from pipeline_scripts.sandbox.scenario_accounts import place_stages_in_their_own_accounts
 from shared.config import CONTEXT_KEY, GreenlightConfig, load_config, parse_config
-from shared.contract import ENV_GROUP_NAME
-from stacks.app import build_app
+from stacks.app import GreenlightApp, add_greenlight
 from stacks.greenlight_stack import STACK_NAME, GreenlightStack
+from stacks.shared_refs import export_name
+from tests.fleet import fleet_context
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -77,7 +79,9 @@ GATED_CONTEXT: dict[str, Any] = {
         {
             "name": "churn-predictor",
             "description": "Subscriber churn",
-            "modelExecutionRoleArn": "arn:aws:iam::123456789012:role/existing-sagemaker-role",
+            "modelExecutionRoleArn": (
+                "arn:aws:iam::123456789012:role/greenlight/existing-sagemaker-role"
+            ),
             "retainEndpointsOnDestroy": True,
             "stages": [
                 {
@@ -97,16 +101,73 @@ GATED_CONTEXT: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
-class Synthesized:
-    config: GreenlightConfig
-    app: App
-    stack: GreenlightStack
+class StackView:
+    """One synthesized stack's template, with the lookups the tests share."""
+
+    name: str
     template: Template
-    outdir: Path
 
     @property
     def template_json(self) -> dict[str, Any]:
         return dict(self.template.to_json())
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template_json["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+    def role_statements(self, function_id: str) -> list[dict[str, Any]]:
+        """Every policy statement attached to the role of the function ``function_id``."""
+        role = self.template_json["Resources"][function_id]["Properties"]["Role"]
+        return self.statements_of_role(role["Fn::GetAtt"][0])
+
+    def statements_of_role(self, role_id: str) -> list[dict[str, Any]]:
+        """Every statement of ``role_id``: its inline policies and the policies attached."""
+        role = self.template_json["Resources"][role_id]["Properties"]
+        inline = [
+            statement
+            for policy in role.get("Policies", [])
+            for statement in policy["PolicyDocument"]["Statement"]
+        ]
+        return inline + [
+            statement
+            for policy in self.resources("AWS::IAM::Policy").values()
+            if {"Ref": role_id} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """The app for one configuration: the shared stack (``template`` and the lookups on
+    it) and one stack per group (``group(name)``)."""
+
+    config: GreenlightConfig
+    app: App
+    stacks: GreenlightApp
+    shared: StackView
+    groups: dict[str, StackView]
+    outdir: Path
+
+    @property
+    def stack(self) -> GreenlightStack:
+        return self.stacks.shared
+
+    @property
+    def template(self) -> Template:
+        return self.shared.template
+
+    @property
+    def template_json(self) -> dict[str, Any]:
+        return self.shared.template_json
+
+    def group(self, name: str) -> StackView:
+        return self.groups[name]
+
+    def every_stack(self) -> list[StackView]:
+        return [self.shared, *self.groups.values()]
 
     def assert_encrypted_tls_only_queue(self, queue_id: str) -> None:
         """The SQS queue ``queue_id`` is encrypted and its policy denies non-TLS access."""
@@ -132,12 +193,19 @@ class Synthesized:
             },
         )
 
+    def exported_id(self, field_name: str) -> str:
+        """The logical id of the shared resource whose value the export of the
+        ``SharedRefs`` field ``field_name`` holds (``Fn::GetAtt`` of it)."""
+        (logical_id,) = [
+            output["Value"]["Fn::GetAtt"][0]
+            for output in self.template_json["Outputs"].values()
+            if output.get("Export", {}).get("Name") == export_name(field_name)
+        ]
+        return str(logical_id)
+
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
-        return {
-            logical_id: resource
-            for logical_id, resource in self.template_json["Resources"].items()
-            if resource["Type"] == resource_type
-        }
+        """The shared stack's resources of ``resource_type``."""
+        return self.shared.resources(resource_type)
 
     def greenlight_functions(self) -> dict[str, dict[str, Any]]:
         """The functions built from lambdas/ (not CDK's custom resource framework)."""
@@ -148,25 +216,16 @@ class Synthesized:
         }
 
     def role_statements(self, function_id: str) -> list[dict[str, Any]]:
-        """Every policy statement attached to the role of the function ``function_id``."""
-        role = self.template_json["Resources"][function_id]["Properties"]["Role"]
-        role_id = role["Fn::GetAtt"][0]
-        return [
-            statement
-            for policy in self.resources("AWS::IAM::Policy").values()
-            if {"Ref": role_id} in policy["Properties"]["Roles"]
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        ]
+        return self.shared.role_statements(function_id)
 
-    def function_id(self, handler: str, group: str) -> str:
-        """The logical id of ``group``'s function with ``handler``."""
+    def function_id(self, handler: str) -> str:
+        """The logical id of the shared function with ``handler``."""
         found = [
             logical_id
             for logical_id, function in self.greenlight_functions().items()
             if function["Properties"]["Handler"] == handler
-            and function["Properties"]["Environment"]["Variables"].get(ENV_GROUP_NAME) == group
         ]
-        assert len(found) == 1, f"expected one {handler} function for {group}, found {found}"
+        assert len(found) == 1, f"expected one {handler} function, found {found}"
         return found[0]
 
 
@@ -176,24 +235,34 @@ def _feature_flags() -> dict[str, Any]:
     return {key: value for key, value in context.items() if key != CONTEXT_KEY}
 
 
-def _synthesize(config: GreenlightConfig, outdir: Path) -> Synthesized:
-    app = build_app(config, outdir=str(outdir), context=_feature_flags())
+def synthesize(config: GreenlightConfig, outdir: Path) -> Synthesized:
+    """The app for ``config``, synthesized into ``outdir`` as ``cdk synth`` would."""
+    app = App(outdir=str(outdir), context=_feature_flags())
+    stacks = add_greenlight(app, config)
     app.synth()  # cdk-nag runs here: an unacknowledged finding fails synthesis
-    stack = app.node.find_child(STACK_NAME)
-    assert isinstance(stack, GreenlightStack)
-    return Synthesized(config, app, stack, Template.from_stack(stack), outdir)
+    return Synthesized(
+        config=config,
+        app=app,
+        stacks=stacks,
+        shared=StackView(STACK_NAME, Template.from_stack(stacks.shared)),
+        groups={
+            name: StackView(stack.stack_name, Template.from_stack(stack))
+            for name, stack in stacks.groups.items()
+        },
+        outdir=outdir,
+    )
 
 
 @pytest.fixture(scope="session")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The app as cdk.json configures it."""
-    return _synthesize(load_config(REPO / "cdk.json"), tmp_path_factory.mktemp("example"))
+    return synthesize(load_config(REPO / "cdk.json"), tmp_path_factory.mktemp("example"))
 
 
 @pytest.fixture(scope="session")
 def gated(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """Two groups with gates on and a LINEAR rollout."""
-    return _synthesize(parse_config(GATED_CONTEXT), tmp_path_factory.mktemp("gated"))
+    return synthesize(parse_config(GATED_CONTEXT), tmp_path_factory.mktemp("gated"))
 
 
 @pytest.fixture(scope="session")
@@ -203,10 +272,25 @@ def accounts(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     context = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))["context"]
     settings = json.loads(json.dumps(context[CONTEXT_KEY]))
     place_stages_in_their_own_accounts(settings)
-    return _synthesize(parse_config(settings), tmp_path_factory.mktemp("accounts"))
+    return synthesize(parse_config(settings), tmp_path_factory.mktemp("accounts"))
 
 
 @pytest.fixture(params=["example", "gated"])
 def synthesized(request: pytest.FixtureRequest) -> Synthesized:
     """Each app configuration in turn."""
     return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Synthesized]:
+    """``fleet(n)``: the app for ``n`` groups shaped like the example's, each size
+    synthesized once per session."""
+    synthesized: dict[int, Synthesized] = {}
+
+    def of_size(count: int) -> Synthesized:
+        if count not in synthesized:
+            config = parse_config(fleet_context(count))
+            synthesized[count] = synthesize(config, tmp_path_factory.mktemp(f"fleet-{count}"))
+        return synthesized[count]
+
+    return of_size

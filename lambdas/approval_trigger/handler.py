@@ -6,6 +6,8 @@ import os
 from typing import Any
 
 from approval_trigger.logic import ApprovalTrigger
+from shared.events import group_of
+from shared.group_registry import PerGroup
 from shared.observability import (
     correlate,
     event_ids,
@@ -14,18 +16,13 @@ from shared.observability import (
 )
 from shared.settings import TriggerConfig
 
-_trigger: ApprovalTrigger | None = None
-
-
-def _get_trigger() -> ApprovalTrigger:
-    global _trigger  # noqa: PLW0603 - one trigger (config and clients) per execution environment
-    if _trigger is None:
-        _trigger = ApprovalTrigger(TriggerConfig.from_env(os.environ))
-    return _trigger
+#: One trigger (settings and clients) per group, per execution environment: the function
+#: serves every group, and reads each group's settings from the group registry.
+_triggers = PerGroup(lambda entry: ApprovalTrigger(TriggerConfig.for_group(os.environ, entry)))
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    trigger = _get_trigger()
+    trigger = _triggers(group_of(event))
     ids = event_ids(event, model_package_arn="ModelPackageArn")
     with invocation(**ids, group=trigger.config.group):
         outcome = trigger.handle(event)

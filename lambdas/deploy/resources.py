@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from shared import contract
+
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
@@ -22,7 +24,7 @@ logger = logging.getLogger(__name__)
 MAX_NAME_CHARS: Final = 63
 #: Tag keys on the models and endpoint configs Deploy creates.
 TAG_PACKAGE_ARN: Final = "greenlight:model-package-arn"
-TAG_ENDPOINT: Final = "greenlight:endpoint"
+TAG_ENDPOINT: Final = contract.TAG_ENDPOINT
 
 
 class DeployError(RuntimeError):

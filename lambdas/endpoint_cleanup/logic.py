@@ -131,7 +131,9 @@ def on_event(request: CleanupRequest, *, sagemaker: SageMakerClient | None = Non
         client: SageMakerClient = sagemaker or stages.setdefault(
             target, StageClients(target, session_name=session_name())
         ).client("sagemaker")
-        if _deleted(client.delete_endpoint, EndpointName=name):
+        # Looked up first: the role may delete only endpoints that carry Deploy's tag,
+        # so IAM refuses a DeleteEndpoint on one that does not exist (it has no tag).
+        if _exists(client, name) and _deleted(client.delete_endpoint, EndpointName=name):
             endpoints.append(name)
         prefix = f"{name}-"
         # Listed in full before deleting, so that deletions do not shift the pages.
@@ -173,6 +175,16 @@ def _deleted(delete: Callable[..., object], **name: str) -> bool:
     """Run one Delete call; False when the thing was already gone, other errors raise."""
     try:
         delete(**name)
+    except ClientError as error:
+        if _is_missing(error):
+            return False
+        raise
+    return True
+
+
+def _exists(client: SageMakerClient, endpoint: str) -> bool:
+    try:
+        client.describe_endpoint(EndpointName=endpoint)
     except ClientError as error:
         if _is_missing(error):
             return False

@@ -142,3 +142,16 @@ def parse_pipeline_event(event: object) -> PipelineStateChange:
         ),
         error_code=_optional(result, "error-code") if isinstance(result, Mapping) else None,
     )
+
+
+def group_of_pipeline_event(event: object) -> str:
+    """The group whose pipeline sent the event (``detail.pipeline``, ``greenlight-<group>``):
+    which group's settings the shared recorder records it with."""
+    detail = event.get("detail") if isinstance(event, Mapping) else None
+    pipeline = detail.get("pipeline") if isinstance(detail, Mapping) else None
+    group = contract.group_of_pipeline(pipeline) if isinstance(pipeline, str) else None
+    if group is None:
+        raise MalformedPipelineEvent(
+            "detail.pipeline", f"expected a Greenlight pipeline name, got {pipeline!r}"
+        )
+    return group

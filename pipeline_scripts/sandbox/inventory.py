@@ -50,6 +50,7 @@ def provision_inventory(inventory: Inventory, client: Client) -> None:
     _log_groups(inventory, client("logs"))
     _queues(inventory, client("sqs"))
     _buckets(inventory, client("s3"))
+    _parameters(inventory, client("ssm"))
     _functions(inventory, client("lambda"))
 
 
@@ -79,6 +80,7 @@ def _roles(inventory: Inventory, iam: Any) -> None:
             RoleName=role.name,
             AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]),
             **({"Description": props["Description"]} if "Description" in props else {}),
+            **({"Path": props["Path"]} if "Path" in props else {}),
         )
         for arn in props.get("ManagedPolicyArns", []):
             iam.attach_role_policy(RoleName=role.name, PolicyArn=arn)
@@ -95,6 +97,18 @@ def _roles(inventory: Inventory, iam: Any) -> None:
                 PolicyName=policy.properties["PolicyName"],
                 PolicyDocument=json.dumps(policy.properties["PolicyDocument"]),
             )
+
+
+def _parameters(inventory: Inventory, ssm: Any) -> None:
+    """The SSM parameters (each group's registry entry), as the template writes them."""
+    for parameter in inventory.of("AWS::SSM::Parameter"):
+        props = parameter.properties
+        ssm.put_parameter(
+            Name=props["Name"],
+            Value=props["Value"],
+            Type=props["Type"],
+            **({"Description": props["Description"]} if "Description" in props else {}),
+        )
 
 
 def _log_groups(inventory: Inventory, logs: Any) -> None:

@@ -155,19 +155,21 @@ def provision_rules(app: AppSpec, events: Any) -> None:
 
 
 def publish_stack_outputs(app: AppSpec, cloudformation: Any) -> str:
-    """The stack, with every output the template declares, resolved (the CLI looks
-    them up with DescribeStacks); returns the stack's id."""
-    template = {
-        "Resources": {},
-        "Outputs": {
-            key: {"Value": value, **({"Description": description} if description else {})}
-            for key, (value, description) in app.inventory.outputs.items()
-        },
-    }
-    created = cloudformation.create_stack(
-        StackName=app.stack_name, TemplateBody=json.dumps(template)
-    )
-    return str(created["StackId"])
+    """Each stack, in deployment order, with every output its template declares, resolved
+    (the CLI looks them up with DescribeStacks); returns the shared stack's id."""
+    stacks = app.stacks or {app.stack_name: app.inventory.outputs}
+    ids: dict[str, str] = {}
+    for name, outputs in stacks.items():
+        template = {
+            "Resources": {},
+            "Outputs": {
+                key: {"Value": value, **({"Description": description} if description else {})}
+                for key, (value, description) in outputs.items()
+            },
+        }
+        created = cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
+        ids[name] = str(created["StackId"])
+    return ids.get(app.stack_name) or next(iter(ids.values()))
 
 
 def provision_pipelines(app: AppSpec, s3: Any, engine: PipelineEngine) -> None:

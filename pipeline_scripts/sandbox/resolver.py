@@ -75,6 +75,7 @@ class Resolver:
             "AWS::IAM::Role": "RoleName",
             "AWS::Events::Rule": "Name",
             "AWS::SageMaker::ModelPackageGroup": "ModelPackageGroupName",
+            "AWS::SSM::Parameter": "Name",
         }
         key_of_name = name_keys.get(kind, "")
         if kind == "AWS::SNS::Topic":
@@ -105,7 +106,10 @@ class Resolver:
             service_and_path = {
                 "AWS::Lambda::Function": ("lambda", f"function:{name}"),
                 "AWS::DynamoDB::Table": ("dynamodb", f"table/{name}"),
-                "AWS::IAM::Role": ("iam", f"role/{name}"),
+                "AWS::IAM::Role": (
+                    "iam",
+                    f"role{resource.get('Properties', {}).get('Path', '/')}{name}",
+                ),
                 "AWS::SQS::Queue": ("sqs", name.rsplit("/", 1)[-1]),
                 "AWS::Events::Rule": ("events", f"rule/{name}"),
                 "AWS::KMS::Key": ("kms", f"key/{name}"),

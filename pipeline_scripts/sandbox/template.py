@@ -3,16 +3,17 @@
 The sandbox runs what ``cdk deploy`` would create, not a copy of it: the EventBridge
 rules' patterns, the pipelines' stages, actions, ``UserParameters`` and ``OnFailure``
 conditions, the functions' handlers and environments, and the alarms all come from the
-template. A stack is read on its own (``read_stack``): each resource kind by its own
+template. ``load_app`` links every stack of a cloud assembly into one template, imports
+resolved (``assembly``), and reads it (``read_stack``): each resource kind by its own
 reader, with the intrinsic functions resolved (``resolver``) against the names the
-sandbox gives each resource; ``load_app`` reads one stack of a cloud assembly.
+sandbox gives each resource.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,29 +33,36 @@ from pipeline_scripts.sandbox.app_spec import (
     TargetSpec,
     TemplateError,
 )
+from pipeline_scripts.sandbox.assembly import link
 from pipeline_scripts.sandbox.custom_resources import read_custom_resources
 from pipeline_scripts.sandbox.resolver import Resolver
 from pipeline_scripts.sandbox.roles import declared_roles, function_roles, resource_policies
-from shared.contract import ENV_GROUP_NAME, TARGET_STACK_PREFIX
+from shared.contract import GROUP_REGISTRY_PATH, STACK_NAME, TARGET_STACK_PREFIX
 
 
-def load_app(cdk_out: Path, stack_name: str = "Greenlight") -> AppSpec:
-    """Read ``stack_name``'s template from a cloud assembly directory."""
-    template_path = cdk_out / f"{stack_name}.template.json"
-    if not template_path.is_file():
-        raise TemplateError(f"{template_path} not found: synthesize the app first (make synth)")
-    template = json.loads(template_path.read_text())
-    app = read_stack(stack_name, template, _asset_paths(cdk_out, stack_name))
-    return dataclasses.replace(app, targets=load_targets(cdk_out))
+def load_app(cdk_out: Path) -> AppSpec:
+    """Every stack of the cloud assembly in ``cdk_out``, linked and read; the target
+    stacks (in other accounts) each read on its own."""
+    linked = link(cdk_out)
+    assets: dict[str, Path] = {}
+    for manifest in linked.asset_manifests:
+        assets.update(_asset_paths(cdk_out, manifest))
+    app = read_stack(STACK_NAME, linked.template, assets)
+    resolver = Resolver(linked.template["Resources"])
+    return replace(
+        app,
+        stacks={name: _outputs(outputs, resolver) for name, outputs in linked.outputs.items()},
+        targets=load_targets(cdk_out),
+    )
 
 
 def read_stack(stack_name: str, template: dict[str, Any], assets: dict[str, Path]) -> AppSpec:
-    """One stack's template, read kind by kind; ``assets`` are its file assets."""
+    """One (linked) template, read kind by kind; ``assets`` are its file assets."""
     resources: dict[str, Any] = template.get("Resources", {})
     resolver = Resolver(resources)
     functions = _functions(resources, resolver)
     groups = _groups(resources, resolver)
-    adopted = _adopted_groups(functions, groups)
+    adopted = _adopted_groups(resources, resolver, groups)
     return AppSpec(
         stack_name=stack_name,
         model_package_groups=(*groups, *adopted),
@@ -142,11 +150,16 @@ def read_inventory(
         )
         for logical_id, resource in template.get("Resources", {}).items()
     )
-    outputs = {
-        key: (str(resolver.resolve(output["Value"])), str(output.get("Description", "")))
-        for key, output in template.get("Outputs", {}).items()
-    }
+    outputs = _outputs(template.get("Outputs", {}), resolver)
     return Inventory(resources=resources, outputs=outputs, assets=assets)
+
+
+def _outputs(outputs: dict[str, Any], resolver: Resolver) -> dict[str, tuple[str, str]]:
+    """Output key → (resolved value, description)."""
+    return {
+        key: (str(resolver.resolve(output["Value"])), str(output.get("Description", "")))
+        for key, output in outputs.items()
+    }
 
 
 def _physical(resolver: Resolver, logical_id: str, kind: str) -> str:
@@ -158,10 +171,16 @@ def _physical(resolver: Resolver, logical_id: str, kind: str) -> str:
     return reference
 
 
-def _adopted_groups(functions: dict[str, FunctionSpec], declared: list[str]) -> tuple[str, ...]:
-    """The groups the functions serve that the template does not create."""
-    served = {f.environment.get(ENV_GROUP_NAME, "") for f in functions.values()}
-    return tuple(sorted(served - set(declared) - {""}))
+def _adopted_groups(
+    resources: dict[str, Any], resolver: Resolver, declared: list[str]
+) -> tuple[str, ...]:
+    """The groups in the group registry that the template does not create."""
+    registered = {
+        str(resolver.resolve(props.get("Name", ""))).removeprefix(GROUP_REGISTRY_PATH)
+        for _logical_id, props in _of_kind(resources, "AWS::SSM::Parameter")
+        if str(resolver.resolve(props.get("Name", ""))).startswith(GROUP_REGISTRY_PATH)
+    }
+    return tuple(sorted(registered - set(declared) - {""}))
 
 
 def _function_spec(
@@ -211,11 +230,8 @@ def _logical_id_of(value: Any) -> str | None:
     return None
 
 
-def _asset_paths(cdk_out: Path, stack_name: str) -> dict[str, Path]:
-    """Object key → local path, for the file assets the stack publishes."""
-    manifest_path = cdk_out / f"{stack_name}.assets.json"
-    if not manifest_path.is_file():
-        return {}
+def _asset_paths(cdk_out: Path, manifest_path: Path) -> dict[str, Path]:
+    """Object key → local path, for the file assets a stack's manifest publishes."""
     manifest = json.loads(manifest_path.read_text())
     paths: dict[str, Path] = {}
     for asset in manifest.get("files", {}).values():

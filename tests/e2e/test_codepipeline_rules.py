@@ -175,13 +175,13 @@ def test_a_served_sandbox_answers_an_operation_it_lacks_in_json_not_html(
 
 def _without_staging_rollback(example_out: Path, target: Path) -> Path:
     shutil.copytree(example_out, target)
-    path = target / "Greenlight.template.json"
-    template = json.loads(path.read_text(encoding="utf-8"))
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::CodePipeline::Pipeline":
-            for stage in resource["Properties"]["Stages"]:
-                stage.pop("OnFailure", None)
-    path.write_text(json.dumps(template), encoding="utf-8")
+    for path in target.glob("*.template.json"):
+        template = json.loads(path.read_text(encoding="utf-8"))
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::CodePipeline::Pipeline":
+                for stage in resource["Properties"]["Stages"]:
+                    stage.pop("OnFailure", None)
+        path.write_text(json.dumps(template), encoding="utf-8")
     return target
 
 

@@ -59,11 +59,11 @@ def test_destroy_deletes_the_endpoints_the_pipeline_created(example_out: Path) -
 
 
 def test_destroy_without_the_cleanup_roles_delete_grant_is_refused(example_out: Path) -> None:
-    # GIVEN the app whose cleanup role lost its DeleteEndpoint statement
+    # GIVEN the app whose cleanup role lost its (tag-conditioned) delete statement
     app = load_app(example_out)
     name = next(n for n in app.roles if CLEANUP in n)
     app = dataclasses.replace(
-        app, roles={**app.roles, name: app.roles[name].without("DeleteStageEndpoints")}
+        app, roles={**app.roles, name: app.roles[name].without("DeleteTagged")}
     )
 
     with Sandbox(app) as sandbox:

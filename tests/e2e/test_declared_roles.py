@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline_scripts.sandbox.assembly import link
 from pipeline_scripts.sandbox.resolver import Resolver
 from pipeline_scripts.sandbox.roles import declared_roles, resource_policies
 from tests.synthesis import Synthesized
@@ -13,8 +14,8 @@ pytestmark = pytest.mark.e2e
 
 
 def test_every_role_is_read_with_its_trust_policy(gated: Synthesized) -> None:
-    # GIVEN the gated app's template
-    resources = gated.template_json["Resources"]
+    # GIVEN the gated app's stacks, linked as the sandbox deploys them
+    resources = link(gated.outdir).template["Resources"]
     # WHEN its roles are read
     roles = declared_roles(resources, Resolver(resources))
     # THEN there is one per AWS::IAM::Role, each trusting the service that runs it
@@ -25,7 +26,7 @@ def test_every_role_is_read_with_its_trust_policy(gated: Synthesized) -> None:
 
 def test_the_shared_groups_resource_policy_is_read_resolved(gated: Synthesized) -> None:
     # GIVEN the gated app, whose fraud-detector group is shared with 111122223333
-    resources = gated.template_json["Resources"]
+    resources = link(gated.outdir).template["Resources"]
     # WHEN the resource policies are read
     statements = resource_policies(resources, Resolver(resources))
     # THEN the group's statement names that account and the group's own packages

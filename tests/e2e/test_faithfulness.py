@@ -15,15 +15,20 @@ from pipeline_scripts.sandbox.app_spec import ResourceAlreadyExists
 from pipeline_scripts.sandbox.story import Story
 from pipeline_scripts.sandbox.template import load_app
 from pipeline_scripts.sandbox.world import Sandbox
+from shared import contract
 
 pytestmark = pytest.mark.e2e
 
-TEMPLATE = "Greenlight.template.json"
+#: The shared stack's template, and the example group's stack's.
+TEMPLATE = f"{contract.STACK_NAME}.template.json"
+GROUP = "house-price-linear-learner"
+GROUP_TEMPLATE = f"{contract.group_stack_name(GROUP)}.template.json"
 
 
 def _edited_copy(source: Path, target: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of the assembly with the example group's stack edited."""
     shutil.copytree(source, target)
-    template_path = target / TEMPLATE
+    template_path = target / GROUP_TEMPLATE
     template = json.loads(template_path.read_text(encoding="utf-8"))
     edit(template)
     template_path.write_text(json.dumps(template), encoding="utf-8")
@@ -125,9 +130,15 @@ def test_the_sandbox_holds_the_templates_inventory_as_cloudformation_creates_it(
         }
         queues = sandbox.client("sqs").list_queues().get("QueueUrls", [])
         buckets = {b["Name"] for b in sandbox.client("s3").list_buckets()["Buckets"]}
-        (stack,) = sandbox.client("cloudformation").describe_stacks(StackName=app.stack_name)[
+        cloudformation = sandbox.client("cloudformation")
+        (stack,) = cloudformation.describe_stacks(StackName=app.stack_name)["Stacks"]
+        (group_stack,) = cloudformation.describe_stacks(StackName=contract.group_stack_name(GROUP))[
             "Stacks"
         ]
+        group_outputs = {o["OutputKey"]: o["OutputValue"] for o in group_stack["Outputs"]}
+        registry_entry = sandbox.client("ssm").get_parameter(
+            Name=contract.group_registry_parameter(GROUP)
+        )["Parameter"]["Value"]
         dynamodb = sandbox.client("dynamodb")
         (table,) = app.tables
         described = dynamodb.describe_table(TableName=table)["Table"]
@@ -154,9 +165,9 @@ def test_the_sandbox_holds_the_templates_inventory_as_cloudformation_creates_it(
         assert shown["Handler"] == props["Handler"]
         assert shown["Timeout"] == props.get("Timeout", 3)
         assert shown["Role"] == props["Role"]
-        assert shown["Environment"]["Variables"] == props.get("Environment", {}).get(
-            "Variables", {}
-        )
+        assert shown.get("Environment", {}).get("Variables", {}) == props.get(
+            "Environment", {}
+        ).get("Variables", {})
     # AND every role, with the template's policies attached to it
     assert {r.name for r in inventory.of("AWS::IAM::Role")} <= roles
     for policy in inventory.of("AWS::IAM::Policy"):
@@ -177,6 +188,15 @@ def test_the_sandbox_holds_the_templates_inventory_as_cloudformation_creates_it(
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert set(outputs) == set(template["Outputs"])
     assert outputs["LedgerTableName"] == table
+    # AND so does the group's own stack: its pipeline's name
+    group_template = json.loads((example_out / GROUP_TEMPLATE).read_text(encoding="utf-8"))
+    assert group_outputs == {
+        key: contract.pipeline_name(GROUP) for key in group_template["Outputs"]
+    }
+    # AND the group's registry entry is the parameter its stack writes
+    assert registry_entry == str(
+        _resources(group_template, "AWS::SSM::Parameter")[0]["Properties"]["Value"]
+    )
     # AND the ledger has the declared KMS encryption, deletion protection and PITR
     (ledger,) = _resources(template, "AWS::DynamoDB::Table")
     assert described["DeletionProtectionEnabled"] is True

@@ -4,10 +4,13 @@ policy and the scenario that needs it fails with AccessDenied naming the action.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
+from pipeline_scripts.emulation.iam import function_access_key
 from pipeline_scripts.sandbox.app_spec import AppSpec
 from pipeline_scripts.sandbox.scenarios import scenario
 from pipeline_scripts.sandbox.story import Story, StoryResult
@@ -59,11 +62,18 @@ def _play(app: AppSpec, name: str) -> tuple[StoryResult, list[str]]:
             "codepipeline:RollbackStage",
             "reject-live-version",
         ),
-        # Deploy cannot create the endpoint
+        # Deploy cannot create the model, config and endpoint (one tag-conditioned grant)
         (
             "deploy.handler.handler",
             "sagemaker:CreateEndpoint",
-            "sagemaker:CreateEndpoint",
+            "sagemaker:Create",
+            "happy-path",
+        ),
+        # the trigger cannot read the group's registry entry
+        (
+            "approval_trigger.handler.handler",
+            "ssm:GetParameter",
+            "ssm:GetParameter",
             "happy-path",
         ),
         # Deploy cannot pass the model execution role to SageMaker in CreateModel
@@ -106,3 +116,70 @@ def test_removing_one_statement_from_a_role_makes_its_scenario_fail_with_access_
     assert any(not expectation.passed for expectation in result.expectations)
     # AND the sandbox said why: AccessDenied for an action of that statement
     assert any(f"is not authorized to perform: {denied}" in line for line in lines), lines
+
+
+# --- shared roles, scoped to what Greenlight made ---------------------------------------
+
+
+def _function_key(app: AppSpec, handler: str) -> str:
+    (function,) = [f for f in app.functions.values() if f.handler == handler]
+    return function_access_key(function.name)
+
+
+def _denied(call: Callable[[], object], action: str) -> None:
+    with pytest.raises(ClientError) as raised:
+        call()
+    error = raised.value.response["Error"]
+    assert error["Code"] == "AccessDeniedException", error
+    assert f"is not authorized to perform: {action}" in error["Message"], error
+
+
+def test_shared_functions_are_refused_on_an_endpoint_greenlight_did_not_create(
+    example_out: Path,
+) -> None:
+    app = load_app(example_out)
+    with Sandbox(app) as sandbox:
+        # GIVEN a version live in staging (Deploy made and tagged its endpoint), and
+        # another team's endpoint in the same account, without Greenlight's tag
+        story = Story(sandbox, name="scoping")
+        story.approve(story.register("a good model"))
+        story.settle()
+        operator = sandbox.client("sagemaker")
+        live = operator.describe_endpoint(EndpointName="house-price-staging")
+        operator.create_endpoint(
+            EndpointName="team-b-endpoint", EndpointConfigName=live["EndpointConfigName"]
+        )
+        deploy = sandbox.client(
+            "sagemaker", access_key=_function_key(app, "deploy.handler.handler")
+        )
+        smoke = sandbox.client(
+            "sagemaker-runtime", access_key=_function_key(app, "smoke_test.handler.handler")
+        )
+        cleanup = sandbox.client(
+            "sagemaker", access_key=_function_key(app, "endpoint_cleanup.handler.handler")
+        )
+
+        # WHEN the shared functions act on it THEN IAM refuses each change
+        _denied(
+            lambda: deploy.delete_endpoint(EndpointName="team-b-endpoint"),
+            "sagemaker:DeleteEndpoint",
+        )
+        _denied(
+            lambda: deploy.update_endpoint(
+                EndpointName="team-b-endpoint", EndpointConfigName=live["EndpointConfigName"]
+            ),
+            "sagemaker:UpdateEndpoint",
+        )
+        _denied(
+            lambda: smoke.invoke_endpoint(EndpointName="team-b-endpoint", Body=b"1,2,3"),
+            "sagemaker:InvokeEndpoint",
+        )
+        _denied(
+            lambda: cleanup.delete_endpoint(EndpointName="team-b-endpoint"),
+            "sagemaker:DeleteEndpoint",
+        )
+        # AND the same calls on Greenlight's own endpoint are allowed (probe and invoke)
+        assert deploy.describe_endpoint(EndpointName="team-b-endpoint")["EndpointName"]
+        smoke.invoke_endpoint(EndpointName="house-price-staging", Body=b"1,2,3")
+        # AND the other team's endpoint is untouched
+        assert operator.describe_endpoint(EndpointName="team-b-endpoint")["EndpointStatus"]

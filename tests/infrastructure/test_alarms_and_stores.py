@@ -14,8 +14,9 @@ pytestmark = pytest.mark.infrastructure
 def test_each_stage_has_5xx_and_latency_alarms_with_its_thresholds(
     synthesized: Synthesized,
 ) -> None:
-    expected = 0
     for group in synthesized.config.model_groups:
+        template = synthesized.group(group.name).template
+        expected = 0
         for stage in group.stages:
             dimensions = Match.array_equals(
                 [
@@ -33,7 +34,7 @@ def test_each_stage_has_5xx_and_latency_alarms_with_its_thresholds(
                 "EvaluationPeriods": stage.alarms.evaluation_periods,
                 "DatapointsToAlarm": stage.alarms.datapoints_to_alarm,
             }
-            synthesized.template.has_resource_properties(
+            template.has_resource_properties(
                 "AWS::CloudWatch::Alarm",
                 {
                     **common,
@@ -43,7 +44,7 @@ def test_each_stage_has_5xx_and_latency_alarms_with_its_thresholds(
                 },
             )
             # ModelLatency is in microseconds; the configuration speaks milliseconds.
-            synthesized.template.has_resource_properties(
+            template.has_resource_properties(
                 "AWS::CloudWatch::Alarm",
                 {
                     **common,
@@ -54,7 +55,7 @@ def test_each_stage_has_5xx_and_latency_alarms_with_its_thresholds(
             )
             expected += 2
             if stage.alarms.error_rate_4xx is not None:
-                synthesized.template.has_resource_properties(
+                template.has_resource_properties(
                     "AWS::CloudWatch::Alarm",
                     {
                         **common,
@@ -64,11 +65,12 @@ def test_each_stage_has_5xx_and_latency_alarms_with_its_thresholds(
                     },
                 )
                 expected += 1
-    synthesized.template.resource_count_is("AWS::CloudWatch::Alarm", expected)
+        template.resource_count_is("AWS::CloudWatch::Alarm", expected)
+    synthesized.template.resource_count_is("AWS::CloudWatch::Alarm", 0)
 
 
 def test_latency_threshold_is_converted_from_ms_to_microseconds(gated: Synthesized) -> None:
-    gated.template.has_resource_properties(
+    gated.group("fraud-detector").template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {
             "AlarmName": contract.alarm_name("fraud-detector", "production", "latency"),
@@ -133,12 +135,12 @@ def test_email_subscriptions_come_from_the_configuration(
         )
 
 
-def test_model_package_groups_are_retained(synthesized: Synthesized) -> None:
-    synthesized.template.resource_count_is(
-        "AWS::SageMaker::ModelPackageGroup", len(synthesized.config.model_groups)
-    )
+def test_each_group_stack_retains_its_own_model_package_group(synthesized: Synthesized) -> None:
+    synthesized.template.resource_count_is("AWS::SageMaker::ModelPackageGroup", 0)
     for group in synthesized.config.model_groups:
-        synthesized.template.has_resource(
+        template = synthesized.group(group.name).template
+        template.resource_count_is("AWS::SageMaker::ModelPackageGroup", 1)
+        template.has_resource(
             "AWS::SageMaker::ModelPackageGroup",
             {
                 "DeletionPolicy": "Retain",
@@ -153,7 +155,8 @@ def test_shared_group_has_a_resource_policy_for_the_listed_accounts_only(
 ) -> None:
     groups = {
         resource["Properties"]["ModelPackageGroupName"]: resource["Properties"]
-        for resource in gated.resources("AWS::SageMaker::ModelPackageGroup").values()
+        for stack in gated.groups.values()
+        for resource in stack.resources("AWS::SageMaker::ModelPackageGroup").values()
     }
     assert "ModelPackageGroupPolicy" not in groups["churn-predictor"]
     (statement,) = groups["fraud-detector"]["ModelPackageGroupPolicy"]["Statement"]
@@ -170,8 +173,11 @@ def test_shared_group_has_a_resource_policy_for_the_listed_accounts_only(
 def test_execution_role_is_created_only_when_no_arn_is_configured(gated: Synthesized) -> None:
     sagemaker_roles = [
         role
-        for role in gated.resources("AWS::IAM::Role").values()
+        for stack in gated.every_stack()
+        for role in stack.resources("AWS::IAM::Role").values()
         if "sagemaker.amazonaws.com" in str(role["Properties"]["AssumeRolePolicyDocument"])
     ]
     assert len(sagemaker_roles) == 1
     assert "fraud-detector" in sagemaker_roles[0]["Properties"]["Description"]
+    # under the path the shared Deploy may pass
+    assert sagemaker_roles[0]["Properties"]["Path"] == contract.EXECUTION_ROLE_PATH

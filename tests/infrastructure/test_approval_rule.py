@@ -6,9 +6,11 @@ import copy
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Capture, Match
+from aws_cdk.assertions import Match
 from moto import mock_aws
 
+from shared import contract
+from stacks.shared_refs import export_name
 from tests.infrastructure.conftest import Synthesized, delivered_through_rule, load_event
 
 pytestmark = pytest.mark.infrastructure
@@ -19,7 +21,8 @@ GROUP = "house-price-linear-learner"
 def _rule_pattern(synth: Synthesized, group: str) -> dict[str, Any]:
     patterns = [
         rule["Properties"]["EventPattern"]
-        for rule in synth.resources("AWS::Events::Rule").values()
+        for stack in synth.every_stack()
+        for rule in stack.resources("AWS::Events::Rule").values()
         if rule["Properties"]["EventPattern"]["source"] == ["aws.sagemaker"]
         and group in rule["Properties"]["EventPattern"]["detail"]["ModelPackageGroupName"]
     ]
@@ -88,50 +91,114 @@ def test_each_group_has_its_own_rule(gated: Synthesized) -> None:
         assert _rule_pattern(gated, group)["detail"]["ModelPackageGroupName"] == [group]
 
 
-def test_rule_target_has_a_retry_policy_and_an_encrypted_ssl_only_dead_letter_queue(
+def test_each_group_stack_sends_its_rule_to_the_shared_trigger_with_retries_and_a_dlq(
     synthesized: Synthesized,
 ) -> None:
-    # GIVEN the synthesized rules
-    queue = Capture()
+    for group in synthesized.config.model_groups:
+        # GIVEN the group's stack
+        template = synthesized.group(group.name).template
+
+        # THEN its one rule, named for the group, targets the shared trigger by export,
+        # with a retry policy and the shared dead-letter queue
+        template.resource_count_is("AWS::Events::Rule", 1)
+        template.has_resource_properties(
+            "AWS::Events::Rule",
+            {
+                "Name": contract.approval_rule_name(group.name),
+                "Targets": [
+                    Match.object_like(
+                        {
+                            "Arn": {"Fn::ImportValue": export_name("trigger_function_arn")},
+                            "RetryPolicy": {
+                                "MaximumRetryAttempts": 20,
+                                "MaximumEventAgeInSeconds": 6 * 3600,
+                            },
+                            "DeadLetterConfig": {
+                                "Arn": {
+                                    "Fn::ImportValue": export_name("trigger_dead_letter_queue_arn")
+                                }
+                            },
+                        }
+                    )
+                ],
+            },
+        )
+        # AND the permission to invoke the trigger is the group's own, for its rule only
+        (rule_id,) = synthesized.group(group.name).resources("AWS::Events::Rule")
+        template.has_resource_properties(
+            "AWS::Lambda::Permission",
+            {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Fn::ImportValue": export_name("trigger_function_arn")},
+                "Principal": "events.amazonaws.com",
+                "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
+            },
+        )
+
+
+def test_the_shared_rule_dead_letter_queue_is_encrypted_and_admits_only_greenlight_rules(
+    synthesized: Synthesized,
+) -> None:
+    # GIVEN the queue the shared stack exports for the approval rules
+    queue_id = synthesized.exported_id("trigger_dead_letter_queue_arn")
+    # THEN it is encrypted and refuses non-TLS access
+    synthesized.assert_encrypted_tls_only_queue(queue_id)
+    # AND EventBridge may send to it only for rules named greenlight-*
     synthesized.template.has_resource_properties(
-        "AWS::Events::Rule",
+        "AWS::SQS::QueuePolicy",
         {
-            "Targets": [
-                Match.object_like(
-                    {
-                        "RetryPolicy": {
-                            "MaximumRetryAttempts": 20,
-                            "MaximumEventAgeInSeconds": 6 * 3600,
-                        },
-                        "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue, "Arn"]}},
-                    }
+            "Queues": [{"Ref": queue_id}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "events.amazonaws.com"},
+                                "Action": "sqs:SendMessage",
+                                "Condition": {
+                                    "ArnLike": {
+                                        "aws:SourceArn": {
+                                            "Fn::Join": [
+                                                "",
+                                                Match.array_with(
+                                                    [
+                                                        Match.string_like_regexp(
+                                                            ":rule/greenlight-\\*$"
+                                                        )
+                                                    ]
+                                                ),
+                                            ]
+                                        }
+                                    }
+                                },
+                            }
+                        )
+                    ]
                 )
-            ]
+            },
         },
     )
-    # THEN the dead-letter queue is encrypted and refuses non-TLS access
-    synthesized.assert_encrypted_tls_only_queue(queue.as_string())
 
 
 def test_trigger_function_keeps_failed_asynchronous_invocations_in_an_encrypted_queue(
     synthesized: Synthesized,
 ) -> None:
-    for group in synthesized.config.model_groups:
-        # GIVEN the group's trigger function
-        function_id = synthesized.function_id("approval_trigger.handler.handler", group.name)
-        function = synthesized.template_json["Resources"][function_id]["Properties"]
+    # GIVEN the shared trigger function
+    function_id = synthesized.function_id("approval_trigger.handler.handler")
+    function = synthesized.template_json["Resources"][function_id]["Properties"]
 
-        # THEN failed asynchronous invocations land in an encrypted queue
-        queue_id = function["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0]
-        dlq = synthesized.template_json["Resources"][queue_id]
-        assert dlq["Properties"]["SqsManagedSseEnabled"] is True
+    # THEN failed asynchronous invocations land in an encrypted queue
+    queue_id = function["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0]
+    dlq = synthesized.template_json["Resources"][queue_id]
+    assert dlq["Properties"]["SqsManagedSseEnabled"] is True
 
-        # AND Lambda's own retries are bounded
-        synthesized.template.has_resource_properties(
-            "AWS::Lambda::EventInvokeConfig",
-            {
-                "FunctionName": {"Ref": function_id},
-                "MaximumRetryAttempts": 2,
-                "MaximumEventAgeInSeconds": 6 * 3600,
-            },
-        )
+    # AND Lambda's own retries are bounded
+    synthesized.template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "FunctionName": {"Ref": function_id},
+            "MaximumRetryAttempts": 2,
+            "MaximumEventAgeInSeconds": 6 * 3600,
+        },
+    )

@@ -69,11 +69,18 @@ def test_cdk_nag_validation_report_has_no_findings(every_app: Synthesized) -> No
     assert all(plugin.get("conclusion") != "failure" for plugin in report["pluginReports"])
 
 
+def test_every_stack_of_the_app_is_a_template_in_the_assembly(synthesized: Synthesized) -> None:
+    # The checks above run on every template: the shared stack and each group's.
+    names = sorted(path.name for path in _templates(synthesized.outdir))
+    assert names == sorted(f"{view.name}.template.json" for view in synthesized.every_stack())
+
+
 def test_no_awssolutions_error_or_warning_annotations(synthesized: Synthesized) -> None:
-    annotations = Annotations.from_stack(synthesized.stack)
     pattern = Match.string_like_regexp("AwsSolutions-")
-    assert annotations.find_error("*", pattern) == []
-    assert annotations.find_warning("*", pattern) == []
+    for stack in [synthesized.stacks.shared, *synthesized.stacks.groups.values()]:
+        annotations = Annotations.from_stack(stack)
+        assert annotations.find_error("*", pattern) == [], stack.stack_name
+        assert annotations.find_warning("*", pattern) == [], stack.stack_name
 
 
 def test_every_acknowledgment_names_its_finding_and_gives_a_specific_reason(
@@ -81,7 +88,8 @@ def test_every_acknowledgment_names_its_finding_and_gives_a_specific_reason(
 ) -> None:
     acknowledgments = [
         (logical_id, rule)
-        for logical_id, resource in synthesized.template_json["Resources"].items()
+        for stack in synthesized.every_stack()
+        for logical_id, resource in stack.template_json["Resources"].items()
         for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
     ]
     assert acknowledgments, "the acknowledgments are written into the template metadata"

@@ -75,7 +75,7 @@ def _body(synthesized: Synthesized, group: str) -> dict[str, Any]:
     """The group's dashboard body, its tokens written as ``<Ref>`` and ``<Id.Attr>``."""
     (dashboard,) = [
         d
-        for d in synthesized.resources("AWS::CloudWatch::Dashboard").values()
+        for d in synthesized.group(group).resources("AWS::CloudWatch::Dashboard").values()
         if d["Properties"]["DashboardName"] == f"greenlight-{group}"
     ]
     body = dashboard["Properties"]["DashboardBody"]
@@ -95,7 +95,9 @@ def _alarm_ids(synthesized: Synthesized, group: str, stage: str) -> set[str]:
     prefix = contract.alarm_name(group, stage, "")
     return {
         logical_id
-        for logical_id, alarm in synthesized.resources("AWS::CloudWatch::Alarm").items()
+        for logical_id, alarm in synthesized.group(group)
+        .resources("AWS::CloudWatch::Alarm")
+        .items()
         if alarm["Properties"]["AlarmName"].startswith(prefix)
     }
 
@@ -104,12 +106,14 @@ def _metric_rows(widget: dict[str, Any]) -> list[list[Any]]:
     return list(widget["properties"].get("metrics", []))
 
 
-def test_one_dashboard_per_group(synthesized: Synthesized) -> None:
-    names = sorted(
-        d["Properties"]["DashboardName"]
-        for d in synthesized.resources("AWS::CloudWatch::Dashboard").values()
-    )
-    assert names == sorted(f"greenlight-{g.name}" for g in synthesized.config.model_groups)
+def test_one_dashboard_per_group_in_its_own_stack(synthesized: Synthesized) -> None:
+    assert synthesized.resources("AWS::CloudWatch::Dashboard") == {}
+    for group in synthesized.config.model_groups:
+        names = [
+            d["Properties"]["DashboardName"]
+            for d in synthesized.group(group.name).resources("AWS::CloudWatch::Dashboard").values()
+        ]
+        assert names == [f"greenlight-{group.name}"]
 
 
 def test_each_stage_shows_the_recorders_metrics_for_its_group_and_stage(

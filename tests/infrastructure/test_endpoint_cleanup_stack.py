@@ -14,19 +14,20 @@ from moto import mock_aws
 from endpoint_cleanup.handler import handler as cleanup_handler
 from shared import contract
 from stacks.endpoint_cleanup import RESOURCE_TYPE
+from stacks.shared_refs import export_name
 from tests.infrastructure.conftest import Synthesized, as_list, load_event, render
 
 pytestmark = pytest.mark.infrastructure
 
 HANDLER = "endpoint_cleanup.handler.handler"
 SAGEMAKER_ARN = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
-EXECUTION_ROLE = "arn:aws:iam::123456789012:role/greenlight-test-model-role"
+EXECUTION_ROLE = "arn:aws:iam::123456789012:role/greenlight/test-model-role"
 
 
 def _cleanup(synth: Synthesized, group: str) -> tuple[str, dict[str, Any]]:
     found = [
         (logical_id, resource)
-        for logical_id, resource in synth.resources(RESOURCE_TYPE).items()
+        for logical_id, resource in synth.group(group).resources(RESOURCE_TYPE).items()
         if resource["Properties"][contract.PROP_GROUP_NAME] == group
     ]
     assert len(found) == 1, f"expected one endpoint cleanup for {group}, found {len(found)}"
@@ -36,8 +37,9 @@ def _cleanup(synth: Synthesized, group: str) -> tuple[str, dict[str, Any]]:
 def test_one_cleanup_per_group_naming_each_stage_endpoint_in_order(
     synthesized: Synthesized,
 ) -> None:
-    synthesized.template.resource_count_is(RESOURCE_TYPE, len(synthesized.config.model_groups))
+    synthesized.template.resource_count_is(RESOURCE_TYPE, 0)
     for group in synthesized.config.model_groups:
+        synthesized.group(group.name).template.resource_count_is(RESOURCE_TYPE, 1)
         _, resource = _cleanup(synthesized, group.name)
         properties = resource["Properties"]
         assert properties[contract.PROP_ENDPOINT_NAMES] == list(group.endpoint_names)
@@ -63,18 +65,18 @@ def test_cleanup_is_served_by_a_provider_framework_relaying_to_the_cleanup_funct
     synthesized: Synthesized,
 ) -> None:
     resources = synthesized.template_json["Resources"]
+    framework_id = synthesized.exported_id("endpoint_cleanup_service_token")
+    framework = resources[framework_id]["Properties"]
+    # GIVEN each group's cleanup resource THEN its service token is the shared export
     for group in synthesized.config.model_groups:
-        # GIVEN the group's cleanup resource
         _, resource = _cleanup(synthesized, group.name)
-        (framework_id, attribute) = resource["Properties"]["ServiceToken"]["Fn::GetAtt"]
-        framework = resources[framework_id]["Properties"]
-
-        # THEN its service token is the framework's onEvent function, which invokes the
-        # group's cleanup function
-        assert attribute == "Arn"
-        assert framework["Handler"] == "framework.onEvent"
-        target = framework["Environment"]["Variables"]["USER_ON_EVENT_FUNCTION_ARN"]
-        assert target == {"Fn::GetAtt": [synthesized.function_id(HANDLER, group.name), "Arn"]}
+        assert resource["Properties"]["ServiceToken"] == {
+            "Fn::ImportValue": export_name("endpoint_cleanup_service_token")
+        }
+    # AND that is the framework's onEvent function, which invokes the cleanup function
+    assert framework["Handler"] == "framework.onEvent"
+    target = framework["Environment"]["Variables"]["USER_ON_EVENT_FUNCTION_ARN"]
+    assert target == {"Fn::GetAtt": [synthesized.function_id(HANDLER), "Arn"]}
 
 
 def test_pipeline_depends_on_the_cleanup_so_the_cleanup_runs_after_the_pipeline_is_deleted(
@@ -83,53 +85,52 @@ def test_pipeline_depends_on_the_cleanup_so_the_cleanup_runs_after_the_pipeline_
     for group in synthesized.config.model_groups:
         # GIVEN the group's pipeline and its cleanup resource
         cleanup_id, _ = _cleanup(synthesized, group.name)
-        (pipeline,) = [
-            resource
-            for resource in synthesized.resources("AWS::CodePipeline::Pipeline").values()
-            if resource["Properties"]["Name"] == contract.pipeline_name(group.name)
-        ]
+        (pipeline,) = (
+            synthesized.group(group.name).resources("AWS::CodePipeline::Pipeline").values()
+        )
         # THEN CloudFormation deletes the pipeline first (dependents go before what
         # they depend on), so no Deploy action can start once the cleanup runs
         assert cleanup_id in pipeline["DependsOn"]
 
 
-def test_cleanup_role_deletes_only_its_groups_endpoints_configs_and_models(
-    synthesized: Synthesized,
-) -> None:
-    for group in synthesized.config.model_groups:
-        # GIVEN the cleanup function's role
-        statements = synthesized.role_statements(synthesized.function_id(HANDLER, group.name))
-        allowed: dict[str, set[str]] = {}
-        for statement in statements:
-            for action in as_list(statement["Action"]):
-                allowed.setdefault(action, set()).update(
-                    render(resource) for resource in as_list(statement["Resource"])
-                )
-        names = group.endpoint_names
+TAGGED = {"StringLike": {f"aws:ResourceTag/{contract.TAG_ENDPOINT}": "*"}}
 
-        # THEN each delete names the stage endpoints or their <endpoint>- prefixes
-        assert allowed["sagemaker:DeleteEndpoint"] == {
-            f"{SAGEMAKER_ARN}endpoint/{name}" for name in names
-        }
-        assert allowed["sagemaker:DeleteEndpointConfig"] == {
-            f"{SAGEMAKER_ARN}endpoint-config/{name}-*" for name in names
-        }
-        assert allowed["sagemaker:DeleteModel"] == {
-            f"{SAGEMAKER_ARN}model/{name}-*" for name in names
-        }
-        # AND only the list calls, which have no resource-level permissions, are on "*"
-        assert allowed["sagemaker:ListEndpointConfigs"] == {"*"}
-        assert allowed["sagemaker:ListModels"] == {"*"}
-        # AND nothing else but its own logs
-        assert set(allowed) == {
-            "sagemaker:DeleteEndpoint",
-            "sagemaker:DeleteEndpointConfig",
-            "sagemaker:DeleteModel",
-            "sagemaker:ListEndpointConfigs",
-            "sagemaker:ListModels",
-            "logs:CreateLogStream",
-            "logs:PutLogEvents",
-        }
+
+def test_cleanup_role_deletes_only_what_deploy_tagged(synthesized: Synthesized) -> None:
+    # GIVEN the shared cleanup function's role
+    statements = synthesized.role_statements(synthesized.function_id(HANDLER))
+    allowed: dict[str, list[tuple[set[str], Any]]] = {}
+    for statement in statements:
+        for action in as_list(statement["Action"]):
+            allowed.setdefault(action, []).append(
+                ({render(r) for r in as_list(statement["Resource"])}, statement.get("Condition"))
+            )
+
+    # THEN each delete is held to the endpoint tag Deploy puts on what it creates
+    for action, kind in (
+        ("sagemaker:DeleteEndpoint", "endpoint"),
+        ("sagemaker:DeleteEndpointConfig", "endpoint-config"),
+        ("sagemaker:DeleteModel", "model"),
+    ):
+        ((resources, condition),) = allowed[action]
+        assert f"{SAGEMAKER_ARN}{kind}/*" in resources, action
+        assert condition == TAGGED, action
+    # AND it may look an endpoint up first (a missing one carries no tag to check)
+    assert allowed["sagemaker:DescribeEndpoint"] == [({f"{SAGEMAKER_ARN}endpoint/*"}, None)]
+    # AND only the list calls, which have no resource-level permissions, are on "*"
+    assert allowed["sagemaker:ListEndpointConfigs"] == [({"*"}, None)]
+    assert allowed["sagemaker:ListModels"] == [({"*"}, None)]
+    # AND nothing else but its own logs
+    assert set(allowed) == {
+        "sagemaker:DescribeEndpoint",
+        "sagemaker:DeleteEndpoint",
+        "sagemaker:DeleteEndpointConfig",
+        "sagemaker:DeleteModel",
+        "sagemaker:ListEndpointConfigs",
+        "sagemaker:ListModels",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
 
 
 def test_framework_function_has_an_unmanaged_role_that_only_invokes_the_cleanup(
@@ -137,32 +138,30 @@ def test_framework_function_has_an_unmanaged_role_that_only_invokes_the_cleanup(
 ) -> None:
     resources = synthesized.template_json["Resources"]
     (key_id,) = synthesized.resources("AWS::KMS::Key")
-    for group in synthesized.config.model_groups:
-        # GIVEN the framework function of the group's cleanup
-        _, resource = _cleanup(synthesized, group.name)
-        framework_id = resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
-        framework = resources[framework_id]["Properties"]
-        role_id = framework["Role"]["Fn::GetAtt"][0]
-        cleanup_arn = f"<{synthesized.function_id(HANDLER, group.name)}.Arn>"
+    # GIVEN the framework function of the shared cleanup
+    framework_id = synthesized.exported_id("endpoint_cleanup_service_token")
+    framework = resources[framework_id]["Properties"]
+    role_id = framework["Role"]["Fn::GetAtt"][0]
+    cleanup_arn = f"<{synthesized.function_id(HANDLER)}.Arn>"
 
-        # THEN its role has no managed policy and may only invoke and read the cleanup
-        assert "ManagedPolicyArns" not in resources[role_id]["Properties"]
-        allowed = {
-            action: sorted(render(r) for r in as_list(statement["Resource"]))
-            for statement in synthesized.role_statements(framework_id)
-            for action in as_list(statement["Action"])
-        }
-        assert allowed == {
-            "lambda:InvokeFunction": sorted([cleanup_arn, f"{cleanup_arn}:*"]),
-            "lambda:GetFunction": [cleanup_arn],
-            "logs:CreateLogStream": allowed["logs:CreateLogStream"],
-            "logs:PutLogEvents": allowed["logs:PutLogEvents"],
-        }
-        # AND its logs and environment are encrypted with the stack key
-        log_group = resources[framework["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
-        assert log_group["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
-        assert log_group["RetentionInDays"] == 90
-        assert framework["KmsKeyArn"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    # THEN its role has no managed policy and may only invoke and read the cleanup
+    assert "ManagedPolicyArns" not in resources[role_id]["Properties"]
+    allowed = {
+        action: sorted(render(r) for r in as_list(statement["Resource"]))
+        for statement in synthesized.role_statements(framework_id)
+        for action in as_list(statement["Action"])
+    }
+    assert allowed == {
+        "lambda:InvokeFunction": sorted([cleanup_arn, f"{cleanup_arn}:*"]),
+        "lambda:GetFunction": [cleanup_arn],
+        "logs:CreateLogStream": allowed["logs:CreateLogStream"],
+        "logs:PutLogEvents": allowed["logs:PutLogEvents"],
+    }
+    # AND its logs and environment are encrypted with the stack key
+    log_group = resources[framework["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
+    assert log_group["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert log_group["RetentionInDays"] == 90
+    assert framework["KmsKeyArn"] == {"Fn::GetAtt": [key_id, "Arn"]}
 
 
 # --- the Delete, as CloudFormation sends it, through the real handler ------------------

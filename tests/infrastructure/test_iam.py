@@ -1,67 +1,75 @@
-"""IAM statements are scoped to the group's own ARNs; PassRole only to SageMaker."""
+"""IAM statements: shared roles scoped to what Greenlight names or tags, a group's roles
+to its own ARNs; PassRole only to SageMaker."""
 
 from __future__ import annotations
 
-import re
+import fnmatch
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from shared.config import GreenlightConfig
+from shared import contract
 from tests.infrastructure.conftest import Synthesized, as_list, render
 
 pytestmark = pytest.mark.infrastructure
 
 SAGEMAKER_ARN = "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
 UNSCOPED_SAGEMAKER_ACTIONS = {"sagemaker:ListModels", "sagemaker:ListEndpointConfigs"}
+#: What a Deploy-made model, config or endpoint carries, and what creating one names.
+TAGGED = {"StringLike": {f"aws:ResourceTag/{contract.TAG_ENDPOINT}": "*"}}
+TAGGING = {"StringLike": {f"aws:RequestTag/{contract.TAG_ENDPOINT}": "*"}}
+#: Reads that probe whether a resource exists: a missing one has no tag to check.
+PROBES = {
+    "sagemaker:DescribeModel",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DescribeEndpoint",
+}
+#: Versions are registered by data scientists, untagged: any group's may be named.
+VERSION_ACTIONS = {"sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"}
+DEPLOYED_KINDS = ("model", "endpoint-config", "endpoint")
 
 
 def _statements(synth: Synthesized) -> Iterator[tuple[str, dict[str, Any]]]:
-    for logical_id, policy in synth.resources("AWS::IAM::Policy").items():
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            yield logical_id, statement
+    """Every identity-based statement of every stack: policies and inline role policies."""
+    for stack in synth.every_stack():
+        for logical_id, policy in stack.resources("AWS::IAM::Policy").items():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                yield logical_id, statement
+        for logical_id, role in stack.resources("AWS::IAM::Role").items():
+            for policy in role["Properties"].get("Policies", []):
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    yield logical_id, statement
 
 
-def _allowed_resources(config: GreenlightConfig) -> dict[str, re.Pattern[str]]:
-    """Per group: the only SageMaker ARNs its functions may name."""
-    allowed = {}
-    for group in config.model_groups:
-        endpoints = "|".join(re.escape(name) for name in group.endpoint_names)
-        name = re.escape(group.name)
-        allowed[group.name] = re.compile(
-            re.escape(SAGEMAKER_ARN)
-            + rf"(model-package/{name}/\*|model-package-group/{name}|endpoint/({endpoints})"
-            rf"|endpoint-config/({endpoints})-\*|model/({endpoints})-\*)"
-        )
-    return allowed
-
-
-def test_sagemaker_statements_name_only_one_groups_package_and_endpoint_arns(
+def test_sagemaker_actions_that_change_a_deployment_need_the_greenlight_tag(
     synthesized: Synthesized,
 ) -> None:
-    allowed = _allowed_resources(synthesized.config)
     checked = 0
     for logical_id, statement in _statements(synthesized):
-        actions = set(as_list(statement["Action"]))
-        sagemaker_actions = {a for a in actions if a.startswith("sagemaker:")}
-        if not sagemaker_actions or sagemaker_actions <= UNSCOPED_SAGEMAKER_ACTIONS:
+        actions = {a for a in as_list(statement["Action"]) if a.startswith("sagemaker:")}
+        if not actions or actions <= UNSCOPED_SAGEMAKER_ACTIONS | PROBES | VERSION_ACTIONS:
             continue
-        resources = [render(resource) for resource in as_list(statement["Resource"])]
-        owners = {
-            group
-            for resource in resources
-            for group, pattern in allowed.items()
-            if pattern.fullmatch(resource)
-        }
-        assert all(any(p.fullmatch(r) for p in allowed.values()) for r in resources), (
-            logical_id,
-            resources,
-        )
-        assert len(owners) == 1, f"{logical_id} mixes groups: {resources}"
+        if actions == {"sagemaker:InvokeEndpoint"} or all(
+            a.startswith(("sagemaker:Delete", "sagemaker:Update")) for a in actions
+        ):
+            expected = TAGGED
+        else:
+            expected = TAGGING
+        resources = {render(r) for r in as_list(statement["Resource"])}
+        assert resources <= {f"{SAGEMAKER_ARN}{kind}/*" for kind in DEPLOYED_KINDS}, logical_id
+        assert statement.get("Condition") == expected, (logical_id, actions)
         checked += 1
-    # trigger (1) + deploy (6) + smoke test (1) + recorder (1) + endpoint cleanup (3)
-    assert checked == 12 * len(synthesized.config.model_groups)
+    # deploy (create, change) + smoke test (invoke) + cleanup (delete)
+    assert checked == 4
+
+
+def test_version_actions_name_only_model_package_versions(synthesized: Synthesized) -> None:
+    for logical_id, statement in _statements(synthesized):
+        actions = {a for a in as_list(statement["Action"]) if a in VERSION_ACTIONS}
+        if actions:
+            resources = [render(r) for r in as_list(statement["Resource"])]
+            assert resources == [f"{SAGEMAKER_ARN}model-package/*/*"], logical_id
 
 
 def test_unscoped_sagemaker_actions_are_only_the_list_calls(synthesized: Synthesized) -> None:
@@ -80,52 +88,62 @@ def test_no_statement_grants_a_whole_service(synthesized: Synthesized) -> None:
             assert not action.endswith(":*"), (logical_id, action)
 
 
-def test_every_pass_role_is_conditioned_on_sagemaker_and_names_the_execution_role(
+def _pass_role(synth: Synthesized) -> dict[str, Any]:
+    (statement,) = [
+        statement
+        for _, statement in _statements(synth)
+        if "iam:PassRole" in as_list(statement["Action"])
+    ]
+    return statement
+
+
+def test_the_one_pass_role_is_conditioned_on_sagemaker_and_names_the_greenlight_path(
     synthesized: Synthesized,
 ) -> None:
-    pass_role = [
-        (logical_id, statement)
-        for logical_id, statement in _statements(synthesized)
-        if "iam:PassRole" in as_list(statement["Action"])
+    statement = _pass_role(synthesized)
+    assert statement["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }
+    assert [render(r) for r in as_list(statement["Resource"])] == [
+        "arn:<AWS::Partition>:iam::<AWS::AccountId>:role/greenlight/*"
     ]
-    assert len(pass_role) == len(synthesized.config.model_groups)
-    for logical_id, statement in pass_role:
-        assert statement["Condition"] == {
-            "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
-        }, logical_id
-        assert "*" not in as_list(statement["Resource"]), logical_id
 
 
-def test_configured_execution_role_is_the_one_passed(gated: Synthesized) -> None:
-    resources = [
-        render(resource)
-        for _, statement in _statements(gated)
-        if "iam:PassRole" in as_list(statement["Action"])
-        for resource in as_list(statement["Resource"])
+def test_configured_and_created_execution_roles_are_ones_deploy_may_pass(
+    gated: Synthesized,
+) -> None:
+    (pattern,) = [render(r) for r in as_list(_pass_role(gated)["Resource"])]
+    configured = gated.config.group("churn-predictor").model_execution_role_arn
+    assert configured is not None
+    as_deployed = pattern.replace("<AWS::Partition>", "aws").replace(
+        "<AWS::AccountId>", "123456789012"
+    )
+    assert fnmatch.fnmatchcase(configured, as_deployed)
+    (created,) = [
+        role
+        for role in gated.group("fraud-detector").resources("AWS::IAM::Role").values()
+        if "sagemaker.amazonaws.com" in str(role["Properties"]["AssumeRolePolicyDocument"])
     ]
-    assert "arn:aws:iam::123456789012:role/existing-sagemaker-role" in resources
+    assert created["Properties"]["Path"] == contract.EXECUTION_ROLE_PATH
 
 
-def test_trigger_drives_only_its_own_pipeline(synthesized: Synthesized) -> None:
-    pipeline_ids = set(synthesized.resources("AWS::CodePipeline::Pipeline"))
+def test_shared_roles_drive_only_greenlight_pipelines(synthesized: Synthesized) -> None:
     found = 0
     for logical_id, statement in _statements(synthesized):
-        if "codepipeline:StartPipelineExecution" not in as_list(statement["Action"]):
+        pipeline_actions = [
+            a
+            for a in as_list(statement["Action"])
+            if a.startswith("codepipeline:") and not a.startswith("codepipeline:PutJob")
+        ]
+        if not pipeline_actions:
             continue
         found += 1
-        assert set(as_list(statement["Action"])) >= {
-            "codepipeline:StopPipelineExecution",
-            "codepipeline:GetPipelineExecution",
-        }
-        # RollbackStage is authorized on a stage's ARN, so the pipeline's does not grant it
-        assert "codepipeline:RollbackStage" not in as_list(statement["Action"])
-        resources = [render(resource) for resource in as_list(statement["Resource"])]
-        assert len(resources) == 1, logical_id
-        assert re.fullmatch(
-            r"arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:<(\w+)>",
-            resources[0],
-        ) or any(pid in resources[0] for pid in pipeline_ids), resources
-    assert found == len(synthesized.config.model_groups)
+        for resource in as_list(statement["Resource"]):
+            assert render(resource).startswith(
+                "arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:greenlight-*"
+            ), (logical_id, pipeline_actions)
+    # the trigger (pipelines, stages) and the recorder
+    assert found == 3
 
 
 def test_model_execution_role_reads_only_the_configured_model_buckets(gated: Synthesized) -> None:
@@ -160,18 +178,14 @@ def test_created_model_execution_role_reads_its_groups_auto_rollback_alarms(
 
 def _created_model_role_statements(synth: Synthesized, group: str) -> list[dict[str, Any]]:
     """Every statement of the execution role the stack creates for ``group``'s models."""
+    stack = synth.group(group)
     (role_id,) = [
         logical_id
-        for logical_id, role in synth.resources("AWS::IAM::Role").items()
+        for logical_id, role in stack.resources("AWS::IAM::Role").items()
         if role["Properties"].get("Description") == f"Runs the models of the {group} model "
         "package group"
     ]
-    return [
-        statement
-        for policy in synth.resources("AWS::IAM::Policy").values()
-        if {"Ref": role_id} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
+    return stack.statements_of_role(role_id)
 
 
 def test_created_model_execution_role_reads_and_decrypts_exactly_the_configured_model_data(
@@ -243,10 +257,10 @@ JOB_RESULTS = {"codepipeline:PutJobSuccessResult", "codepipeline:PutJobFailureRe
 STACK = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:"
 
 
-def _allowed(synth: Synthesized, handler: str, group: str) -> dict[str, set[str]]:
-    """Action → the resources (rendered) the function's role allows it on."""
+def _allowed(synth: Synthesized, handler: str) -> dict[str, set[str]]:
+    """Action → the resources (rendered) the shared function's role allows it on."""
     allowed: dict[str, set[str]] = {}
-    for statement in synth.role_statements(synth.function_id(handler, group)):
+    for statement in synth.role_statements(synth.function_id(handler)):
         assert statement["Effect"] == "Allow"
         for action in as_list(statement["Action"]):
             allowed.setdefault(action, set()).update(
@@ -255,142 +269,132 @@ def _allowed(synth: Synthesized, handler: str, group: str) -> dict[str, set[str]
     return allowed
 
 
-def _pipeline_arn(synth: Synthesized, group: str) -> str:
-    (logical_id,) = [
-        logical_id
-        for logical_id, pipeline in synth.resources("AWS::CodePipeline::Pipeline").items()
-        if pipeline["Properties"]["Name"] == f"greenlight-{group}"
-    ]
-    return STACK.format(service="codepipeline") + f"<{logical_id}>"
-
-
 def _alarm_arns(synth: Synthesized, group: str) -> set[str]:
     return {
         f"<{logical_id}.Arn>"
-        for logical_id, alarm in synth.resources("AWS::CloudWatch::Alarm").items()
+        for logical_id, alarm in synth.group(group).resources("AWS::CloudWatch::Alarm").items()
         if alarm["Properties"]["AlarmName"].startswith(f"greenlight-{group}-")
     }
+
+
+PIPELINES = STACK.format(service="codepipeline") + "greenlight-*"
+GREENLIGHT_ALARMS = STACK.format(service="cloudwatch") + "alarm:greenlight-*"
+REGISTRY = STACK.format(service="ssm") + "parameter/greenlight/groups/*"
+VERSIONS = STACK.format(service="sagemaker") + "model-package/*/*"
 
 
 def test_trigger_role_allows_exactly_the_calls_the_trigger_makes(synthesized: Synthesized) -> None:
     (ledger_id,) = synthesized.resources("AWS::DynamoDB::Table")
     (topic_id,) = synthesized.resources("AWS::SNS::Topic")
     (key_id,) = synthesized.resources("AWS::KMS::Key")
-    for group in synthesized.config.model_groups:
-        # GIVEN the trigger's role
-        allowed = _allowed(synthesized, "approval_trigger.handler.handler", group.name)
-        versions = {STACK.format(service="sagemaker") + f"model-package/{group.name}/*"}
-        pipeline = {_pipeline_arn(synthesized, group.name)}
+    # GIVEN the trigger's role
+    allowed = _allowed(synthesized, "approval_trigger.handler.handler")
 
-        # THEN it re-reads a version and writes the gate refusal back to it
-        assert allowed["sagemaker:DescribeModelPackage"] == versions
-        assert allowed["sagemaker:UpdateModelPackage"] == versions
-        # AND it reads the pipeline's history (GetPipeline: the actions a stage declares),
-        # starts a run and stops one in flight, on its own pipeline
-        trigger_pipeline_actions = {
-            "codepipeline:GetPipeline",
-            "codepipeline:GetPipelineExecution",
-            "codepipeline:ListPipelineExecutions",
-            "codepipeline:ListActionExecutions",
-            "codepipeline:StartPipelineExecution",
-            "codepipeline:StopPipelineExecution",
-        }
-        for action in trigger_pipeline_actions:
-            assert allowed[action] == pipeline, action
-        # AND it rolls back its own pipeline's deployment stages: RollbackStage is
-        # authorized on the stage's ARN (the Service Authorization Reference's "stage")
-        (pipeline_arn,) = pipeline
-        assert allowed["codepipeline:RollbackStage"] == {
-            f"{pipeline_arn}/{stage}" for stage in group.stage_names
-        }
-        # AND it gets, puts (also inside TransactWriteItems, which DynamoDB authorises item
-        # by item) and queries ledger items, and never updates or deletes one
-        ledger_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
-        for action in ledger_actions:
-            assert allowed[action] == {f"<{ledger_id}.Arn>"}, action
-        # AND it notifies through the encrypted topic
-        assert allowed["sns:Publish"] == {f"<{topic_id}>"}
-        assert allowed["kms:GenerateDataKey"] == allowed["kms:Decrypt"] == {f"<{key_id}.Arn>"}
-        # AND nothing more
-        assert set(allowed) - PLUMBING == {
-            "sagemaker:DescribeModelPackage",
-            "sagemaker:UpdateModelPackage",
-            *trigger_pipeline_actions,
-            "codepipeline:RollbackStage",
-            *ledger_actions,
-            "sns:Publish",
-            "kms:GenerateDataKey",
-            "kms:Decrypt",
-        }
+    # THEN it re-reads a version and writes the gate refusal back to it
+    assert allowed["sagemaker:DescribeModelPackage"] == {VERSIONS}
+    assert allowed["sagemaker:UpdateModelPackage"] == {VERSIONS}
+    # AND it reads the group's registry entry
+    assert allowed["ssm:GetParameter"] == {REGISTRY}
+    # AND it reads a pipeline's history (GetPipeline: the actions a stage declares),
+    # starts a run and stops one in flight, on Greenlight's pipelines
+    trigger_pipeline_actions = {
+        "codepipeline:GetPipeline",
+        "codepipeline:GetPipelineExecution",
+        "codepipeline:ListPipelineExecutions",
+        "codepipeline:ListActionExecutions",
+        "codepipeline:StartPipelineExecution",
+        "codepipeline:StopPipelineExecution",
+    }
+    for action in trigger_pipeline_actions:
+        assert allowed[action] == {PIPELINES}, action
+    # AND it rolls back their stages: RollbackStage is authorized on the stage's ARN
+    # (the Service Authorization Reference's "stage")
+    assert allowed["codepipeline:RollbackStage"] == {f"{PIPELINES}/*"}
+    # AND it gets, puts (also inside TransactWriteItems, which DynamoDB authorises item
+    # by item) and queries ledger items, and never updates or deletes one
+    ledger_actions = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
+    for action in ledger_actions:
+        assert allowed[action] == {f"<{ledger_id}.Arn>"}, action
+    # AND it notifies through the encrypted topic
+    assert allowed["sns:Publish"] == {f"<{topic_id}>"}
+    assert allowed["kms:GenerateDataKey"] == allowed["kms:Decrypt"] == {f"<{key_id}.Arn>"}
+    # AND nothing more
+    assert set(allowed) - PLUMBING == {
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:UpdateModelPackage",
+        "ssm:GetParameter",
+        *trigger_pipeline_actions,
+        "codepipeline:RollbackStage",
+        *ledger_actions,
+        "sns:Publish",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+    }
 
 
 def test_deploy_role_allows_exactly_the_calls_deploy_makes(synthesized: Synthesized) -> None:
     sagemaker = STACK.format(service="sagemaker")
-    for group in synthesized.config.model_groups:
-        # GIVEN the deploy function's role and the group's stage endpoints
-        allowed = _allowed(synthesized, "deploy.handler.handler", group.name)
-        names = group.endpoint_names
-        models = {f"{sagemaker}model/{name}-*" for name in names}
-        configs = {f"{sagemaker}endpoint-config/{name}-*" for name in names}
-        endpoints = {f"{sagemaker}endpoint/{name}" for name in names}
+    deployed = {f"{sagemaker}{kind}/*" for kind in DEPLOYED_KINDS}
+    # GIVEN the deploy function's role
+    allowed = _allowed(synthesized, "deploy.handler.handler")
 
-        # THEN it creates, reads and retires its own models and configs, tagging them
-        for action in ("CreateModel", "DescribeModel", "DeleteModel"):
-            assert allowed[f"sagemaker:{action}"] == models, action
-        for action in ("CreateEndpointConfig", "DescribeEndpointConfig", "DeleteEndpointConfig"):
-            assert allowed[f"sagemaker:{action}"] == configs, action
-        # AND Create* with Tags needs AddTags on what it creates
-        assert allowed["sagemaker:AddTags"] == models | configs | endpoints
-        # AND it creates or updates (and reads) only the stage endpoints, on its own configs
-        assert allowed["sagemaker:DescribeEndpoint"] == endpoints
-        # AND it deletes only a stage endpoint (one left Failed, to create it again)
-        assert allowed["sagemaker:DeleteEndpoint"] == endpoints
-        for action in ("CreateEndpoint", "UpdateEndpoint"):
-            assert allowed[f"sagemaker:{action}"] == endpoints | configs, action
-        # AND the retention sweep lists on "*" (no resource-level permissions)
-        assert allowed["sagemaker:ListEndpointConfigs"] == {"*"}
-        assert allowed["sagemaker:ListModels"] == {"*"}
-        # AND it names the stage alarms in ALARM after a silent rollback
-        assert allowed["cloudwatch:DescribeAlarms"] == _alarm_arns(synthesized, group.name)
-        # AND it builds the model from this group's versions and passes only the model role
-        assert allowed["sagemaker:DescribeModelPackage"] == {
-            f"{sagemaker}model-package/{group.name}/*"
-        }
-        assert len(allowed["iam:PassRole"]) == 1
-        # AND it reports its job result
-        for action in JOB_RESULTS:
-            assert allowed[action] == {"*"}, action
-        # AND nothing more: no ledger, no topic, no registry write
-        assert not {a for a in allowed if a.split(":")[0] in ("dynamodb", "sns", "kms")}
-        assert "sagemaker:UpdateModelPackage" not in allowed
+    # THEN it creates (tagging) and probes models, configs and endpoints, and changes
+    # or retires only tagged ones (the conditions: test above)
+    for action in (
+        "CreateModel",
+        "CreateEndpointConfig",
+        "CreateEndpoint",
+        "AddTags",
+        "UpdateEndpoint",
+        "DeleteEndpoint",
+        "DeleteEndpointConfig",
+        "DeleteModel",
+    ):
+        assert allowed[f"sagemaker:{action}"] == deployed, action
+    for action in PROBES:
+        assert allowed[action] == deployed, action
+    # AND the retention sweep lists on "*" (no resource-level permissions)
+    assert allowed["sagemaker:ListEndpointConfigs"] == {"*"}
+    assert allowed["sagemaker:ListModels"] == {"*"}
+    # AND it names the stage alarms in ALARM after a silent rollback
+    assert allowed["cloudwatch:DescribeAlarms"] == {GREENLIGHT_ALARMS}
+    # AND it builds the model from a version and passes only a Greenlight model role
+    assert allowed["sagemaker:DescribeModelPackage"] == {VERSIONS}
+    assert len(allowed["iam:PassRole"]) == 1
+    # AND it reports its job result
+    for action in JOB_RESULTS:
+        assert allowed[action] == {"*"}, action
+    # AND nothing more: no ledger, no topic, no registry write
+    assert not {a for a in allowed if a.split(":")[0] in ("dynamodb", "sns", "kms", "ssm")}
+    assert "sagemaker:UpdateModelPackage" not in allowed
 
 
-def test_smoke_test_role_only_invokes_the_stage_endpoints_and_reports_its_result(
+def test_smoke_test_role_only_invokes_deployed_endpoints_and_reports_its_result(
     synthesized: Synthesized,
 ) -> None:
     sagemaker = STACK.format(service="sagemaker")
-    for group in synthesized.config.model_groups:
-        # GIVEN the smoke test's role
-        allowed = _allowed(synthesized, "smoke_test.handler.handler", group.name)
+    # GIVEN the smoke test's role
+    allowed = _allowed(synthesized, "smoke_test.handler.handler")
 
-        # THEN it invokes the stage endpoints and reports its job result, and reads the
-        # bundle with the job's artifact credentials rather than any S3 grant of its own
-        assert allowed["sagemaker:InvokeEndpoint"] == {
-            f"{sagemaker}endpoint/{name}" for name in group.endpoint_names
-        }
-        assert set(allowed) - PLUMBING == {"sagemaker:InvokeEndpoint", *JOB_RESULTS}
+    # THEN it invokes endpoints (tagged ones: test above) and reports its job result, and
+    # reads the bundle with the job's artifact credentials rather than any S3 grant
+    assert allowed["sagemaker:InvokeEndpoint"] == {f"{sagemaker}endpoint/*"}
+    assert set(allowed) - PLUMBING == {"sagemaker:InvokeEndpoint", *JOB_RESULTS}
 
 
-def test_bake_role_only_reads_the_groups_alarms_and_reports_its_result(
+def test_bake_role_only_reads_greenlight_alarms_and_reports_its_result(
     synthesized: Synthesized,
 ) -> None:
-    for group in synthesized.config.model_groups:
-        # GIVEN the bake function's role
-        allowed = _allowed(synthesized, "bake.handler.handler", group.name)
+    # GIVEN the bake function's role
+    allowed = _allowed(synthesized, "bake.handler.handler")
 
-        # THEN it reads this group's stage alarms and nothing else, and reports its result
-        assert allowed["cloudwatch:DescribeAlarms"] == _alarm_arns(synthesized, group.name)
-        assert set(allowed) - PLUMBING == {"cloudwatch:DescribeAlarms", *JOB_RESULTS}
+    # THEN it reads Greenlight's stage alarms and nothing else, and reports its result
+    assert allowed["cloudwatch:DescribeAlarms"] == {GREENLIGHT_ALARMS}
+    assert set(allowed) - PLUMBING == {"cloudwatch:DescribeAlarms", *JOB_RESULTS}
+    # AND every stage alarm of every group is named under that prefix
+    for group in synthesized.config.model_groups:
+        for alarm in synthesized.group(group.name).resources("AWS::CloudWatch::Alarm").values():
+            assert fnmatch.fnmatchcase(alarm["Properties"]["AlarmName"], "greenlight-*")
 
 
 def test_no_role_grants_dynamodb_transact_write_items_which_iam_does_not_define(

@@ -6,6 +6,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from shared import contract
+from shared.group_registry import GroupEntry
 from tests.infrastructure.conftest import Synthesized
 
 pytestmark = pytest.mark.infrastructure
@@ -20,13 +21,18 @@ HANDLERS = (
 )
 
 
-def test_six_functions_per_group_with_the_contract_handlers(synthesized: Synthesized) -> None:
+def test_six_functions_shared_by_every_group_with_the_contract_handlers(
+    synthesized: Synthesized,
+) -> None:
     functions = synthesized.greenlight_functions().values()
     handlers = sorted(function["Properties"]["Handler"] for function in functions)
-    assert handlers == sorted(HANDLERS * len(synthesized.config.model_groups))
+    assert handlers == sorted(HANDLERS)
+    # AND no group's stack holds a function of its own
+    for group in synthesized.groups.values():
+        assert group.resources("AWS::Lambda::Function") == {}, group.name
 
 
-def test_the_only_other_functions_are_one_custom_resource_framework_per_group(
+def test_the_only_other_function_is_the_custom_resource_framework(
     synthesized: Synthesized,
 ) -> None:
     others = [
@@ -34,7 +40,7 @@ def test_the_only_other_functions_are_one_custom_resource_framework_per_group(
         for logical_id, function in synthesized.resources("AWS::Lambda::Function").items()
         if logical_id not in synthesized.greenlight_functions()
     ]
-    assert others == ["framework.onEvent"] * len(synthesized.config.model_groups)
+    assert others == ["framework.onEvent"]
 
 
 def test_every_function_uses_the_shared_defaults(synthesized: Synthesized) -> None:
@@ -58,29 +64,63 @@ def test_every_function_has_its_own_role(synthesized: Synthesized) -> None:
     assert len(set(roles)) == len(roles)
 
 
-def test_trigger_environment_names_ledger_topic_group_pipeline_stages_and_gates(
-    gated: Synthesized,
+@pytest.mark.parametrize(
+    "handler", ["approval_trigger.handler.handler", "recorder.handler.handler"]
+)
+def test_trigger_and_recorder_environment_names_only_the_ledger_and_the_topic(
+    gated: Synthesized, handler: str
 ) -> None:
+    # Everything about a group reaches them from the group registry, not the environment.
     (ledger_id,) = gated.resources("AWS::DynamoDB::Table")
     (topic_id,) = gated.resources("AWS::SNS::Topic")
-    gated.template.has_resource_properties(
-        "AWS::Lambda::Function",
+    function = gated.template_json["Resources"][gated.function_id(handler)]
+    assert function["Properties"]["Environment"]["Variables"] == {
+        contract.ENV_LEDGER_TABLE: {"Ref": ledger_id},
+        contract.ENV_TOPIC_ARN: {"Ref": topic_id},
+    }
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        "deploy.handler.handler",
+        "smoke_test.handler.handler",
+        "bake.handler.handler",
+        "endpoint_cleanup.handler.handler",
+    ],
+)
+def test_action_and_cleanup_functions_get_everything_from_their_event(
+    synthesized: Synthesized, handler: str
+) -> None:
+    # UserParameters (actions) and ResourceProperties (cleanup) carry the group's data.
+    function = synthesized.template_json["Resources"][synthesized.function_id(handler)]
+    assert "Environment" not in function["Properties"] or not function["Properties"][
+        "Environment"
+    ].get("Variables")
+
+
+def test_each_group_stack_registers_its_pipeline_stages_and_gates(gated: Synthesized) -> None:
+    gated.group("fraud-detector").template.has_resource_properties(
+        "AWS::SSM::Parameter",
         {
-            "Handler": "approval_trigger.handler.handler",
-            "Environment": {
-                "Variables": {
-                    contract.ENV_LEDGER_TABLE: {"Ref": ledger_id},
-                    contract.ENV_TOPIC_ARN: {"Ref": topic_id},
-                    contract.ENV_GROUP_NAME: "fraud-detector",
-                    contract.ENV_PIPELINE_NAME: contract.pipeline_name("fraud-detector"),
-                    contract.ENV_STAGES: '["staging", "production"]',
-                    contract.ENV_GATES: (
-                        '{"requiredReports":["ModelQuality","Bias"],"separationOfDuties":true}'
-                    ),
-                }
-            },
+            "Name": contract.group_registry_parameter("fraud-detector"),
+            "Type": "String",
+            "Value": GroupEntry(
+                group="fraud-detector",
+                pipeline_name=contract.pipeline_name("fraud-detector"),
+                stages=("staging", "production"),
+                gates={"requiredReports": ["ModelQuality", "Bias"], "separationOfDuties": True},
+            ).to_json(),
         },
     )
+    entry = GroupEntry.from_json(
+        "churn",
+        next(iter(gated.group("churn-predictor").resources("AWS::SSM::Parameter").values()))[
+            "Properties"
+        ]["Value"],
+    )
+    assert entry.stages == ("live",)
+    assert entry.gates == {"requiredReports": [], "separationOfDuties": False}
 
 
 def test_lambda_asset_excludes_bytecode_caches(example: Synthesized) -> None:
@@ -94,10 +134,11 @@ def test_lambda_asset_excludes_bytecode_caches(example: Synthesized) -> None:
         assert not list(folder.rglob("__pycache__"))
 
 
-def test_no_function_uses_a_managed_policy(synthesized: Synthesized) -> None:
+def test_no_role_uses_a_managed_policy(synthesized: Synthesized) -> None:
     synthesized.template.has_resource_properties(
         "AWS::IAM::Role",
         Match.object_like({"AssumeRolePolicyDocument": Match.any_value()}),
     )
-    for role in synthesized.resources("AWS::IAM::Role").values():
-        assert "ManagedPolicyArns" not in role["Properties"]
+    for stack in synthesized.every_stack():
+        for role in stack.resources("AWS::IAM::Role").values():
+            assert "ManagedPolicyArns" not in role["Properties"], stack.name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import fields
 
 import pytest
 from aws_cdk.assertions import Match
@@ -10,6 +11,7 @@ from aws_cdk.assertions import Match
 from shared import contract
 from shared.config import parse_config
 from stacks.app import build_app
+from stacks.shared_refs import SharedRefs, export_name
 from tests.infrastructure.conftest import GATED_CONTEXT, Synthesized
 
 pytestmark = pytest.mark.infrastructure
@@ -22,28 +24,28 @@ def test_ledger_and_topic_outputs_have_the_ids_the_cli_reads(synthesized: Synthe
     synthesized.template.has_output(contract.OUTPUT_TOPIC_ARN, {"Value": {"Ref": topic_id}})
 
 
-def test_each_group_outputs_its_pipeline_name(synthesized: Synthesized) -> None:
-    pipelines = {
-        resource["Properties"]["Name"]: logical_id
-        for logical_id, resource in synthesized.resources("AWS::CodePipeline::Pipeline").items()
-    }
+def test_each_group_stack_outputs_its_pipeline_name_and_nothing_else(
+    synthesized: Synthesized,
+) -> None:
     for group in synthesized.config.model_groups:
-        pipeline_id = pipelines[contract.pipeline_name(group.name)]
-        synthesized.template.has_output(
+        stack = synthesized.group(group.name)
+        (pipeline_id,) = stack.resources("AWS::CodePipeline::Pipeline")
+        stack.template.has_output(
             contract.pipeline_output_id(group.name),
             {"Value": {"Ref": pipeline_id}, "Description": Match.string_like_regexp(group.name)},
         )
+        assert set(stack.template_json["Outputs"]) == {contract.pipeline_output_id(group.name)}
+        assert stack.name == contract.group_stack_name(group.name)
 
 
-def test_outputs_are_exactly_ledger_topic_and_one_pipeline_per_group(
+def test_shared_outputs_are_ledger_topic_and_the_named_exports_whatever_the_groups(
     synthesized: Synthesized,
 ) -> None:
-    outputs = set(synthesized.template_json["Outputs"])
-    assert outputs == {
-        contract.OUTPUT_LEDGER_TABLE,
-        contract.OUTPUT_TOPIC_ARN,
-        *(contract.pipeline_output_id(group.name) for group in synthesized.config.model_groups),
-    }
+    outputs = synthesized.template_json["Outputs"]
+    exports = {o["Export"]["Name"] for o in outputs.values() if "Export" in o}
+    assert exports == {export_name(field.name) for field in fields(SharedRefs)}
+    plain = {key for key, output in outputs.items() if "Export" not in output}
+    assert plain == {contract.OUTPUT_LEDGER_TABLE, contract.OUTPUT_TOPIC_ARN}
 
 
 @pytest.mark.parametrize(

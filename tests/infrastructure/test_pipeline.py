@@ -13,6 +13,7 @@ from aws_cdk.assertions import Match
 from shared import contract
 from shared.parameters import BakeParameters, DeployParameters, SmokeTestParameters
 from smoke_test.logic import spec_from_bundle
+from stacks.shared_refs import export_name
 from tests.infrastructure.conftest import Synthesized, render
 
 pytestmark = pytest.mark.infrastructure
@@ -22,7 +23,7 @@ def _pipeline(synth: Synthesized, group: str) -> dict[str, Any]:
     name = contract.pipeline_name(group)
     found = [
         resource["Properties"]
-        for resource in synth.resources("AWS::CodePipeline::Pipeline").values()
+        for resource in synth.group(group).resources("AWS::CodePipeline::Pipeline").values()
         if resource["Properties"]["Name"] == name
     ]
     assert len(found) == 1, f"expected one pipeline named {name}"
@@ -51,12 +52,12 @@ def _user_parameters(action: dict[str, Any]) -> str:
 def test_one_v2_superseded_pipeline_per_group_with_the_contract_name(
     synthesized: Synthesized,
 ) -> None:
-    # GIVEN each configuration THEN each group has a V2 pipeline in SUPERSEDED mode
-    synthesized.template.resource_count_is(
-        "AWS::CodePipeline::Pipeline", len(synthesized.config.model_groups)
-    )
+    # GIVEN each configuration THEN each group's stack has a V2 pipeline in SUPERSEDED mode
+    synthesized.template.resource_count_is("AWS::CodePipeline::Pipeline", 0)
     for group in synthesized.config.model_groups:
-        synthesized.template.has_resource_properties(
+        template = synthesized.group(group.name).template
+        template.resource_count_is("AWS::CodePipeline::Pipeline", 1)
+        template.has_resource_properties(
             "AWS::CodePipeline::Pipeline",
             {
                 "Name": contract.pipeline_name(group.name),
@@ -139,19 +140,26 @@ def test_source_is_the_s3_bundle_with_no_automatic_trigger(synthesized: Synthesi
         assert action["ActionTypeId"]["Provider"] == "S3"
         assert action["OutputArtifacts"] == [{"Name": contract.SOURCE_ARTIFACT}]
         assert action["Configuration"]["PollForSourceChanges"] is False
-    # No EventBridge rule starts a pipeline: every rule targets a Lambda function.
+    # No EventBridge rule starts a pipeline: every rule targets a shared Lambda function
+    # (the recorder's in the shared stack, the trigger's from each group's stack).
     for rule in synthesized.resources("AWS::Events::Rule").values():
         for target in rule["Properties"]["Targets"]:
             (function_id, attribute) = target["Arn"]["Fn::GetAtt"]
             assert attribute == "Arn"
             assert function_id in synthesized.greenlight_functions()
+    for group in synthesized.config.model_groups:
+        for rule in synthesized.group(group.name).resources("AWS::Events::Rule").values():
+            for target in rule["Properties"]["Targets"]:
+                assert target["Arn"] == {"Fn::ImportValue": export_name("trigger_function_arn")}
 
 
 def _source_bundle_folder(synth: Synthesized, group: str) -> Path:
     """The assembly folder CDK zips into the object the group's source action reads."""
     (action,) = _stage(_pipeline(synth, group), contract.SOURCE_STAGE)["Actions"]
     key = action["Configuration"]["S3ObjectKey"]
-    manifest = json.loads((synth.outdir / "Greenlight.assets.json").read_text())
+    manifest = json.loads(
+        (synth.outdir / f"{contract.group_stack_name(group)}.assets.json").read_text()
+    )
     (asset,) = [
         entry
         for entry in manifest["files"].values()
@@ -204,8 +212,13 @@ def test_manual_approval_before_production_notifies_the_topic(example: Synthesiz
     (action,) = _stage(pipeline, contract.approval_stage_name("production"))["Actions"]
     assert action["Name"] == contract.ACTION_APPROVE
     assert action["ActionTypeId"]["Category"] == "Approval"
+    assert action["Configuration"]["NotificationArn"] == {
+        "Fn::ImportValue": export_name("topic_arn")
+    }
     (topic_id,) = example.resources("AWS::SNS::Topic")
-    assert action["Configuration"]["NotificationArn"] == {"Ref": topic_id}
+    example.template.has_output(
+        "*", {"Value": {"Ref": topic_id}, "Export": {"Name": export_name("topic_arn")}}
+    )
 
 
 def test_deploy_parameters_carry_the_variable_arn_rollout_and_stage_alarms(
@@ -249,47 +262,64 @@ def test_deploy_passes_the_configured_execution_role_when_one_is_given(gated: Sy
     pipeline = _pipeline(gated, "churn-predictor")
     (deploy,) = [a for a in _stage(pipeline, "live")["Actions"] if a["Name"] == "Deploy"]
     parameters = DeployParameters.from_json(_user_parameters(deploy))
-    assert parameters.execution_role_arn == "arn:aws:iam::123456789012:role/existing-sagemaker-role"
+    assert (
+        parameters.execution_role_arn
+        == "arn:aws:iam::123456789012:role/greenlight/existing-sagemaker-role"
+    )
+
+
+def test_every_pipeline_keeps_its_artifacts_in_the_shared_bucket(
+    synthesized: Synthesized,
+) -> None:
+    for group in synthesized.config.model_groups:
+        store = _pipeline(synthesized, group.name)["ArtifactStore"]
+        assert store["Type"] == "S3"
+        assert {"Fn::ImportValue": export_name("artifact_bucket_arn")} in _walk(store["Location"])
+        assert synthesized.group(group.name).resources("AWS::S3::Bucket") == {}
+
+
+def _walk(value: Any) -> list[Any]:
+    """``value`` and every value nested in it."""
+    if isinstance(value, dict):
+        return [value, *(item for child in value.values() for item in _walk(child))]
+    if isinstance(value, list):
+        return [value, *(item for child in value for item in _walk(child))]
+    return [value]
 
 
 def test_artifact_bucket_is_encrypted_private_and_ssl_only(synthesized: Synthesized) -> None:
+    bucket_id = synthesized.exported_id("artifact_bucket_arn")
+    bucket = synthesized.resources("AWS::S3::Bucket")[bucket_id]["Properties"]
+    assert bucket["BucketEncryption"] == {
+        "ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+        ]
+    }
+    assert bucket["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert "DestinationBucketName" in bucket["LoggingConfiguration"]
     synthesized.template.has_resource_properties(
-        "AWS::S3::Bucket",
+        "AWS::S3::BucketPolicy",
         {
-            "BucketEncryption": {
-                "ServerSideEncryptionConfiguration": [
-                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
-                ]
+            "Bucket": {"Ref": bucket_id},
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
             },
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": True,
-                "BlockPublicPolicy": True,
-                "IgnorePublicAcls": True,
-                "RestrictPublicBuckets": True,
-            },
-            "LoggingConfiguration": Match.object_like({"DestinationBucketName": Match.any_value()}),
         },
     )
-    for pipeline in synthesized.resources("AWS::CodePipeline::Pipeline").values():
-        bucket_id = pipeline["Properties"]["ArtifactStore"]["Location"]["Ref"]
-        synthesized.template.has_resource_properties(
-            "AWS::S3::BucketPolicy",
-            {
-                "Bucket": {"Ref": bucket_id},
-                "PolicyDocument": {
-                    "Statement": Match.array_with(
-                        [
-                            Match.object_like(
-                                {
-                                    "Effect": "Deny",
-                                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                                }
-                            )
-                        ]
-                    )
-                },
-            },
-        )
 
 
 #: CodePipeline keeps a pipeline's execution history for 12 months; a leap year has 366 days.
@@ -297,14 +327,14 @@ CODEPIPELINE_HISTORY_DAYS = 366
 
 
 def test_artifacts_outlive_every_execution_a_rollback_can_target(synthesized: Synthesized) -> None:
-    # GIVEN each pipeline's artifact bucket
-    for pipeline in synthesized.resources("AWS::CodePipeline::Pipeline").values():
-        bucket_id = pipeline["Properties"]["ArtifactStore"]["Location"]["Ref"]
-        bucket = synthesized.resources("AWS::S3::Bucket")[bucket_id]["Properties"]
-        rules = bucket.get("LifecycleConfiguration", {}).get("Rules", [])
+    # GIVEN the pipelines' shared artifact bucket
+    bucket_id = synthesized.exported_id("artifact_bucket_arn")
+    bucket = synthesized.resources("AWS::S3::Bucket")[bucket_id]["Properties"]
+    rules = bucket.get("LifecycleConfiguration", {}).get("Rules", [])
 
-        # WHEN its lifecycle rules expire objects
-        expiring = [r["ExpirationInDays"] for r in rules if "ExpirationInDays" in r]
+    # WHEN its lifecycle rules expire objects
+    expiring = [r["ExpirationInDays"] for r in rules if "ExpirationInDays" in r]
 
-        # THEN none expires before CodePipeline forgets the executions a rollback reuses
-        assert all(days > CODEPIPELINE_HISTORY_DAYS for days in expiring), expiring
+    # THEN some do, and none before CodePipeline forgets the executions a rollback reuses
+    assert expiring
+    assert all(days > CODEPIPELINE_HISTORY_DAYS for days in expiring), expiring

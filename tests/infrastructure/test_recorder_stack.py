@@ -1,4 +1,4 @@
-"""The recorder of each group: its rule (evaluated as synthesized), its function and its
+"""The shared recorder: its one rule (evaluated as synthesized), its function and its
 role, and how undeliverable or failing events are kept."""
 
 from __future__ import annotations
@@ -30,15 +30,15 @@ STATE_CHANGE_EVENTS = sorted(
 )
 
 
-def _recorder_pattern(synth: Synthesized, group: str) -> dict[str, Any]:
-    pipeline = contract.pipeline_name(group)
+def _recorder_pattern(synth: Synthesized, _group: str = GROUP) -> dict[str, Any]:
+    """The one recorder rule's pattern (every group's pipeline goes through it)."""
     patterns = [
         rule["Properties"]["EventPattern"]
-        for rule in synth.resources("AWS::Events::Rule").values()
+        for stack in synth.every_stack()
+        for rule in stack.resources("AWS::Events::Rule").values()
         if rule["Properties"]["EventPattern"]["source"] == [contract.PIPELINE_EVENT_SOURCE]
-        and pipeline in rule["Properties"]["EventPattern"]["detail"]["pipeline"]
     ]
-    assert len(patterns) == 1, f"expected one recorder rule for {pipeline}, found {len(patterns)}"
+    assert len(patterns) == 1, f"expected one recorder rule, found {len(patterns)}"
     pattern: dict[str, Any] = patterns[0]
     return pattern
 
@@ -70,7 +70,7 @@ def test_synthesized_recorder_pattern_matches_every_state_change_of_its_pipeline
 def test_synthesized_recorder_pattern_ignores_another_pipelines_state_change(
     example: Synthesized, aws_credentials: None
 ) -> None:
-    # GIVEN a stage failure of a pipeline that is not this group's
+    # GIVEN a stage failure of a pipeline Greenlight did not name
     event = copy.deepcopy(load_event("codepipeline_stage_execution_state_change_failed.json"))
     event["detail"]["pipeline"] = "someone-elses-pipeline"
 
@@ -102,91 +102,80 @@ def test_synthesized_recorder_pattern_ignores_the_registry_approval_event(
         assert delivered_through_rule(_recorder_pattern(example, GROUP), event) == []
 
 
-def test_each_group_has_its_own_recorder_rule_naming_only_its_pipeline(gated: Synthesized) -> None:
-    for group in gated.config.model_groups:
-        pattern = _recorder_pattern(gated, group.name)
-        assert pattern == {
-            "source": [contract.PIPELINE_EVENT_SOURCE],
-            "detail-type": list(contract.PIPELINE_DETAIL_TYPES),
-            "detail": {"pipeline": [contract.pipeline_name(group.name)]},
-        }
+def test_one_recorder_rule_in_the_shared_stack_for_every_greenlight_pipeline(
+    gated: Synthesized,
+) -> None:
+    assert _recorder_pattern(gated) == {
+        "source": [contract.PIPELINE_EVENT_SOURCE],
+        "detail-type": list(contract.PIPELINE_DETAIL_TYPES),
+        "detail": {"pipeline": [{"prefix": contract.NAME_PREFIX}]},
+    }
+    gated.template.has_resource_properties(
+        "AWS::Events::Rule", {"Name": contract.RECORDER_RULE_NAME}
+    )
+
+
+def test_recorder_pattern_passes_another_groups_pipeline_too(
+    example: Synthesized, aws_credentials: None
+) -> None:
+    # GIVEN a state change of a group the app does not configure yet
+    event = copy.deepcopy(load_event("codepipeline_stage_execution_state_change_failed.json"))
+    event["detail"]["pipeline"] = contract.pipeline_name("added-later")
+
+    # WHEN it is put on the bus THEN the recorder gets it (and looks the group up)
+    with mock_aws():
+        assert len(delivered_through_rule(_recorder_pattern(example), event)) == 1
 
 
 def test_recorder_rule_targets_the_recorder_with_retries_and_an_encrypted_ssl_only_dlq(
     synthesized: Synthesized,
 ) -> None:
-    for group in synthesized.config.model_groups:
-        # GIVEN the group's recorder function and rule
-        function_id = synthesized.function_id(HANDLER, group.name)
-        queue = Capture()
-        synthesized.template.has_resource_properties(
-            "AWS::Events::Rule",
-            {
-                "EventPattern": Match.object_like(
-                    {"detail": {"pipeline": [contract.pipeline_name(group.name)]}}
-                ),
-                "Targets": [
-                    Match.object_like(
-                        {
-                            "Arn": {"Fn::GetAtt": [function_id, "Arn"]},
-                            "RetryPolicy": {
-                                "MaximumRetryAttempts": 20,
-                                "MaximumEventAgeInSeconds": 6 * 3600,
-                            },
-                            "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue, "Arn"]}},
-                        }
-                    )
-                ],
-            },
-        )
-        # THEN the dead-letter queue is encrypted and refuses non-TLS access
-        synthesized.assert_encrypted_tls_only_queue(queue.as_string())
+    # GIVEN the recorder function and its rule
+    function_id = synthesized.function_id(HANDLER)
+    queue = Capture()
+    synthesized.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "Name": contract.RECORDER_RULE_NAME,
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Arn": {"Fn::GetAtt": [function_id, "Arn"]},
+                        "RetryPolicy": {
+                            "MaximumRetryAttempts": 20,
+                            "MaximumEventAgeInSeconds": 6 * 3600,
+                        },
+                        "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue, "Arn"]}},
+                    }
+                )
+            ],
+        },
+    )
+    # THEN the dead-letter queue is encrypted and refuses non-TLS access
+    synthesized.assert_encrypted_tls_only_queue(queue.as_string())
 
 
 def test_recorder_keeps_failed_asynchronous_invocations_in_its_own_encrypted_queue(
     synthesized: Synthesized,
 ) -> None:
-    for group in synthesized.config.model_groups:
-        # GIVEN the group's recorder and trigger functions
-        recorder_id = synthesized.function_id(HANDLER, group.name)
-        trigger_id = synthesized.function_id("approval_trigger.handler.handler", group.name)
-        resources = synthesized.template_json["Resources"]
-        recorder_dlq = resources[recorder_id]["Properties"]["DeadLetterConfig"]["TargetArn"]
+    # GIVEN the recorder and trigger functions
+    recorder_id = synthesized.function_id(HANDLER)
+    trigger_id = synthesized.function_id("approval_trigger.handler.handler")
+    resources = synthesized.template_json["Resources"]
+    recorder_dlq = resources[recorder_id]["Properties"]["DeadLetterConfig"]["TargetArn"]
 
-        # THEN the recorder's failures go to an encrypted queue of its own
-        queue_id = recorder_dlq["Fn::GetAtt"][0]
-        assert resources[queue_id]["Properties"]["SqsManagedSseEnabled"] is True
-        assert resources[trigger_id]["Properties"]["DeadLetterConfig"]["TargetArn"] != recorder_dlq
+    # THEN the recorder's failures go to an encrypted queue of its own
+    queue_id = recorder_dlq["Fn::GetAtt"][0]
+    assert resources[queue_id]["Properties"]["SqsManagedSseEnabled"] is True
+    assert resources[trigger_id]["Properties"]["DeadLetterConfig"]["TargetArn"] != recorder_dlq
 
-        # AND Lambda's own retries are bounded
-        synthesized.template.has_resource_properties(
-            "AWS::Lambda::EventInvokeConfig",
-            {
-                "FunctionName": {"Ref": recorder_id},
-                "MaximumRetryAttempts": 2,
-                "MaximumEventAgeInSeconds": 6 * 3600,
-            },
-        )
-
-
-def test_recorder_environment_names_ledger_topic_group_pipeline_and_stages(
-    gated: Synthesized,
-) -> None:
-    (ledger_id,) = gated.resources("AWS::DynamoDB::Table")
-    (topic_id,) = gated.resources("AWS::SNS::Topic")
-    gated.template.has_resource_properties(
-        "AWS::Lambda::Function",
+    # AND Lambda's own retries are bounded
+    synthesized.template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
         {
-            "Handler": HANDLER,
-            "Environment": {
-                "Variables": {
-                    contract.ENV_LEDGER_TABLE: {"Ref": ledger_id},
-                    contract.ENV_TOPIC_ARN: {"Ref": topic_id},
-                    contract.ENV_GROUP_NAME: "fraud-detector",
-                    contract.ENV_PIPELINE_NAME: contract.pipeline_name("fraud-detector"),
-                    contract.ENV_STAGES: '["staging", "production"]',
-                }
-            },
+            "FunctionName": {"Ref": recorder_id},
+            "MaximumRetryAttempts": 2,
+            "MaximumEventAgeInSeconds": 6 * 3600,
         },
     )
 
@@ -203,57 +192,51 @@ def _by_action(statements: list[dict[str, Any]]) -> dict[str, list[str]]:
     return allowed
 
 
+PREFIX = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:"
+
+
 def test_recorder_role_allows_exactly_its_ledger_registry_pipeline_and_topic_calls(
     synthesized: Synthesized,
 ) -> None:
     (ledger_id,) = synthesized.resources("AWS::DynamoDB::Table")
     (topic_id,) = synthesized.resources("AWS::SNS::Topic")
     (key_id,) = synthesized.resources("AWS::KMS::Key")
-    for group in synthesized.config.model_groups:
-        # GIVEN the recorder's role
-        function_id = synthesized.function_id(HANDLER, group.name)
-        allowed = _by_action(synthesized.role_statements(function_id))
-        versions = (
-            "arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
-            f"model-package/{group.name}/*"
-        )
+    # GIVEN the recorder's role
+    allowed = _by_action(synthesized.role_statements(synthesized.function_id(HANDLER)))
 
-        # THEN it may write to the ledger, but not delete from it
-        for action in ("GetItem", "PutItem", "Query"):
-            assert allowed[f"dynamodb:{action}"] == [f"<{ledger_id}.Arn>"], action
-        assert "dynamodb:DeleteItem" not in allowed
-        assert "dynamodb:UpdateItem" not in allowed
-        # AND write back to this group's versions only
-        assert allowed["sagemaker:UpdateModelPackage"] == [versions]
-        # AND read this group's pipeline only, never drive it
-        pipeline_actions = {a for a in allowed if a.startswith("codepipeline:")}
-        assert pipeline_actions == {
-            "codepipeline:GetPipelineExecution",
-            "codepipeline:ListActionExecutions",
-            "codepipeline:ListPipelineExecutions",
-        }
-        for action in pipeline_actions:
-            (resource,) = allowed[action]
-            assert resource.endswith(":<" + _pipeline_logical_id(synthesized, group.name) + ">")
-        # AND publish to the topic, with the stack key
-        assert allowed["sns:Publish"] == [f"<{topic_id}>"]
-        assert allowed["kms:GenerateDataKey"] == [f"<{key_id}.Arn>"]
-        assert allowed["kms:Decrypt"] == [f"<{key_id}.Arn>"]
-        # AND nothing else than its logs and its failure queue
-        assert set(allowed) - {
-            *(f"dynamodb:{a}" for a in ("GetItem", "PutItem", "Query")),
-            "sagemaker:UpdateModelPackage",
-            *pipeline_actions,
-            "sns:Publish",
-            "kms:GenerateDataKey",
-            "kms:Decrypt",
-        } == {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}
-
-
-def _pipeline_logical_id(synth: Synthesized, group: str) -> str:
-    (logical_id,) = [
-        logical_id
-        for logical_id, pipeline in synth.resources("AWS::CodePipeline::Pipeline").items()
-        if pipeline["Properties"]["Name"] == contract.pipeline_name(group)
+    # THEN it may write to the ledger, but not delete from it
+    for action in ("GetItem", "PutItem", "Query"):
+        assert allowed[f"dynamodb:{action}"] == [f"<{ledger_id}.Arn>"], action
+    assert "dynamodb:DeleteItem" not in allowed
+    assert "dynamodb:UpdateItem" not in allowed
+    # AND write back to model versions (any group's: versions carry no Greenlight tag)
+    assert allowed["sagemaker:UpdateModelPackage"] == [
+        PREFIX.format(service="sagemaker") + "model-package/*/*"
     ]
-    return logical_id
+    # AND read Greenlight's pipelines only, never drive them
+    pipeline_actions = {a for a in allowed if a.startswith("codepipeline:")}
+    assert pipeline_actions == {
+        "codepipeline:GetPipelineExecution",
+        "codepipeline:ListActionExecutions",
+        "codepipeline:ListPipelineExecutions",
+    }
+    for action in pipeline_actions:
+        assert allowed[action] == [PREFIX.format(service="codepipeline") + "greenlight-*"]
+    # AND read the group registry
+    assert allowed["ssm:GetParameter"] == [
+        PREFIX.format(service="ssm") + "parameter/greenlight/groups/*"
+    ]
+    # AND publish to the topic, with the stack key
+    assert allowed["sns:Publish"] == [f"<{topic_id}>"]
+    assert allowed["kms:GenerateDataKey"] == [f"<{key_id}.Arn>"]
+    assert allowed["kms:Decrypt"] == [f"<{key_id}.Arn>"]
+    # AND nothing else than its logs and its failure queue
+    assert set(allowed) - {
+        *(f"dynamodb:{a}" for a in ("GetItem", "PutItem", "Query")),
+        "sagemaker:UpdateModelPackage",
+        *pipeline_actions,
+        "ssm:GetParameter",
+        "sns:Publish",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+    } == {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage"}

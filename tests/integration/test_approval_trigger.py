@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -16,6 +17,7 @@ from approval_trigger.approval import GATE_METADATA_KEY
 from approval_trigger.claims import request_token
 from shared import contract, ledger
 from shared.gates import Gates
+from shared.group_registry import GroupEntry, PerGroup, UnknownGroup
 
 pytestmark = pytest.mark.integration
 
@@ -658,29 +660,38 @@ def test_every_event_of_a_busy_day_has_exactly_one_ledger_record(world: TriggerW
 # --- the Lambda entry point ------------------------------------------------------------------
 
 
-def test_the_handler_reads_its_environment_and_returns_the_recorded_outcome(
-    world: TriggerWorld, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _registered(world: TriggerWorld, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The handler module in a fresh execution environment, with the environment the
+    shared stack sets and the group's registry entry its stack writes."""
     from approval_trigger import handler
 
-    # GIVEN the environment the stack sets, and a fresh execution environment
-    for name, value in {
-        contract.ENV_LEDGER_TABLE: world.table,
-        contract.ENV_TOPIC_ARN: world.topic_arn,
-        contract.ENV_GROUP_NAME: GROUP,
-        contract.ENV_PIPELINE_NAME: world.pipeline,
-        contract.ENV_STAGES: json.dumps(list(STAGES)),
-        contract.ENV_GATES: json.dumps({"requiredReports": [], "separationOfDuties": False}),
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr(handler, "_trigger", None)
+    monkeypatch.setenv(contract.ENV_LEDGER_TABLE, world.table)
+    monkeypatch.setenv(contract.ENV_TOPIC_ARN, world.topic_arn)
+    entry = GroupEntry(
+        group=GROUP,
+        pipeline_name=world.pipeline,
+        stages=STAGES,
+        gates={"requiredReports": [], "separationOfDuties": False},
+    )
+    boto3.client("ssm").put_parameter(
+        Name=contract.group_registry_parameter(GROUP), Value=entry.to_json(), Type="String"
+    )
+    monkeypatch.setattr(handler, "_triggers", PerGroup(handler._triggers._build))
+    return handler
+
+
+def test_the_handler_reads_the_group_registry_and_returns_the_recorded_outcome(
+    world: TriggerWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the shared trigger's environment and the group's registry entry
+    handler = _registered(world, monkeypatch)
     event = world.event(world.register())
     del event["detail"]["ModelApprovalStatus"]
 
     # WHEN the Lambda runtime calls the handler
     result = handler.handler(event, None)
 
-    # THEN it returns the outcome it recorded in the ledger
+    # THEN it returns the outcome it recorded in the ledger for that group
     assert result == {
         "eventId": event["id"],
         "outcome": ledger.OUTCOME_SKIPPED_MALFORMED,
@@ -688,3 +699,17 @@ def test_the_handler_reads_its_environment_and_returns_the_recorded_outcome(
         "pipelineExecutionId": None,
     }
     assert [o.outcome for o in world.outcomes_of(event["id"])] == [ledger.OUTCOME_SKIPPED_MALFORMED]
+
+
+def test_an_event_of_a_group_with_no_registry_entry_fails_naming_the_parameter(
+    world: TriggerWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the registry holds the group, and an event of a group whose stack is gone
+    handler = _registered(world, monkeypatch)
+    event = world.event(world.register())
+    event["detail"]["ModelPackageGroupName"] = "retired-group"
+
+    # WHEN the handler gets it THEN it fails (Lambda retries, then the dead-letter queue)
+    # with the parameter it looked for named
+    with pytest.raises(UnknownGroup, match="/greenlight/groups/retired-group"):
+        handler.handler(event, None)

@@ -28,8 +28,8 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[PipelineWorld]:
     pipeline events' are."""
     with open_world() as opened:
         opened._registry.clock = opened.clock
-        monkeypatch.setattr(recorder_handler, "_recorder", opened.recorder)
-        monkeypatch.setattr(trigger_handler, "_trigger", opened.trigger)
+        monkeypatch.setattr(recorder_handler, "_recorders", lambda _group: opened.recorder)
+        monkeypatch.setattr(trigger_handler, "_triggers", lambda _group: opened.trigger)
 
         def deliver(event: dict[str, Any]) -> None:
             opened.delivered.append(event)

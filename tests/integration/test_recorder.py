@@ -17,6 +17,7 @@ from recorder.events import MalformedPipelineEvent, parse_pipeline_event
 from recorder.logic import DUPLICATE, IGNORED
 from shared import contract, ledger
 from shared.environment import ConfigError
+from shared.group_registry import GroupEntry
 from shared.settings import RecorderConfig
 
 pytestmark = pytest.mark.integration
@@ -107,18 +108,24 @@ def test_an_event_from_another_source_is_refused_naming_the_field() -> None:
         parse_pipeline_event(event)
 
 
-def test_recorder_config_refuses_a_missing_stages_variable_by_name() -> None:
-    # GIVEN an environment without the stage list
+def test_recorder_config_takes_the_group_from_its_registry_entry() -> None:
+    # GIVEN the shared recorder's environment and a group's registry entry
     environ = {
         contract.ENV_LEDGER_TABLE: "t",
         contract.ENV_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:t",
-        contract.ENV_GROUP_NAME: GROUP,
-        contract.ENV_PIPELINE_NAME: contract.pipeline_name(GROUP),
     }
+    entry = GroupEntry(group=GROUP, pipeline_name=contract.pipeline_name(GROUP), stages=("a",))
 
-    # WHEN / THEN the config names the variable
-    with pytest.raises(ConfigError, match=f"environment {contract.ENV_STAGES}: missing"):
-        RecorderConfig.from_env(environ)
+    # WHEN / THEN the config holds the group's pipeline and stages
+    config = RecorderConfig.for_group(environ, entry)
+    assert (config.group, config.pipeline_name, config.stages) == (
+        GROUP,
+        contract.pipeline_name(GROUP),
+        ("a",),
+    )
+    # AND without a table it names the variable
+    with pytest.raises(ConfigError, match=f"environment {contract.ENV_LEDGER_TABLE}: missing"):
+        RecorderConfig.for_group({}, entry)
 
 
 # --- started ----------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ from approval_trigger.claims import request_token
 from shared import contract
 from shared.environment import ConfigError
 from shared.gates import Gates, check_gates
+from shared.group_registry import GroupEntry, RegistryError
 from shared.settings import TriggerConfig
 
 ALICE = {"IamIdentity": {"Arn": "arn:aws:sts::123456789012:assumed-role/DataScientist/alice"}}
@@ -76,53 +76,51 @@ def test_an_unknown_report_name_is_refused_when_the_gates_are_built() -> None:
         Gates(required_reports=("Fairness",))
 
 
-def _environ(**overrides: str) -> dict[str, str]:
-    return {
-        contract.ENV_LEDGER_TABLE: "ledger",
-        contract.ENV_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:greenlight",
-        contract.ENV_GROUP_NAME: "house-price-linear-learner",
-        contract.ENV_PIPELINE_NAME: "greenlight-house-price-linear-learner",
-        contract.ENV_STAGES: json.dumps(["staging", "production"]),
-        contract.ENV_GATES: json.dumps({"requiredReports": ["Bias"], "separationOfDuties": True}),
-        **overrides,
-    }
+ENVIRON = {
+    contract.ENV_LEDGER_TABLE: "ledger",
+    contract.ENV_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:greenlight",
+}
 
 
-def test_the_environment_is_read_into_a_typed_config() -> None:
-    config = TriggerConfig.from_env(_environ())
+def _entry(**gates: Any) -> GroupEntry:
+    return GroupEntry(
+        group="house-price-linear-learner",
+        pipeline_name="greenlight-house-price-linear-learner",
+        stages=("staging", "production"),
+        gates=gates or {"requiredReports": ["Bias"], "separationOfDuties": True},
+    )
+
+
+def test_the_environment_and_the_registry_entry_are_read_into_a_typed_config() -> None:
+    config = TriggerConfig.for_group(ENVIRON, _entry())
+    assert (config.ledger_table, config.group) == ("ledger", "house-price-linear-learner")
     assert config.stages == ("staging", "production")
     assert config.gates == Gates(required_reports=("Bias",), separation_of_duties=True)
 
 
+def test_a_missing_variable_is_refused_naming_it() -> None:
+    with pytest.raises(ConfigError) as raised:
+        TriggerConfig.for_group({contract.ENV_TOPIC_ARN: "t"}, _entry())
+    assert str(raised.value) == f"environment {contract.ENV_LEDGER_TABLE}: missing"
+
+
 @pytest.mark.parametrize(
-    ("overrides", "message"),
+    ("gates", "problem"),
     [
-        ({contract.ENV_GROUP_NAME: ""}, f"environment {contract.ENV_GROUP_NAME}: missing"),
-        (
-            {contract.ENV_STAGES: "[]"},
-            f"environment {contract.ENV_STAGES}: expected a non-empty JSON list of names, got []",
-        ),
-        (
-            {contract.ENV_GATES: "{oops"},
-            f"environment {contract.ENV_GATES}: not valid JSON "
-            "(Expecting property name enclosed in double quotes)",
-        ),
-        (
-            {contract.ENV_GATES: '{"separationOfDuty": true}'},
-            f"environment {contract.ENV_GATES}: unknown key(s) separationOfDuty",
-        ),
-        (
-            {contract.ENV_GATES: '{"separationOfDuties": "yes"}'},
-            f"environment {contract.ENV_GATES}: separationOfDuties: expected true or false",
-        ),
+        ({"separationOfDuty": True}, "gates: unknown key(s) separationOfDuty"),
+        ({"separationOfDuties": "yes"}, "gates: separationOfDuties: expected true or false"),
+        ({"requiredReports": "Bias"}, "gates: requiredReports: expected a list of names"),
+        ({"requiredReports": ["Fairness"]}, "gates.requiredReports: unknown report(s) Fairness"),
     ],
 )
-def test_a_bad_environment_is_refused_naming_the_variable(
-    overrides: dict[str, str], message: str
+def test_bad_gates_in_the_registry_entry_are_refused_naming_the_parameter(
+    gates: dict[str, Any], problem: str
 ) -> None:
-    with pytest.raises(ConfigError) as raised:
-        TriggerConfig.from_env(_environ(**overrides))
-    assert str(raised.value) == message
+    with pytest.raises(RegistryError) as raised:
+        TriggerConfig.for_group(ENVIRON, _entry(**gates))
+    assert str(raised.value).startswith(
+        "group registry /greenlight/groups/house-price-linear-learner: " + problem
+    )
 
 
 def test_the_request_token_is_stable_per_act_and_valid_for_codepipeline() -> None:

@@ -504,7 +504,7 @@ def test_adopting_a_group_and_sharing_it_is_refused_naming_the_key() -> None:
 
 KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 MULTI_REGION_KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
-ROLE_ARN = "arn:aws:iam::111122223333:role/platform-sagemaker"
+ROLE_ARN = "arn:aws:iam::111122223333:role/greenlight/platform-sagemaker"
 
 
 def test_model_data_buckets_and_kms_keys_are_read_from_the_group() -> None:
@@ -590,6 +590,19 @@ def test_a_configured_execution_role_needs_no_model_data_buckets() -> None:
     assert group.model_execution_role_arn == ROLE_ARN
     assert group.model_data_buckets == ()
     assert group.model_data_kms_key_arns == ()
+
+
+def test_a_configured_execution_role_outside_the_greenlight_path_is_refused() -> None:
+    # GIVEN a group naming a role the shared Deploy function may not pass
+    raw = _valid()
+    del raw["modelGroups"][0]["modelDataBuckets"]
+    raw["modelGroups"][0]["modelExecutionRoleArn"] = "arn:aws:iam::111122223333:role/sagemaker"
+
+    # WHEN parsed THEN the refusal names the key and the path the role must live under
+    message = _refusal(raw)
+    assert message.startswith("greenlight.modelGroups[0].modelExecutionRoleArn: expected ")
+    assert "/greenlight/" in message
+    assert '"arn:aws:iam::111122223333:role/sagemaker"' in message
 
 
 @pytest.mark.parametrize(

@@ -90,7 +90,7 @@ def test_the_tooling_account_needs_its_region() -> None:
 
 def test_a_cross_account_stage_refuses_a_configured_execution_role() -> None:
     # GIVEN a group whose model execution role is a tooling-account role
-    raw = _context(modelExecutionRoleArn=f"arn:aws:iam::{TOOLING}:role/model-runner")
+    raw = _context(modelExecutionRoleArn=f"arn:aws:iam::{TOOLING}:role/greenlight/model-runner")
     del raw["modelGroups"][0]["modelDataBuckets"]
     # WHEN parsed
     error = _refusal(raw)
@@ -153,5 +153,5 @@ def test_a_remote_stage_is_reached_through_its_target_stacks_roles() -> None:
     group = config.model_groups[0]
     assert config.remote_execution_role_arn(group, staging) is None
     assert (config.remote_execution_role_arn(group, production) or "").startswith(
-        f"arn:aws:iam::{PRODUCTION}:role/greenlight-model-"
+        f"arn:aws:iam::{PRODUCTION}:role/greenlight/greenlight-model-"
     )

@@ -1,5 +1,5 @@
 """The governance gates are one model: what ``cdk.json`` may require is exactly what the
-approval trigger reads back at cold start, so the two cannot drift apart.
+approval trigger reads back from the group's registry entry, so the two cannot drift apart.
 
 Before, the config parser kept its own list of reports and the trigger another: a report
 added to the parser's list passed synth, and then the trigger refused its own settings
@@ -16,7 +16,7 @@ import pytest
 
 from shared import contract, gates
 from shared.config import CONTEXT_KEY, ConfigError, parse_config
-from shared.environment import ConfigError as EnvironmentConfigError
+from shared.group_registry import GroupEntry, RegistryError
 from shared.settings import TriggerConfig
 
 CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
@@ -31,22 +31,27 @@ def _context(required_reports: list[str]) -> dict[str, Any]:
     return dict(context)
 
 
-def _trigger_environment(gates_json: str) -> dict[str, str]:
-    """The trigger's environment as the stack writes it (``Gates.to_json``)."""
-    return {
-        contract.ENV_LEDGER_TABLE: "ledger",
-        contract.ENV_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:greenlight",
-        contract.ENV_GROUP_NAME: "churn",
-        contract.ENV_PIPELINE_NAME: "greenlight-churn",
-        contract.ENV_STAGES: '["staging"]',
-        contract.ENV_GATES: gates_json,
-    }
+#: The shared trigger's environment as the shared stack writes it.
+ENVIRON = {
+    contract.ENV_LEDGER_TABLE: "ledger",
+    contract.ENV_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:greenlight",
+}
+
+
+def _entry(gates_json: str) -> GroupEntry:
+    """The group's registry entry as its stack writes it (``Gates.to_json``)."""
+    return GroupEntry(
+        group="churn",
+        pipeline_name="greenlight-churn",
+        stages=("staging",),
+        gates=json.loads(gates_json),
+    )
 
 
 def _synth_then_cold_start(required_reports: list[str]) -> tuple[gates.Gates, gates.Gates]:
     """The gates the config parser builds, and those the trigger reads back."""
     configured = parse_config(_context(required_reports)).model_groups[0].gates
-    read_back = TriggerConfig.from_env(_trigger_environment(configured.to_json())).gates
+    read_back = TriggerConfig.for_group(ENVIRON, _entry(configured.to_json())).gates
     return configured, read_back
 
 
@@ -90,16 +95,16 @@ def test_a_report_outside_the_one_list_is_refused_by_the_config_before_synth() -
     )
 
 
-def test_the_trigger_refuses_at_cold_start_a_report_outside_the_one_list() -> None:
-    # GIVEN a trigger environment naming a report the gates do not know
-    environ = _trigger_environment('{"requiredReports":["Fairness"]}')
+def test_the_trigger_refuses_a_registry_entry_naming_a_report_outside_the_one_list() -> None:
+    # GIVEN a group's registry entry naming a report the gates do not know
+    entry = _entry('{"requiredReports":["Fairness"]}')
 
-    # WHEN the trigger reads its settings
-    with pytest.raises(EnvironmentConfigError) as caught:
-        TriggerConfig.from_env(environ)
+    # WHEN the trigger reads the group's settings
+    with pytest.raises(RegistryError) as caught:
+        TriggerConfig.for_group(ENVIRON, entry)
 
-    # THEN it names the variable and the unknown report
+    # THEN it names the parameter and the unknown report
     assert str(caught.value) == (
-        "environment GREENLIGHT_GATES: gates.requiredReports: unknown report(s) Fairness; "
-        "expected some of ModelQuality, ModelDataQuality, Bias, Explainability"
+        "group registry /greenlight/groups/churn: gates.requiredReports: unknown report(s) "
+        "Fairness; expected some of ModelQuality, ModelDataQuality, Bias, Explainability"
     )

@@ -151,7 +151,10 @@ def test_create_model_passes_its_execution_role_to_sagemaker_and_tags_the_model(
         ("iam:PassRole", role),
         ("sagemaker:AddTags", f"{SAGEMAKER}:model/houses-v1-abc"),
     ]
-    assert asked[1].context == {"iam:passedtoservice": "sagemaker.amazonaws.com"}
+    assert asked[1].context == {
+        "iam:passedtoservice": "sagemaker.amazonaws.com",
+        "aws:requesttag/k": "v",
+    }
 
 
 def test_create_endpoint_with_tags_adds_tags_to_the_endpoint_only() -> None:
@@ -167,6 +170,34 @@ def test_create_endpoint_with_tags_adds_tags_to_the_endpoint_only() -> None:
     # THEN AddTags is asked on the endpoint (what it creates), not on the config it uses
     assert _asked(request)[-1] == ("sagemaker:AddTags", f"{SAGEMAKER}:endpoint/houses")
     assert [a for a, _ in _asked(request)].count("sagemaker:AddTags") == 1
+
+
+def test_the_tags_a_request_attaches_are_its_request_tag_context_on_every_authorization() -> None:
+    # GIVEN a CreateEndpoint tagged with Greenlight's endpoint tag (key as written)
+    request = _request(
+        "sagemaker",
+        "CreateEndpoint",
+        EndpointName="houses",
+        EndpointConfigName="houses-v1",
+        Tags=[{"Key": "greenlight:endpoint", "Value": "houses"}],
+    )
+    # WHEN its authorizations are derived
+    asked = authorizations(request)
+
+    # THEN each (the endpoint, its config, AddTags) carries aws:RequestTag/greenlight:endpoint
+    assert len(asked) == 3
+    for each in asked:
+        assert each.context == {"aws:requesttag/greenlight:endpoint": "houses"}, each.action
+    # AND a request with no tags carries none
+    untagged = _request("sagemaker", "DeleteEndpoint", EndpointName="houses")
+    assert [a.context for a in authorizations(untagged)] == [{}]
+
+
+def test_an_ssm_parameter_arn_drops_the_names_leading_slash() -> None:
+    request = _request("ssm", "GetParameter", Name="/greenlight/groups/houses")
+    assert _asked(request) == [
+        ("ssm:GetParameter", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/greenlight/groups/houses")
+    ]
 
 
 def test_a_dynamodb_transaction_is_authorized_item_by_item() -> None:

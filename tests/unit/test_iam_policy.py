@@ -212,3 +212,59 @@ def test_a_statement_for_another_action_is_not_evaluated_for_its_condition() -> 
     # WHEN DescribeModel is asked
     # THEN the statement that does not apply cannot refuse it
     assert evaluate(statements, _ask("sagemaker:DescribeModel", "*")) is Decision.ALLOWED
+
+
+# --- tag conditions --------------------------------------------------------------------
+
+ENDPOINT = "arn:aws:sagemaker:us-east-1:123456789012:endpoint/houses"
+TAGGED = {"StringLike": {"aws:ResourceTag/greenlight:endpoint": "*"}}
+
+
+def _tagged_ask(tags: dict[str, str] | None) -> Authorization:
+    """DeleteEndpoint on ENDPOINT, with the resource's tags read (or not: None)."""
+    context = {f"aws:resourcetag/{key}": value for key, value in (tags or {}).items()}
+    return Authorization(
+        action="sagemaker:DeleteEndpoint",
+        resource=ENDPOINT,
+        context=context,
+        resource_tags_read=tags is not None,
+    )
+
+
+def test_a_resource_tag_condition_holds_only_for_a_resource_that_carries_the_tag() -> None:
+    # GIVEN DeleteEndpoint allowed on every endpoint that carries Greenlight's tag
+    statements = [
+        _allow("sagemaker:DeleteEndpoint", "arn:aws:sagemaker:*:*:endpoint/*", Condition=TAGGED)
+    ]
+
+    # WHEN asked for an endpoint with the tag, one with other tags, and one with none
+    # THEN only the tagged one is allowed (a tag key is compared as written)
+    assert evaluate(statements, _tagged_ask({"greenlight:endpoint": "houses"})) is Decision.ALLOWED
+    for tags in ({"team": "b"}, {"Greenlight:Endpoint": "houses"}, {}):
+        assert evaluate(statements, _tagged_ask(tags)) is Decision.IMPLICIT_DENY, tags
+
+
+def test_a_resource_tag_condition_is_refused_when_the_resources_tags_were_not_read() -> None:
+    # GIVEN the same statement, and a request whose resource's tags the sandbox cannot read
+    statements = [_allow("sagemaker:DeleteEndpoint", "*", Condition=TAGGED)]
+
+    # WHEN evaluated THEN it cannot be, and says which key and resource
+    with pytest.raises(UnsupportedCondition, match=r"aws:resourcetag/greenlight:endpoint.*houses"):
+        evaluate(statements, _tagged_ask(None))
+
+
+def test_a_request_tag_condition_reads_the_tags_the_request_attaches() -> None:
+    statements = [
+        _allow(
+            "sagemaker:CreateEndpoint",
+            "*",
+            Condition={"StringLike": {"aws:RequestTag/greenlight:endpoint": "*"}},
+        )
+    ]
+    tagged = _ask(
+        "sagemaker:CreateEndpoint", ENDPOINT, **{"aws:requesttag/greenlight:endpoint": "h"}
+    )
+    assert evaluate(statements, tagged) is Decision.ALLOWED
+    assert (
+        evaluate(statements, _ask("sagemaker:CreateEndpoint", ENDPOINT)) is Decision.IMPLICIT_DENY
+    )

@@ -129,7 +129,8 @@ class GreenlightConfig:
         if placed is None:
             return None
         account, region = placed
-        return contract.role_arn(account, contract.model_execution_role_name(group.name, region))
+        name = contract.model_execution_role_name(group.name, region)
+        return contract.role_arn(account, f"{contract.EXECUTION_ROLE_PATH.strip('/')}/{name}")
 
     @property
     def target_accounts(self) -> tuple[tuple[str, str], ...]:

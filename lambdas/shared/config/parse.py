@@ -27,7 +27,8 @@ GROUP_NAME = re.compile(r"^(?=.{1,63}$)[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 #: An S3 bucket name (3 to 63 lowercase letters, digits, dots and hyphens).
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+# Under the path the shared Deploy function may pass (contract.EXECUTION_ROLE_PATH).
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/greenlight/[\w+=,.@/-]{1,500}$")
 # A key ARN, not an alias: an IAM policy that names an alias does not grant use of its key.
 _KMS_KEY_ARN = re.compile(
     r"^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key/"
@@ -122,7 +123,11 @@ def _group(raw: Any, path: str) -> ModelGroupConfig:
             role_arn,
             obj.at("modelExecutionRoleArn"),
             pattern=_ROLE_ARN,
-            expected="an IAM role ARN or null",
+            expected=(
+                "an IAM role ARN under the path /greenlight/ "
+                "(arn:aws:iam::ACCOUNT:role/greenlight/NAME: the shared Deploy function "
+                "may pass only roles there) or null"
+            ),
         )
     accounts = obj.items(
         "shareWithAccounts",
