@@ -1,9 +1,9 @@
 """Stages in other accounts, at synth: one target stack per target account and region,
 and what the tooling side grants and passes so its functions reach them.
 
-``app.py`` wiring calls ``add_target_stacks`` once the tooling stack and its function
-roles exist; the group wiring asks ``stage_parameters`` what each stage action carries
-and ``grant_assume_stage_roles`` what its functions may assume.
+``app.py`` wiring calls ``add_target_stacks`` once the shared stack and its function
+roles exist; the shared stack lets those functions assume ``stage_role_arns``
+(``grant_assume_stage_roles``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from aws_cdk import Environment, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from shared.config import GreenlightConfig, StageConfig
+from shared.config import GreenlightConfig
 from stacks.target_stack import RemoteStage, TargetStack
 
 
@@ -57,11 +57,6 @@ def add_target_stacks(
         target.add_stack_dependency(tooling)
         targets[(account, region)] = target
     return targets
-
-
-def stage_parameters(config: GreenlightConfig, stage: StageConfig) -> dict[str, str]:
-    """What a stage action's UserParameters add so its function reaches the stage."""
-    return config.stage_target(stage).to_parameters()
 
 
 def stage_role_arns(config: GreenlightConfig) -> tuple[str, ...]:

@@ -62,13 +62,9 @@ class GroupStack(Stack):
         shared = SharedRefs.imported()
         group = config.name
         self.placed = app_config or GreenlightConfig(model_groups=(config,))
-        #: Stage name → how its actions reach it, for the stages in other accounts.
-        self.remote = {
-            stage.name: self.placed.stage_target(stage)
-            for stage in config.stages
-            if self.placed.placement(stage) is not None
-        }
+        self.remote = _remote_stages(self.placed, config)
         local = tuple(stage for stage in config.stages if stage.name not in self.remote)
+        remote_stages = [stage for stage in config.stages if stage.name in self.remote]
         self.registry = ModelRegistryGroup(self, "Registry", config=config)
         self.alarms = {
             stage.name: StageAlarms(self, f"Alarms-{stage.name}", group=group, stage=stage)
@@ -96,11 +92,7 @@ class GroupStack(Stack):
             group=group,
             endpoint_names=config.endpoint_names,
             retain_endpoints=config.retain_endpoints_on_destroy,
-            stage_targets={
-                stage.endpoint_name: self.remote[stage.name]
-                for stage in config.stages
-                if stage.name in self.remote
-            },
+            stage_targets={s.endpoint_name: self.remote[s.name] for s in remote_stages},
         )
         # The pipeline depends on the cleanup, so CloudFormation deletes the pipeline
         # first: once the cleanup runs, no Deploy action can create an endpoint again.
@@ -237,3 +229,12 @@ class GroupStack(Stack):
             "The manual approval action publishes to the notification topic, which is "
             "encrypted with the Greenlight key; the grant names that one key.",
         )
+
+
+def _remote_stages(placed: GreenlightConfig, config: ModelGroupConfig) -> dict[str, StageTarget]:
+    """Stage name → how its actions reach it, for the group's stages in other accounts."""
+    return {
+        stage.name: placed.stage_target(stage)
+        for stage in config.stages
+        if placed.placement(stage) is not None
+    }
