@@ -76,40 +76,11 @@ class DeploymentPipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.source_artifact = codepipeline.Artifact(contract.SOURCE_ARTIFACT)
-        stage_props: list[codepipeline.StageProps] = [
-            codepipeline.StageProps(
-                stage_name=contract.SOURCE_STAGE,
-                actions=[
-                    actions.S3SourceAction(
-                        action_name=contract.SOURCE_ACTION,
-                        bucket=bundle.bucket,
-                        bucket_key=bundle.s3_object_key,
-                        output=self.source_artifact,
-                        # Runs start only through StartPipelineExecution with the
-                        # approved version's variables.
-                        trigger=actions.S3Trigger.NONE,
-                    )
-                ],
-            )
-        ]
+        stage_props = [self._source_stage(bundle)]
         for wiring in stages:
             stage = wiring.stage
             if stage.manual_approval_before:
-                stage_props.append(
-                    codepipeline.StageProps(
-                        stage_name=contract.approval_stage_name(stage.name),
-                        actions=[
-                            actions.ManualApprovalAction(
-                                action_name=contract.ACTION_APPROVE,
-                                notification_topic=topic,
-                                additional_information=(
-                                    f"Deploy {MODEL_PACKAGE_ARN_REF} to {stage.name} "
-                                    f"({stage.endpoint_name})?"
-                                ),
-                            )
-                        ],
-                    )
-                )
+                stage_props.append(_approval_stage(stage, topic))
             stage_props.append(
                 self._deploy_stage(
                     config=config,
@@ -143,6 +114,23 @@ class DeploymentPipeline(Construct):
             stages=stage_props,
         )
 
+    def _source_stage(self, bundle: s3_assets.Asset) -> codepipeline.StageProps:
+        """The bundle as the Source stage; it never starts a run by itself."""
+        return codepipeline.StageProps(
+            stage_name=contract.SOURCE_STAGE,
+            actions=[
+                actions.S3SourceAction(
+                    action_name=contract.SOURCE_ACTION,
+                    bucket=bundle.bucket,
+                    bucket_key=bundle.s3_object_key,
+                    output=self.source_artifact,
+                    # Runs start only through StartPipelineExecution with the
+                    # approved version's variables.
+                    trigger=actions.S3Trigger.NONE,
+                )
+            ],
+        )
+
     def _deploy_stage(
         self,
         *,
@@ -154,33 +142,8 @@ class DeploymentPipeline(Construct):
         execution_role_arn: str,
     ) -> codepipeline.StageProps:
         stage = wiring.stage
-        execution_role_arn = wiring.execution_role_arn or execution_role_arn
-        deploy_parameters = DeployParameters(
-            group=config.name,
-            stage=stage.name,
-            endpoint_name=stage.endpoint_name,
-            model_package_arn=MODEL_PACKAGE_ARN_REF,
-            instance_type=stage.instance_type,
-            instance_count=stage.instance_count,
-            rollout=stage.rollout.to_parameters(),
-            alarm_names=wiring.alarm_names,
-            execution_role_arn=execution_role_arn,
-            keep_configs=config.keep_endpoint_configs,
-            variant_name=contract.VARIANT_NAME,
-        )
-        smoke_parameters = SmokeTestParameters(
-            group=config.name,
-            stage=stage.name,
-            endpoint_name=stage.endpoint_name,
-            model_package_arn=MODEL_PACKAGE_ARN_REF,
-        )
-        bake_parameters = BakeParameters(
-            group=config.name,
-            stage=stage.name,
-            endpoint_name=stage.endpoint_name,
-            model_package_arn=MODEL_PACKAGE_ARN_REF,
-            alarm_names=wiring.alarm_names,
-            bake_minutes=stage.bake_minutes,
+        deploy_parameters, smoke_parameters, bake_parameters = _stage_parameters(
+            config, wiring, wiring.execution_role_arn or execution_role_arn
         )
         return codepipeline.StageProps(
             stage_name=stage.name,
@@ -210,6 +173,57 @@ class DeploymentPipeline(Construct):
             # there (DESIGN rule 5).
             on_failure=codepipeline.FailureConditions(result=codepipeline.Result.ROLLBACK),
         )
+
+
+def _stage_parameters(
+    config: ModelGroupConfig, wiring: StageWiring, execution_role_arn: str
+) -> tuple[DeployParameters, SmokeTestParameters, BakeParameters]:
+    """The UserParameters of a stage's Deploy, SmokeTest and Bake actions."""
+    stage = wiring.stage
+    deploy_parameters = DeployParameters(
+        group=config.name,
+        stage=stage.name,
+        endpoint_name=stage.endpoint_name,
+        model_package_arn=MODEL_PACKAGE_ARN_REF,
+        instance_type=stage.instance_type,
+        instance_count=stage.instance_count,
+        rollout=stage.rollout.to_parameters(),
+        alarm_names=wiring.alarm_names,
+        execution_role_arn=execution_role_arn,
+        keep_configs=config.keep_endpoint_configs,
+        variant_name=contract.VARIANT_NAME,
+    )
+    smoke_parameters = SmokeTestParameters(
+        group=config.name,
+        stage=stage.name,
+        endpoint_name=stage.endpoint_name,
+        model_package_arn=MODEL_PACKAGE_ARN_REF,
+    )
+    bake_parameters = BakeParameters(
+        group=config.name,
+        stage=stage.name,
+        endpoint_name=stage.endpoint_name,
+        model_package_arn=MODEL_PACKAGE_ARN_REF,
+        alarm_names=wiring.alarm_names,
+        bake_minutes=stage.bake_minutes,
+    )
+    return deploy_parameters, smoke_parameters, bake_parameters
+
+
+def _approval_stage(stage: StageConfig, topic: sns.ITopic) -> codepipeline.StageProps:
+    """The manual approval in front of ``stage``, announced on the group's topic."""
+    return codepipeline.StageProps(
+        stage_name=contract.approval_stage_name(stage.name),
+        actions=[
+            actions.ManualApprovalAction(
+                action_name=contract.ACTION_APPROVE,
+                notification_topic=topic,
+                additional_information=(
+                    f"Deploy {MODEL_PACKAGE_ARN_REF} to {stage.name} ({stage.endpoint_name})?"
+                ),
+            )
+        ],
+    )
 
 
 def _placed(parameters: str, target: StageTarget) -> str:
