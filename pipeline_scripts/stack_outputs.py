@@ -29,6 +29,7 @@ from pipeline_scripts.errors import (
     aws_detail,
     aws_message,
 )
+from pipeline_scripts.stage_places import StagePlace, deployed_place, stage_places
 from shared import contract
 from shared.config import ConfigError, load_config
 from shared.gates import Gates
@@ -52,6 +53,8 @@ class GroupSettings:
     #: Endpoint name by stage, when the config is known.
     endpoints: dict[str, str] = field(default_factory=dict)
     gates: Gates = field(default_factory=Gates)
+    #: Where each stage runs, when the config says (stage name → place).
+    places: dict[str, StagePlace] = field(default_factory=dict)
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, *, topic: bool = False) -> None:
@@ -137,6 +140,7 @@ def group_settings(args: argparse.Namespace, group: str | None) -> GroupSettings
         group=group,
         stages=stages,
         endpoints={s.name: s.endpoint_name for s in settings.stages},
+        places=stage_places(config, group),
         gates=settings.gates,
     )
 
@@ -268,12 +272,17 @@ def _deployed_settings(args: argparse.Namespace, group: str | None) -> GroupSett
         "pipeline"
     ]
     endpoints: dict[str, str] = {}
+    places: dict[str, StagePlace] = {}
+    tooling_region = str(client("codepipeline", region).meta.region_name)
     for stage in declaration.get("stages", []):
         for action in stage.get("actions", []):
             if action.get("name") != contract.ACTION_DEPLOY:
                 continue
             parameters = json.loads(action.get("configuration", {}).get("UserParameters", "{}"))
             endpoints[str(parameters["stage"])] = str(parameters["endpointName"])
+            place = deployed_place(parameters, tooling_region)
+            if place is not None:
+                places[str(parameters["stage"])] = place
     if not endpoints:
         raise GreenlightError(f"pipeline {contract.pipeline_name(group)} has no Deploy action")
-    return GroupSettings(group=group, stages=tuple(endpoints), endpoints=endpoints)
+    return GroupSettings(group=group, stages=tuple(endpoints), endpoints=endpoints, places=places)

@@ -16,6 +16,7 @@ from pipeline_scripts import stack_outputs
 from pipeline_scripts.errors import EXIT_FAILURE, aws_code
 from pipeline_scripts.history.joins import live_records, operator_requests
 from pipeline_scripts.history.reader import HistoryReader
+from pipeline_scripts.stage_places import StagePlace
 from shared import contract
 from shared.ledger import (
     RECORD_DEPLOYED,
@@ -26,8 +27,11 @@ from shared.ledger import (
     PipelineRecord,
 )
 from shared.pipeline_history import deployment_approval
+from shared.stage_access import StageAccessDenied
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from mypy_boto3_sagemaker import SageMakerClient
 
 _OUTCOMES: Final = (RECORD_DEPLOYED, RECORD_FAILED, RECORD_ROLLED_BACK)
@@ -44,6 +48,8 @@ class StageStatus:
     operator: Outcome | None = None
     #: The live version is Rejected in the registry now.
     rejected: bool = False
+    #: Where the stage runs: "<account>/<region>" ("this account" when not configured).
+    place: str = ""
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -84,6 +90,7 @@ def _run(args: argparse.Namespace) -> int:
         ledger=ledger,
         sagemaker=sagemaker,
         approval_statuses=reader.approval_statuses,
+        places=settings.places,
     )
     print(f"{settings.group} ({contract.pipeline_name(settings.group)})")
     for status in statuses:
@@ -102,7 +109,12 @@ def stage_statuses(
     ledger: Ledger,
     sagemaker: SageMakerClient,
     approval_statuses: dict[str, str] | None = None,
+    places: Mapping[str, StagePlace] | None = None,
 ) -> list[StageStatus]:
+    """Each stage's status; its endpoint is read where ``places`` says it runs (through
+    that account's reader role), else with ``sagemaker``."""
+    placed = places or {}
+    region = sagemaker.meta.region_name
     last: dict[str, PipelineRecord] = {}
     records = sorted(
         (r for r in ledger.pipeline_records(group) if r.stage in stages and r.record in _OUTCOMES),
@@ -121,13 +133,31 @@ def stage_statuses(
             live=live.get(stage),
             last=last.get(stage),
             approver=_approver(live.get(stage), outcomes),
-            warning=_drift(stage, live.get(stage), endpoints.get(stage), sagemaker),
+            warning=_drift(
+                stage, live.get(stage), endpoints.get(stage), _reader(placed, stage, sagemaker)
+            ),
             operator=operators.get(live[stage].execution_id) if stage in live else None,
             rejected=stage in live
             and statuses.get(live[stage].model_package_arn or "") == contract.REJECTED,
+            place=_place(placed.get(stage, StagePlace()), region),
         )
         for stage in stages
     ]
+
+
+def _place(place: StagePlace, region: str) -> str:
+    return f"{place.account or 'this account'}/{place.region or region}"
+
+
+def _reader(
+    places: Mapping[str, StagePlace], stage: str, sagemaker: SageMakerClient
+) -> Callable[[], SageMakerClient]:
+    """How the stage's endpoint is read: through its account's reader role when it
+    runs in another account, else with the caller's own client."""
+    place = places.get(stage)
+    if place is None or not place.reader.role_arn:
+        return lambda: sagemaker
+    return lambda: place.sagemaker(sagemaker.meta.region_name)
 
 
 def _approver(record: PipelineRecord | None, outcomes: list[Outcome]) -> str | None:
@@ -148,7 +178,7 @@ def _drift(
     stage: str,
     record: PipelineRecord | None,
     configured_endpoint: str | None,
-    sagemaker: SageMakerClient,
+    reader: Callable[[], SageMakerClient],
 ) -> str | None:
     if record is None or not record.endpoint_config_name:
         return None
@@ -156,7 +186,9 @@ def _drift(
     if not endpoint:
         return None
     try:
-        live_config = sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+        live_config = reader().describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    except StageAccessDenied as denied:
+        return f"{stage}: cannot read endpoint {endpoint} ({denied})"
     except ClientError as error:
         if aws_code(error) == "ValidationException":
             return (
@@ -193,7 +225,7 @@ def _line(status: StageStatus) -> str:
         last = f"last: {_outcome(status.last.record)} v{status.last.model_package_version}"
         if status.last.reason:
             last += f" ({status.last.reason})"
-    return f"  {status.stage}: {live}; {last}"
+    return f"  {status.stage} ({status.place}): {live}; {last}"
 
 
 def _by_hand(request: Outcome | None) -> str:

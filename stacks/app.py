@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_cdk import App, Validations
@@ -11,8 +11,10 @@ from cdk_nag import AwsSolutionsChecks
 
 from shared import contract
 from shared.config import GreenlightConfig
+from stacks.accounts import add_target_stacks, stage_role_arns, tooling_environment
 from stacks.greenlight_stack import STACK_NAME, GreenlightStack
 from stacks.group_stack import GroupStack
+from stacks.target_stack import TargetStack
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,8 @@ class GreenlightApp:
 
     shared: GreenlightStack
     groups: dict[str, GroupStack]
+    #: The target stacks, by (account, region): what stages in other accounts need there.
+    targets: dict[tuple[str, str], TargetStack] = field(default_factory=dict)
 
 
 def add_greenlight(app: App, config: GreenlightConfig) -> GreenlightApp:
@@ -28,16 +32,26 @@ def add_greenlight(app: App, config: GreenlightConfig) -> GreenlightApp:
     to ``app``, and attach the AwsSolutions checks.
 
     Each group stack depends on the shared one, so ``cdk deploy --all`` deploys the
-    shared stack first and the groups after it. Environment-agnostic: no account or
-    region, no lookups, no credentials needed. Acknowledged findings are also written
-    into each resource's template metadata.
+    shared stack first and the groups after it. Environment-agnostic (no account or
+    region, no lookups, no credentials needed) unless a stage runs in another account:
+    then the config names the tooling account and region for the shared stack (the
+    target stacks trust its roles by ARN), each target account and region gets a target
+    stack after it, and each group stack comes after the targets of its stages
+    (docs/accounts.md). The group stacks stay environment-agnostic: they import the
+    shared functions by export name, which CodePipeline's actions need in the pipeline's
+    own (unnamed) environment, and name the targets' roles by their ARNs. Acknowledged
+    findings are also written into each resource's template metadata.
     """
+    environment = tooling_environment(config)
     shared = GreenlightStack(
         app,
         STACK_NAME,
         notification_emails=config.notification_emails,
+        stage_role_arns=stage_role_arns(config),
         description="Greenlight: SageMaker Model Registry approvals to audited deployments",
+        env=environment,
     )
+    targets = add_target_stacks(app, config, trusted_roles=shared.stage_roles, tooling=shared)
     _refuse_shared_output_ids(config)
     groups: dict[str, GroupStack] = {}
     for group in config.model_groups:
@@ -45,14 +59,19 @@ def add_greenlight(app: App, config: GreenlightConfig) -> GreenlightApp:
             app,
             contract.group_stack_name(group.name),
             config=group,
+            app_config=config,
             description=f"Greenlight: the {group.name} model package group's pipeline",
         )
         stack.add_stack_dependency(shared, "imports the shared functions and stores by export name")
+        for placed in dict.fromkeys(p for s in group.stages if (p := config.placement(s))):
+            stack.add_stack_dependency(
+                targets[placed], "deploys into the target's account through its roles"
+            )
         groups[group.name] = stack
     Validations.of(app).add_plugins(
         AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True)
     )
-    return GreenlightApp(shared=shared, groups=groups)
+    return GreenlightApp(shared=shared, groups=groups, targets=targets)
 
 
 def _refuse_shared_output_ids(config: GreenlightConfig) -> None:

@@ -11,6 +11,7 @@ the shared stack (:class:`EndpointCleanupProvider`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 from aws_cdk import CustomResource, Duration, RemovalPolicy
@@ -21,6 +22,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from shared import contract
+from shared.stage_access import StageTarget
 from stacks.lambda_function import LOG_RETENTION, GreenlightFunction
 from stacks.nag import acknowledge_wildcard_resource
 
@@ -84,8 +86,11 @@ def endpoint_cleanup(
     group: str,
     endpoint_names: tuple[str, ...],
     retain_endpoints: bool,
+    stage_targets: Mapping[str, StageTarget] | None = None,
 ) -> CustomResource:
-    """The group's resource: its endpoints, deleted with the stack unless retained."""
+    """The group's resource: its endpoints, deleted with the stack unless retained;
+    ``stage_targets``: endpoint name → how to reach it, for the endpoints of stages in
+    other accounts."""
     return CustomResource(
         scope,
         construct_id,
@@ -96,5 +101,14 @@ def endpoint_cleanup(
             contract.PROP_ENDPOINT_NAMES: list(endpoint_names),
             # CloudFormation hands every property to the handler as a string.
             contract.PROP_RETAIN_ENDPOINTS: "true" if retain_endpoints else "false",
+            **(
+                {
+                    contract.PROP_STAGE_TARGETS: {
+                        name: target.to_parameters() for name, target in stage_targets.items()
+                    }
+                }
+                if stage_targets
+                else {}
+            ),
         },
     )

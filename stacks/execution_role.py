@@ -7,7 +7,7 @@ The policy is inline (one resource per group), and the role lives under the IAM 
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, Stack, Token
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -26,7 +26,11 @@ class ModelExecutionRole(Construct):
         *,
         config: ModelGroupConfig,
         alarm_arns: list[str],
+        role_name: str | None = None,
+        endpoint_names: tuple[str, ...] | None = None,
     ) -> None:
+        """``role_name`` names a role other stacks refer to (across accounts);
+        ``endpoint_names`` are the endpoints it runs (default: every stage's)."""
         super().__init__(scope, construct_id)
         if config.model_execution_role_arn is not None:
             self.role: iam.IRole = iam.Role.from_role_arn(
@@ -36,7 +40,8 @@ class ModelExecutionRole(Construct):
         stack = Stack.of(self)
         policy = iam.PolicyDocument()
         ecr_repositories = _grant_images(policy, stack)
-        log_streams = _grant_logs_and_metrics(policy, stack, config)
+        endpoints = config.endpoint_names if endpoint_names is None else endpoint_names
+        log_streams = _grant_logs_and_metrics(policy, stack, endpoints)
         model_data = _grant_model_data(policy, stack, config)
         if alarm_arns:
             # Deployment guardrails read the auto-rollback alarms with this role
@@ -53,6 +58,7 @@ class ModelExecutionRole(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            role_name=role_name,
             description=f"Runs the models of the {config.name} model package group",
             path=contract.EXECUTION_ROLE_PATH,
             inline_policies={"ModelExecution": policy},
@@ -82,10 +88,10 @@ def _grant_images(policy: iam.PolicyDocument, stack: Stack) -> str:
 
 
 def _grant_logs_and_metrics(
-    policy: iam.PolicyDocument, stack: Stack, config: ModelGroupConfig
+    policy: iam.PolicyDocument, stack: Stack, endpoints: tuple[str, ...]
 ) -> list[str]:
-    """Each stage endpoint's log group and the endpoint metrics; answers the log streams'
-    wildcard ARNs."""
+    """Each stage endpoint's log group (none when every stage runs in another account)
+    and the endpoint metrics; answers the log streams' wildcard ARNs."""
     log_groups = [
         stack.format_arn(
             service="logs",
@@ -93,20 +99,23 @@ def _grant_logs_and_metrics(
             resource_name=f"/aws/sagemaker/Endpoints/{endpoint}",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        for endpoint in config.endpoint_names
+        for endpoint in endpoints
     ]
     log_streams = [f"{log_group}:log-stream:*" for log_group in log_groups]
+    if log_groups:
+        policy.add_statements(
+            iam.PolicyStatement(
+                sid="EndpointLogs",
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
+                resources=log_groups + log_streams,
+            )
+        )
     policy.add_statements(
-        iam.PolicyStatement(
-            sid="EndpointLogs",
-            actions=[
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:PutLogEvents",
-                "logs:DescribeLogStreams",
-            ],
-            resources=log_groups + log_streams,
-        ),
         iam.PolicyStatement(
             sid="EndpointMetrics",
             actions=["cloudwatch:PutMetricData"],
@@ -179,7 +188,16 @@ def _grant_model_data(
                 sid="DecryptModelArtifacts",
                 actions=["kms:Decrypt"],
                 resources=list(config.model_data_kms_key_arns),
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+                conditions={"StringEquals": {"kms:ViaService": _s3_in_regions_of(config, stack)}},
             )
         )
     return list(zip(config.model_data_buckets, objects, strict=True))
+
+
+def _s3_in_regions_of(config: ModelGroupConfig, stack: Stack) -> list[str] | str:
+    """S3 decrypts an object with its key in the key's (and bucket's) region, which for a
+    stage in another account is the key's region, not the stack's."""
+    regions = sorted({arn.split(":")[3] for arn in config.model_data_kms_key_arns})
+    if Token.is_unresolved(stack.region) or regions in ([stack.region], []):
+        return f"s3.{stack.region}.amazonaws.com"
+    return [f"s3.{region}.amazonaws.com" for region in regions]

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from shared import contract
 from stacks import shared_grants
+from stacks.accounts import grant_assume_stage_roles
 from stacks.action_functions import action_functions
 from stacks.approval_trigger import APPROVAL_TRIGGER
 from stacks.endpoint_cleanup import EndpointCleanupProvider
@@ -48,16 +49,30 @@ class GreenlightStack(Stack):
         construct_id: str,
         *,
         notification_emails: tuple[str, ...],
+        stage_role_arns: tuple[str, ...] = (),
         **kwargs: object,
     ) -> None:
+        """``stage_role_arns``: the deployment roles of the target accounts, which the
+        stage functions may assume."""
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.key = self._key()
         self._stores(notification_emails)
         self._buckets()
         self._functions()
+        for role in self.stage_roles:
+            grant_assume_stage_roles(role, stage_role_arns)
         self.refs = self._refs()
         self.refs.export(self)
         self._outputs()
+
+    @property
+    def stage_roles(self) -> list[iam.IRole]:
+        """The roles of the functions that act on stages (Deploy, SmokeTest, Bake and the
+        endpoint cleanup): what a target stack's deployment role trusts."""
+        return [
+            *(self.actions[action].role for action in contract.STAGE_ACTIONS),
+            self.endpoint_cleanup.function.role,
+        ]
 
     def _key(self) -> kms.Key:
         """The one key: ledger, notifications, function logs and environments."""

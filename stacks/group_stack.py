@@ -11,6 +11,7 @@ alone.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from aws_cdk import CfnOutput, Stack
@@ -24,9 +25,10 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from shared import contract
-from shared.config import ModelGroupConfig
+from shared.config import GreenlightConfig, ModelGroupConfig
 from shared.group_registry import GroupEntry
-from stacks.alarms import StageAlarms
+from shared.stage_access import StageTarget
+from stacks.alarms import StageAlarms, stage_alarm_names
 from stacks.approval_trigger import approval_pattern, approval_rule_description
 from stacks.bundle import DeployBundle
 from stacks.dashboard import GroupDashboard
@@ -45,15 +47,28 @@ class GroupStack(Stack):
     ``dashboard``."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: ModelGroupConfig, **kwargs: object
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: ModelGroupConfig,
+        app_config: GreenlightConfig | None = None,
+        **kwargs: object,
     ) -> None:
+        """``app_config`` places the stages: one in another account has its alarms and
+        execution role in that account's target stack, and its actions carry the role
+        that reaches it. Without it every stage is in this stack's account."""
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         shared = SharedRefs.imported()
         group = config.name
+        self.placed = app_config or GreenlightConfig(model_groups=(config,))
+        self.remote = _remote_stages(self.placed, config)
+        local = tuple(stage for stage in config.stages if stage.name not in self.remote)
+        remote_stages = [stage for stage in config.stages if stage.name in self.remote]
         self.registry = ModelRegistryGroup(self, "Registry", config=config)
         self.alarms = {
             stage.name: StageAlarms(self, f"Alarms-{stage.name}", group=group, stage=stage)
-            for stage in config.stages
+            for stage in local
         }
         self.execution_role = ModelExecutionRole(
             self,
@@ -62,6 +77,7 @@ class GroupStack(Stack):
             alarm_arns=[
                 alarm.alarm_arn for alarms in self.alarms.values() for alarm in alarms.alarms
             ],
+            endpoint_names=tuple(stage.endpoint_name for stage in local),
         )
         self.bundle = DeployBundle(self, "Bundle", group=config)
         self.pipeline = self._pipeline(config, shared)
@@ -76,11 +92,17 @@ class GroupStack(Stack):
             group=group,
             endpoint_names=config.endpoint_names,
             retain_endpoints=config.retain_endpoints_on_destroy,
+            stage_targets={s.endpoint_name: self.remote[s.name] for s in remote_stages},
         )
         # The pipeline depends on the cleanup, so CloudFormation deletes the pipeline
         # first: once the cleanup runs, no Deploy action can create an endpoint again.
         self.pipeline.pipeline.node.add_dependency(self.endpoint_cleanup)
-        self.dashboard = GroupDashboard(self, "Dashboard", config=config, alarms=self.alarms)
+        self.dashboard = GroupDashboard(
+            self,
+            "Dashboard",
+            config=dataclasses.replace(config, stages=local),
+            alarms=self.alarms,
+        )
         self._acknowledge_pipeline_role(shared)
         self._output(group)
 
@@ -133,7 +155,12 @@ class GroupStack(Stack):
             "Pipeline",
             config=config,
             stages=tuple(
-                StageWiring(stage=stage, alarm_names=self.alarms[stage.name].alarm_names)
+                StageWiring(
+                    stage=stage,
+                    alarm_names=stage_alarm_names(config.name, stage),
+                    target=self.remote.get(stage.name, StageTarget()),
+                    execution_role_arn=self.placed.remote_execution_role_arn(config, stage),
+                )
                 for stage in config.stages
             ),
             bundle=self.bundle.asset,
@@ -202,3 +229,12 @@ class GroupStack(Stack):
             "The manual approval action publishes to the notification topic, which is "
             "encrypted with the Greenlight key; the grant names that one key.",
         )
+
+
+def _remote_stages(placed: GreenlightConfig, config: ModelGroupConfig) -> dict[str, StageTarget]:
+    """Stage name → how its actions reach it, for the group's stages in other accounts."""
+    return {
+        stage.name: placed.stage_target(stage)
+        for stage in config.stages
+        if placed.placement(stage) is not None
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, PhysicalName, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -70,12 +70,7 @@ class GreenlightFunction(Construct):
         **function_props: object,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Greenlight {description}",
-        )
+        self.role = self._role(description)
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -115,4 +110,16 @@ class GreenlightFunction(Construct):
             f"{handler_module} is written and tested for Python 3.12; the runtime is pinned "
             "in RUNTIME so every Greenlight function moves to a newer one together, after "
             "the suites pass on it.",
+        )
+
+    def _role(self, description: str) -> iam.Role:
+        """An empty role only Lambda assumes; the caller grants what the function needs."""
+        return iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            # A target stack in another account trusts this role by its ARN: CDK names it
+            # then (and only then), so the ARN is known in both templates.
+            role_name=PhysicalName.GENERATE_IF_NEEDED,
+            description=f"Greenlight {description}",
         )

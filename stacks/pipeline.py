@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
@@ -16,6 +17,7 @@ from constructs import Construct
 from shared import contract
 from shared.config import ModelGroupConfig, StageConfig
 from shared.parameters import BakeParameters, DeployParameters, SmokeTestParameters
+from shared.stage_access import StageTarget
 
 MODEL_PACKAGE_ARN_REF = f"#{{variables.{contract.VAR_MODEL_PACKAGE_ARN}}}"
 
@@ -47,6 +49,10 @@ class StageWiring:
 
     stage: StageConfig
     alarm_names: tuple[str, ...]
+    #: How the actions reach a stage in another account (nothing for the tooling one).
+    target: StageTarget = field(default_factory=StageTarget)
+    #: The execution role there, for a stage in another account.
+    execution_role_arn: str | None = None
 
 
 class DeploymentPipeline(Construct):
@@ -70,40 +76,11 @@ class DeploymentPipeline(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.source_artifact = codepipeline.Artifact(contract.SOURCE_ARTIFACT)
-        stage_props: list[codepipeline.StageProps] = [
-            codepipeline.StageProps(
-                stage_name=contract.SOURCE_STAGE,
-                actions=[
-                    actions.S3SourceAction(
-                        action_name=contract.SOURCE_ACTION,
-                        bucket=bundle.bucket,
-                        bucket_key=bundle.s3_object_key,
-                        output=self.source_artifact,
-                        # Runs start only through StartPipelineExecution with the
-                        # approved version's variables.
-                        trigger=actions.S3Trigger.NONE,
-                    )
-                ],
-            )
-        ]
+        stage_props = [self._source_stage(bundle)]
         for wiring in stages:
             stage = wiring.stage
             if stage.manual_approval_before:
-                stage_props.append(
-                    codepipeline.StageProps(
-                        stage_name=contract.approval_stage_name(stage.name),
-                        actions=[
-                            actions.ManualApprovalAction(
-                                action_name=contract.ACTION_APPROVE,
-                                notification_topic=topic,
-                                additional_information=(
-                                    f"Deploy {MODEL_PACKAGE_ARN_REF} to {stage.name} "
-                                    f"({stage.endpoint_name})?"
-                                ),
-                            )
-                        ],
-                    )
-                )
+                stage_props.append(_approval_stage(stage, topic))
             stage_props.append(
                 self._deploy_stage(
                     config=config,
@@ -137,6 +114,23 @@ class DeploymentPipeline(Construct):
             stages=stage_props,
         )
 
+    def _source_stage(self, bundle: s3_assets.Asset) -> codepipeline.StageProps:
+        """The bundle as the Source stage; it never starts a run by itself."""
+        return codepipeline.StageProps(
+            stage_name=contract.SOURCE_STAGE,
+            actions=[
+                actions.S3SourceAction(
+                    action_name=contract.SOURCE_ACTION,
+                    bucket=bundle.bucket,
+                    bucket_key=bundle.s3_object_key,
+                    output=self.source_artifact,
+                    # Runs start only through StartPipelineExecution with the
+                    # approved version's variables.
+                    trigger=actions.S3Trigger.NONE,
+                )
+            ],
+        )
+
     def _deploy_stage(
         self,
         *,
@@ -148,32 +142,8 @@ class DeploymentPipeline(Construct):
         execution_role_arn: str,
     ) -> codepipeline.StageProps:
         stage = wiring.stage
-        deploy_parameters = DeployParameters(
-            group=config.name,
-            stage=stage.name,
-            endpoint_name=stage.endpoint_name,
-            model_package_arn=MODEL_PACKAGE_ARN_REF,
-            instance_type=stage.instance_type,
-            instance_count=stage.instance_count,
-            rollout=stage.rollout.to_parameters(),
-            alarm_names=wiring.alarm_names,
-            execution_role_arn=execution_role_arn,
-            keep_configs=config.keep_endpoint_configs,
-            variant_name=contract.VARIANT_NAME,
-        )
-        smoke_parameters = SmokeTestParameters(
-            group=config.name,
-            stage=stage.name,
-            endpoint_name=stage.endpoint_name,
-            model_package_arn=MODEL_PACKAGE_ARN_REF,
-        )
-        bake_parameters = BakeParameters(
-            group=config.name,
-            stage=stage.name,
-            endpoint_name=stage.endpoint_name,
-            model_package_arn=MODEL_PACKAGE_ARN_REF,
-            alarm_names=wiring.alarm_names,
-            bake_minutes=stage.bake_minutes,
+        deploy_parameters, smoke_parameters, bake_parameters = _stage_parameters(
+            config, wiring, wiring.execution_role_arn or execution_role_arn
         )
         return codepipeline.StageProps(
             stage_name=stage.name,
@@ -181,7 +151,7 @@ class DeploymentPipeline(Construct):
                 actions.LambdaInvokeAction(
                     action_name=contract.ACTION_DEPLOY,
                     lambda_=deploy,
-                    user_parameters_string=deploy_parameters.to_json(),
+                    user_parameters_string=_placed(deploy_parameters.to_json(), wiring.target),
                     variables_namespace=deploy_namespace(stage.name),
                     run_order=1,
                 ),
@@ -189,13 +159,13 @@ class DeploymentPipeline(Construct):
                     action_name=contract.ACTION_SMOKE_TEST,
                     lambda_=smoke_test,
                     inputs=[self.source_artifact],
-                    user_parameters_string=smoke_parameters.to_json(),
+                    user_parameters_string=_placed(smoke_parameters.to_json(), wiring.target),
                     run_order=2,
                 ),
                 actions.LambdaInvokeAction(
                     action_name=contract.ACTION_BAKE,
                     lambda_=bake,
-                    user_parameters_string=bake_parameters.to_json(),
+                    user_parameters_string=_placed(bake_parameters.to_json(), wiring.target),
                     run_order=3,
                 ),
             ],
@@ -203,3 +173,62 @@ class DeploymentPipeline(Construct):
             # there (DESIGN rule 5).
             on_failure=codepipeline.FailureConditions(result=codepipeline.Result.ROLLBACK),
         )
+
+
+def _stage_parameters(
+    config: ModelGroupConfig, wiring: StageWiring, execution_role_arn: str
+) -> tuple[DeployParameters, SmokeTestParameters, BakeParameters]:
+    """The UserParameters of a stage's Deploy, SmokeTest and Bake actions."""
+    stage = wiring.stage
+    deploy_parameters = DeployParameters(
+        group=config.name,
+        stage=stage.name,
+        endpoint_name=stage.endpoint_name,
+        model_package_arn=MODEL_PACKAGE_ARN_REF,
+        instance_type=stage.instance_type,
+        instance_count=stage.instance_count,
+        rollout=stage.rollout.to_parameters(),
+        alarm_names=wiring.alarm_names,
+        execution_role_arn=execution_role_arn,
+        keep_configs=config.keep_endpoint_configs,
+        variant_name=contract.VARIANT_NAME,
+    )
+    smoke_parameters = SmokeTestParameters(
+        group=config.name,
+        stage=stage.name,
+        endpoint_name=stage.endpoint_name,
+        model_package_arn=MODEL_PACKAGE_ARN_REF,
+    )
+    bake_parameters = BakeParameters(
+        group=config.name,
+        stage=stage.name,
+        endpoint_name=stage.endpoint_name,
+        model_package_arn=MODEL_PACKAGE_ARN_REF,
+        alarm_names=wiring.alarm_names,
+        bake_minutes=stage.bake_minutes,
+    )
+    return deploy_parameters, smoke_parameters, bake_parameters
+
+
+def _approval_stage(stage: StageConfig, topic: sns.ITopic) -> codepipeline.StageProps:
+    """The manual approval in front of ``stage``, announced on the group's topic."""
+    return codepipeline.StageProps(
+        stage_name=contract.approval_stage_name(stage.name),
+        actions=[
+            actions.ManualApprovalAction(
+                action_name=contract.ACTION_APPROVE,
+                notification_topic=topic,
+                additional_information=(
+                    f"Deploy {MODEL_PACKAGE_ARN_REF} to {stage.name} ({stage.endpoint_name})?"
+                ),
+            )
+        ],
+    )
+
+
+def _placed(parameters: str, target: StageTarget) -> str:
+    """An action's UserParameters with what reaches its stage's account, if another."""
+    extra = target.to_parameters()
+    if not extra:
+        return parameters
+    return json.dumps({**json.loads(parameters), **extra}, separators=(",", ":"), sort_keys=True)

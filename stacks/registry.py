@@ -34,13 +34,13 @@ class ModelRegistryGroup(Construct):
         if config.adopt_existing_group:
             return
         policy = None
-        if config.share_with_accounts:
+        if config.reader_accounts:
             policy = iam.PolicyDocument(
                 statements=[
                     iam.PolicyStatement(
                         sid="ShareModelPackageGroup",
                         principals=[
-                            iam.AccountPrincipal(account) for account in config.share_with_accounts
+                            iam.AccountPrincipal(account) for account in config.reader_accounts
                         ],
                         actions=list(SHARED_ACTIONS),
                         resources=[

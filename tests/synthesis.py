@@ -17,6 +17,7 @@ import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Match, Template
 
+from pipeline_scripts.sandbox.scenario_accounts import place_stages_in_their_own_accounts
 from shared.config import CONTEXT_KEY, GreenlightConfig, load_config, parse_config
 from stacks.app import GreenlightApp, add_greenlight
 from stacks.greenlight_stack import STACK_NAME, GreenlightStack
@@ -262,6 +263,16 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 def gated(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """Two groups with gates on and a LINEAR rollout."""
     return synthesize(parse_config(GATED_CONTEXT), tmp_path_factory.mktemp("gated"))
+
+
+@pytest.fixture(scope="session")
+def accounts(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The example with staging and production each in an account of its own, as the
+    sandbox's multi-account scenario runs it."""
+    context = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))["context"]
+    settings = json.loads(json.dumps(context[CONTEXT_KEY]))
+    place_stages_in_their_own_accounts(settings)
+    return synthesize(parse_config(settings), tmp_path_factory.mktemp("accounts"))
 
 
 @pytest.fixture(params=["example", "gated"])

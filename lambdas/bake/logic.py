@@ -33,6 +33,7 @@ from shared.jobs import (
     run_job,
 )
 from shared.parameters import BakeParameters
+from shared.stage_access import stage_clients
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -56,7 +57,8 @@ def run(
     clock = clock or current_clock()
 
     def action(job: PipelineJob) -> JobResult:
-        return bake(job, cloudwatch=cloudwatch or _cloudwatch(), clock=clock)
+        stage = stage_clients(job.user_parameters)
+        return bake(job, cloudwatch=cloudwatch or stage.client("cloudwatch"), clock=clock)
 
     return run_job(event, action, action_name=ACTION, codepipeline=codepipeline, clock=clock)
 
@@ -106,9 +108,3 @@ def _started(token: str) -> datetime:
 
 def _minutes(span: timedelta) -> str:
     return f"{span.total_seconds() / 60:.1f} minute(s)"
-
-
-def _cloudwatch() -> CloudWatchClient:
-    import boto3  # noqa: PLC0415 - created on first use, never at import
-
-    return boto3.client("cloudwatch")

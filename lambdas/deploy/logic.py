@@ -67,6 +67,7 @@ from shared.clock import Clock, current_clock
 from shared.jobs import Failed, JobResult, PipelineJob, Succeeded, run_job
 from shared.observability import logger
 from shared.parameters import DeployParameters
+from shared.stage_access import stage_clients
 from shared.transient import is_transient
 
 if TYPE_CHECKING:
@@ -99,10 +100,11 @@ def run(
     clock = clock or current_clock()
 
     def action(job: PipelineJob) -> JobResult:
+        stage = stage_clients(job.user_parameters)
         return deploy(
             job,
-            sagemaker=sagemaker or _sagemaker(),
-            cloudwatch=cloudwatch or _cloudwatch(),
+            sagemaker=sagemaker or stage.client("sagemaker"),
+            cloudwatch=cloudwatch or stage.client("cloudwatch"),
             clock=clock,
         )
 
@@ -329,15 +331,3 @@ def _succeeded(params: DeployParameters, config_name: str, model_name: str, how:
         },
         external_execution_id=config_name,
     )
-
-
-def _sagemaker() -> SageMakerClient:
-    import boto3  # noqa: PLC0415 - created on first use, never at import
-
-    return boto3.client("sagemaker")
-
-
-def _cloudwatch() -> CloudWatchClient:
-    import boto3  # noqa: PLC0415 - created on first use, never at import
-
-    return boto3.client("cloudwatch")

@@ -10,14 +10,19 @@ Anything already gone is fine: a Delete can be retried, or follow a manual clean
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-import boto3
 from botocore.exceptions import ClientError
 
-from shared.contract import PROP_ENDPOINT_NAMES, PROP_GROUP_NAME, PROP_RETAIN_ENDPOINTS
+from shared.contract import (
+    PROP_ENDPOINT_NAMES,
+    PROP_GROUP_NAME,
+    PROP_RETAIN_ENDPOINTS,
+    PROP_STAGE_TARGETS,
+)
 from shared.observability import logger
+from shared.stage_access import InvalidStageTarget, StageClients, StageTarget, session_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -46,6 +51,8 @@ class CleanupRequest:
     group_name: str | None
     endpoint_names: tuple[str, ...]
     retain_endpoints: bool
+    #: Endpoint name → the stage role and region of an endpoint in another account.
+    targets: Mapping[str, StageTarget] = field(default_factory=dict)
 
     @classmethod
     def from_event(cls, event: Mapping[str, Any]) -> CleanupRequest:
@@ -74,6 +81,7 @@ class CleanupRequest:
             raise InvalidCleanupRequest("PhysicalResourceId", f"is required on {request_type}")
         group = properties.get(PROP_GROUP_NAME)
         return cls(
+            targets=_targets(properties.get(PROP_STAGE_TARGETS, {})),
             request_type=request_type,
             physical_resource_id=str(physical_id) if physical_id else None,
             logical_resource_id=str(event.get("LogicalResourceId", "EndpointCleanup")),
@@ -114,11 +122,15 @@ def on_event(request: CleanupRequest, *, sagemaker: SageMakerClient | None = Non
         return CleanupResult(
             physical_resource_id=physical_id, retained_endpoints=request.endpoint_names
         )
-    client = sagemaker if sagemaker is not None else boto3.client("sagemaker")
+    stages: dict[StageTarget, StageClients] = {}
     endpoints: list[str] = []
     configs: list[str] = []
     models: list[str] = []
     for name in request.endpoint_names:
+        target = request.targets.get(name, StageTarget())
+        client: SageMakerClient = sagemaker or stages.setdefault(
+            target, StageClients(target, session_name=session_name())
+        ).client("sagemaker")
         # Looked up first: the role may delete only endpoints that carry Deploy's tag,
         # so IAM refuses a DeleteEndpoint on one that does not exist (it has no tag).
         if _exists(client, name) and _deleted(client.delete_endpoint, EndpointName=name):
@@ -143,6 +155,16 @@ def on_event(request: CleanupRequest, *, sagemaker: SageMakerClient | None = Non
         deleted_endpoint_configs=tuple(configs),
         deleted_models=tuple(models),
     )
+
+
+def _targets(raw: Any) -> dict[str, StageTarget]:
+    field_name = f"ResourceProperties.{PROP_STAGE_TARGETS}"
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise InvalidCleanupRequest(field_name, f"must map endpoint names to objects, got {raw!r}")
+    try:
+        return {str(name): StageTarget.from_parameters(value) for name, value in raw.items()}
+    except InvalidStageTarget as error:
+        raise InvalidCleanupRequest(field_name, str(error)) from None
 
 
 def _new_physical_id(request: CleanupRequest) -> str:

@@ -119,6 +119,29 @@ def alarm_name(group: str, stage: str, metric: str) -> str:
     return f"greenlight-{group}-{stage}-{metric}"
 
 
+def deployment_role_name(region: str) -> str:
+    """The role Deploy, SmokeTest, Bake and the cleanup assume in a target account (one
+    target stack per account and region, and role names are per account)."""
+    return f"greenlight-deployment-{region}"
+
+
+def model_execution_role_name(group: str, region: str) -> str:
+    """The SageMaker execution role of ``group``'s models in a target account: named so
+    the tooling side can pass its ARN without a reference across accounts (a group name
+    may take 63 of IAM's 64 characters, so it is stood for by a digest)."""
+    digest = hashlib.sha256(group.encode()).hexdigest()[:12]
+    return f"greenlight-model-{digest}-{region}"
+
+
+def status_reader_role_name(region: str) -> str:
+    """The read-only role ``greenlight status`` assumes in a target account."""
+    return f"greenlight-status-reader-{region}"
+
+
+def role_arn(account: str, name: str) -> str:
+    return f"arn:aws:iam::{account}:role/{name}"
+
+
 # --- AWS vocabulary -------------------------------------------------------------------
 # The values AWS's APIs and events use, named once; code compares against these names,
 # never against string literals.
@@ -234,11 +257,22 @@ LEDGER_SORT_KEY: Final = "sk"
 PROP_ENDPOINT_NAMES: Final = "EndpointNames"
 PROP_RETAIN_ENDPOINTS: Final = "RetainEndpoints"
 PROP_GROUP_NAME: Final = "GroupName"
+#: Endpoint name → where it lives (``stageRoleArn``, ``stageRegion``), for the endpoints
+#: of stages in another account; the others are in the stack's own account.
+PROP_STAGE_TARGETS: Final = "StageTargets"
 
 # --- Stack outputs the CLI reads -------------------------------------------------------
 
 #: The stack that holds the ledger and the notifications topic.
 STACK_NAME: Final = "Greenlight"
+#: A target stack (one per target account and region) is named with this prefix.
+TARGET_STACK_PREFIX: Final = "GreenlightTarget-"
+
+
+def target_stack_name(account: str, region: str) -> str:
+    return f"{TARGET_STACK_PREFIX}{account}-{region}"
+
+
 #: CfnOutput ids (and output keys) of that stack.
 OUTPUT_LEDGER_TABLE: Final = "LedgerTableName"
 OUTPUT_TOPIC_ARN: Final = "NotificationTopicArn"

@@ -30,6 +30,7 @@ from shared.jobs import (
     truncate,
 )
 from shared.parameters import SmokeTestParameters, SmokeTestSpec
+from shared.stage_access import stage_clients
 
 if TYPE_CHECKING:
     from mypy_boto3_codepipeline import CodePipelineClient
@@ -77,7 +78,7 @@ def run(
     def action(job: PipelineJob) -> JobResult:
         return smoke_test(
             job,
-            runtime=runtime or _runtime(),
+            runtime=runtime or stage_clients(job.user_parameters).client("sagemaker-runtime"),
             s3=s3 or _artifact_s3(job),
             clock=clock,
         )
@@ -223,9 +224,3 @@ def _artifact_s3(job: PipelineJob) -> S3Client:
         aws_secret_access_key=job.credentials.secret_access_key,
         aws_session_token=job.credentials.session_token,
     )
-
-
-def _runtime() -> SageMakerRuntimeClient:
-    import boto3  # noqa: PLC0415 - created on first use, never at import
-
-    return boto3.client("sagemaker-runtime")

@@ -8,31 +8,45 @@ authorizes (actions and resource ARNs, from the Service Authorization Reference)
 tags, and the resource's from ``iam_tags`` when a statement names one). A refusal reaches
 the caller as the service's AccessDenied error, worded as AWS words it.
 
-Keys that belong to no function — the sandbox operator, the data scientist, the
-reviewer, anyone calling a served sandbox — are not role-restricted: the sandbox models
-people as administrators of the account. See ``docs/aws-behaviour.md`` (IAM).
+Credentials from ``sts:AssumeRole`` belong to the assumed role, in the role's account
+(moto keeps a backend per account and files the new key there): a call made with them is
+evaluated against that role's policies. ``AssumeRole`` itself needs both halves AWS
+checks: the caller's identity-based policy allows ``sts:AssumeRole`` on the role, and the
+role's trust policy names the caller. Only roles some template declares can be assumed.
+
+Keys that belong to no function and no assumed role — the sandbox operator, the data
+scientist, the reviewer, anyone calling a served sandbox — are not role-restricted: the
+sandbox models people as administrators of the account; a role's trust policy still
+applies to them. See ``docs/aws-behaviour.md`` (IAM).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from moto.core.utils import get_service_model
+from moto.iam.models import iam_backends
+from moto.sts.models import sts_backends
 
 from pipeline_scripts.emulation.checkpoint import RequestRefused, ServiceRequest
 from pipeline_scripts.emulation.iam_actions import UnknownAction, authorizations
 from pipeline_scripts.emulation.iam_policy import (
     Authorization,
     Decision,
+    Principal,
     UnsupportedCondition,
     evaluate,
+    evaluate_resource_policy,
     names_resource_tags,
 )
 from pipeline_scripts.emulation.iam_tags import resource_tags
+
+PARTITION = "aws"
+ASSUME_ROLE = "sts:AssumeRole"
 
 #: JSON protocols answer AccessDeniedException; the query and XML ones AccessDenied, and
 #: so do JSON services that keep their query-era error codes (awsQueryCompatible:
@@ -50,13 +64,19 @@ class Role:
     arn: str
     #: Every statement of every identity-based policy attached to the role.
     statements: tuple[Mapping[str, Any], ...]
+    #: The statements of its trust policy (``AssumeRolePolicyDocument``).
+    trust: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
 
     def without(self, sid: str) -> Role:
         """The role with the statement ``sid`` removed (it must have one)."""
         kept = tuple(s for s in self.statements if s.get("Sid") != sid)
         if len(kept) == len(self.statements):
             raise KeyError(f"role {self.name} has no statement {sid!r}")
-        return Role(name=self.name, arn=self.arn, statements=kept)
+        return Role(name=self.name, arn=self.arn, statements=kept, trust=self.trust)
 
 
 @dataclass(frozen=True)
@@ -80,32 +100,128 @@ def function_access_key(function_name: str) -> str:
 
 
 class IamCheck:
-    """A checkpoint check: a function's calls must be allowed by its role."""
+    """A checkpoint check: a function's calls must be allowed by its role, an assumed
+    role's by that role, and an ``AssumeRole`` by the target role's trust policy too."""
 
-    def __init__(self, callers: Mapping[str, Caller]) -> None:
+    def __init__(self, callers: Mapping[str, Caller], roles: Iterable[Role] = ()) -> None:
         #: Access key → the function session it belongs to.
         self._callers = dict(callers)
+        #: Role ARN → every role the sandbox's accounts hold (what may be assumed).
+        self._roles = {caller.role.arn: caller.role for caller in callers.values()}
+        self._resource_policies: list[Mapping[str, Any]] = []
+        self.declare(roles)
         #: Every authorization a function asked for, allowed or not (for tests).
         self.asked: list[tuple[str, Authorization, Decision]] = []
 
     @classmethod
-    def for_functions(cls, roles: Mapping[str, Role], *, account: str) -> IamCheck:
-        """One caller per function name in ``roles``, keyed by its access key."""
+    def for_functions(
+        cls, roles: Mapping[str, Role], *, account: str, declared: Iterable[Role] = ()
+    ) -> IamCheck:
+        """One caller per function name in ``roles``, keyed by its access key;
+        ``declared`` are the other roles the templates create (in any account)."""
         return cls(
             {
                 function_access_key(name): Caller(role=role, session_name=name, account=account)
                 for name, role in roles.items()
-            }
+            },
+            declared,
         )
 
+    def declare(self, roles: Iterable[Role]) -> None:
+        """Roles that exist from now on (a stack that creates them was deployed)."""
+        self._roles.update((role.arn, role) for role in roles)
+
+    def declare_resource_policy(self, statements: Iterable[Mapping[str, Any]]) -> None:
+        """A resource-based policy that exists from now on (e.g. a model package group's,
+        which moto does not keep); its statements name the resources they cover."""
+        self._resource_policies.extend(statements)
+
     def __call__(self, request: ServiceRequest) -> None:
-        caller = self._callers.get(request.access_key)
-        if caller is None:
-            return
+        caller = self._callers.get(request.access_key) or self._assumed(request)
+        if caller is not None:
+            self._check_identity(request, caller)
+        if (request.service, request.operation) == ("sts", "AssumeRole"):
+            self._check_trust(request, caller)
+
+    def _assumed(self, request: ServiceRequest) -> Caller | None:
+        """The assumed-role session ``request``'s key belongs to, if it is one. A role no
+        template declares has no permissions here."""
+        session = assumed_session(request.access_key, request.account)
+        if session is None:
+            return None
+        role_arn, session_name = session
+        role = self._roles.get(role_arn) or Role(
+            name=role_arn.rsplit("/", 1)[-1], arn=role_arn, statements=()
+        )
+        return Caller(role=role, session_name=session_name, account=role.account)
+
+    def _check_trust(self, request: ServiceRequest, caller: Caller | None) -> None:
+        """The role named by ``RoleArn`` must exist and its trust policy name the
+        caller (a person is the IAM user of its key)."""
+        role_arn = str(request.params.get("RoleArn", ""))
+        who = caller.arn if caller else person_arn(request.access_key, request.account)
+        principal = (
+            Principal(arn=caller.role.arn, account=caller.account)
+            if caller
+            else Principal(arn=who, account=request.account)
+        )
+        role = self._roles.get(role_arn)
+        asked = Authorization(action=ASSUME_ROLE, resource=role_arn, context={})
+        trust = role.trust if role else ()
+        self._check_resource_policy(
+            request, who, principal, asked, statements=trust, whose="the role's trust"
+        )
+
+    def _check_owner(self, request: ServiceRequest, caller: Caller, asked: Authorization) -> None:
+        """A resource of another account is reached only if its own resource-based policy
+        also allows the caller (a resource with none allows no other account)."""
+        owner = asked.resource.split(":")[4] if asked.resource.count(":") >= 5 else ""
+        if owner in ("", caller.account) or asked.action == ASSUME_ROLE:
+            return  # a role's resource-based policy is its trust policy: ``_check_trust``
+        principal = Principal(arn=caller.role.arn, account=caller.account)
+        statements = self._resource_policies
+        self._check_resource_policy(
+            request,
+            caller.arn,
+            principal,
+            asked,
+            statements=statements,
+            whose="its resource",
+            resource=True,
+        )
+
+    def _check_resource_policy(
+        self,
+        request: ServiceRequest,
+        who: str,
+        principal: Principal,
+        asked: Authorization,
+        *,
+        statements: Sequence[Mapping[str, Any]],
+        whose: str,
+        resource: bool = False,
+    ) -> None:
+        action, arn = asked.action, asked.resource
+        try:
+            decision = evaluate_resource_policy(
+                statements, action, principal, arn if resource else None
+            )
+        except UnsupportedCondition as unsupported:
+            reason = f"{unsupported} in {whose} policy"
+            raise _denied(request, who, action, arn, reason) from None
+        if decision is Decision.EXPLICIT_DENY:
+            reason = "with an explicit deny in a resource-based policy"
+            raise _denied(request, who, action, arn, reason, joiner=" ")
+        if decision is not Decision.ALLOWED:
+            reason = f"no resource-based policy allows the {action} action"
+            raise _denied(request, who, action, arn, reason)
+
+    def _check_identity(self, request: ServiceRequest, caller: Caller) -> None:
         try:
             asked = authorizations(request)
         except UnknownAction as unknown:
-            raise _denied(request, caller, unknown.action, "*", "no such action exists") from None
+            reason = "no such action exists"
+            raise _denied(request, caller.arn, unknown.action, "*", reason) from None
         for authorization in asked:
             self._authorize(request, caller, authorization)
 
@@ -119,20 +235,37 @@ class IamCheck:
             decision = evaluate(statements, asked)
         except UnsupportedCondition as unsupported:
             raise _denied(
-                request, caller, asked.action, asked.resource, f"{unsupported} in its policy"
+                request, caller.arn, asked.action, asked.resource, f"{unsupported} in its policy"
             ) from None
         self.asked.append((caller.session_name, asked, decision))
         if decision is Decision.EXPLICIT_DENY:
             reason = "with an explicit deny in an identity-based policy"
-            raise _denied(request, caller, asked.action, asked.resource, reason, joiner=" ")
+            raise _denied(request, caller.arn, asked.action, asked.resource, reason, joiner=" ")
         if decision is Decision.IMPLICIT_DENY:
             reason = f"no identity-based policy allows the {asked.action} action"
-            raise _denied(request, caller, asked.action, asked.resource, reason)
+            raise _denied(request, caller.arn, asked.action, asked.resource, reason)
+        self._check_owner(request, caller, asked)
+
+
+def assumed_session(access_key: str, account: str) -> tuple[str, str] | None:
+    """(role ARN, session name) of the ``sts:AssumeRole`` credentials ``access_key``
+    belongs to, as moto filed them in the role's ``account``; None for any other key."""
+    key = iam_backends[account][PARTITION].access_keys.get(access_key)
+    role_arn = getattr(key, "role_arn", None) if key is not None else None
+    if not role_arn:
+        return None
+    assumed = sts_backends[account][PARTITION].get_assumed_role_from_access_key(access_key)
+    return str(role_arn), assumed.session_name if assumed else access_key
+
+
+def person_arn(access_key: str, account: str) -> str:
+    """A person's identity: the IAM user of the key's name (as the registry records)."""
+    return f"arn:aws:iam::{account}:user/{access_key}"
 
 
 def _denied(
     request: ServiceRequest,
-    caller: Caller,
+    who: str,
     action: str,
     resource: str,
     reason: str,
@@ -140,9 +273,10 @@ def _denied(
     joiner: str = " because ",
 ) -> RequestRefused:
     """AWS's wording: "User: <session ARN> is not authorized to perform: <action> on
-    resource: <ARN> because no identity-based policy allows the <action> action"."""
+    resource: <ARN> because no identity-based (or resource-based) policy allows the
+    <action> action"."""
     message = (
-        f"User: {caller.arn} is not authorized to perform: {action} "
+        f"User: {who} is not authorized to perform: {action} "
         f"on resource: {resource}{joiner}{reason}"
     )
     code, status = _denial_code(request.service)

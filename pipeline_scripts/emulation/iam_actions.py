@@ -211,6 +211,22 @@ def _implied(request: ServiceRequest, prefix: str, action: str) -> Iterator[Auth
         )
     if prefix == "sagemaker" and action.startswith("Create") and request.params.get("Tags"):
         yield from _tagging_on_create(request, action)
+    if (prefix, action) == ("sagemaker", "CreateModel"):
+        for package in _model_packages(request):
+            yield Authorization(
+                action="sagemaker:DescribeModelPackage", resource=package, context={}
+            )
+
+
+def _model_packages(request: ServiceRequest) -> Iterator[str]:
+    """The versioned model packages a CreateModel builds its containers from: SageMaker
+    reads each as the caller (the docs are silent; the stricter reading)."""
+    containers = [request.params.get("PrimaryContainer") or {}]
+    containers.extend(request.params.get("Containers") or [])
+    for container in containers:
+        name = container.get("ModelPackageName") if isinstance(container, Mapping) else None
+        if isinstance(name, str) and name.startswith("arn:"):
+            yield name
 
 
 def _tagging_on_create(request: ServiceRequest, action: str) -> Iterator[Authorization]:

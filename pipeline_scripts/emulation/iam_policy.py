@@ -51,6 +51,23 @@ class UnsupportedCondition(Exception):
         self.what = what
 
 
+class UnsupportedPrincipal(UnsupportedCondition):
+    """A trust policy names its principals in a way the sandbox does not evaluate."""
+
+    def __init__(self, what: str) -> None:
+        Exception.__init__(self, f"the sandbox cannot evaluate the principal element {what}")
+        self.what = what
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who calls, as a resource-based policy sees it: the role (not its session) or the
+    user, and the account it belongs to."""
+
+    arn: str
+    account: str
+
+
 @dataclass(frozen=True)
 class Authorization:
     """One thing IAM checks for a request: an action on a resource, in a context."""
@@ -86,6 +103,56 @@ def evaluate(statements: Iterable[Mapping[str, Any]], authorization: Authorizati
         if statement.get("Effect") == "Allow":
             allowed = True
     return Decision.ALLOWED if allowed else Decision.IMPLICIT_DENY
+
+
+def evaluate_resource_policy(
+    statements: Iterable[Mapping[str, Any]],
+    action: str,
+    principal: Principal,
+    resource: str | None = None,
+) -> Decision:
+    """A resource-based policy for ``action`` by ``principal``: a statement applies when
+    its ``Principal`` names the caller (its ARN, its account's root, its account id, or
+    ``*``), its ``Action`` matches, its ``Resource`` matches ``resource`` (a role's trust
+    policy names no resource: ``resource`` None) and its ``Condition`` holds in the
+    caller's context."""
+    asked = Authorization(
+        action=action,
+        resource=resource or "*",
+        context={"aws:principalarn": principal.arn, "aws:principalaccount": principal.account},
+    )
+    allowed = False
+    for statement in statements:
+        if "NotPrincipal" in statement:
+            raise UnsupportedPrincipal("NotPrincipal")
+        if not _names_principal(statement.get("Principal"), principal):
+            continue
+        if not _element_matches(statement, "Action", action, _action_pattern):
+            continue
+        if resource is not None and not _element_matches(
+            statement, "Resource", resource, _resource_pattern
+        ):
+            continue
+        if not _conditions_hold(statement.get("Condition", {}), asked):
+            continue
+        if statement.get("Effect") == "Deny":
+            return Decision.EXPLICIT_DENY
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return Decision.ALLOWED if allowed else Decision.IMPLICIT_DENY
+
+
+def _names_principal(element: Any, principal: Principal) -> bool:
+    """``"*"``, or ``{"AWS": ...}`` naming the caller; service and federated principals
+    never name an IAM role or user."""
+    if element == "*":
+        return True
+    if not isinstance(element, Mapping):
+        return False
+    root = f"arn:aws:iam::{principal.account}:root"
+    return any(
+        value in ("*", principal.arn, principal.account, root)
+        for value in _as_list(element.get("AWS", []))
+    )
 
 
 def _applies(statement: Mapping[str, Any], authorization: Authorization) -> bool:

@@ -10,7 +10,8 @@ service model, so shapes, timestamps and error codes are those of the real servi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -31,11 +32,18 @@ Hook = Callable[[Mapping[str, Any]], None]
 
 #: The access key of the request an emulated operation is serving, while it runs.
 _CALLER: ContextVar[str | None] = ContextVar("caller_access_key", default=None)
+#: The account (and region) that request is served in: moto's, from its access key.
+_ACCOUNT: ContextVar[tuple[str, str] | None] = ContextVar("caller_account", default=None)
 
 
 def caller_access_key() -> str | None:
     """The access key that signed the request being served (None outside a request)."""
     return _CALLER.get()
+
+
+def caller_account() -> tuple[str, str] | None:
+    """(account, region) of the request being served (None outside a request)."""
+    return _ACCOUNT.get()
 
 
 _RESPONSE_CLASSES: dict[str, type[BaseResponse]] = {
@@ -60,13 +68,11 @@ class ServiceRoutes:
 
         def handle(response: BaseResponse) -> ActionResult:
             params = _request_params(response)
-            token = _CALLER.set(response.get_access_key())
-            try:
-                result = implementation(**params)
-            except ClientError as error:
-                raise _rest_error(error) from None
-            finally:
-                _CALLER.reset(token)
+            with _serving(response):
+                try:
+                    result = implementation(**params)
+                except ClientError as error:
+                    raise _rest_error(error) from None
             return ActionResult(dict(result))
 
         self._install(owner, method_name, handle)
@@ -109,14 +115,15 @@ class ServiceRoutes:
 
         def handle(response: BaseResponse) -> Any:
             params = _request_params(response)
-            try:
-                if before is not None:
-                    before(params)
-                result = original(response)
-                if after is not None:
-                    after(params)
-            except ClientError as error:
-                raise _rest_error(error) from None
+            with _serving(response):
+                try:
+                    if before is not None:
+                        before(params)
+                    result = original(response)
+                    if after is not None:
+                        after(params)
+                except ClientError as error:
+                    raise _rest_error(error) from None
             return result
 
         self._install(owner, method_name, handle)
@@ -134,6 +141,18 @@ class ServiceRoutes:
             else:
                 setattr(owner, name, original)
         self._originals.clear()
+
+
+@contextmanager
+def _serving(response: BaseResponse) -> Iterator[None]:
+    """Who the request is from, and where it is served, while an emulation handles it."""
+    caller = _CALLER.set(response.get_access_key())
+    account = _ACCOUNT.set((str(response.current_account), str(response.region)))
+    try:
+        yield
+    finally:
+        _ACCOUNT.reset(account)
+        _CALLER.reset(caller)
 
 
 def _request_params(response: BaseResponse) -> dict[str, Any]:

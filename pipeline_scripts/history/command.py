@@ -32,6 +32,7 @@ from pipeline_scripts.history.rows import HistoryRow
 from pipeline_scripts.history.summary import HistorySummary, summarize
 from pipeline_scripts.history.summary_text import summary_csv, summary_record, summary_table
 from pipeline_scripts.history.table import TABLE_WIDTH, table
+from pipeline_scripts.stage_places import with_places
 from shared.ledger import Ledger
 
 FORMATS: Final = ("table", "json", "csv", "html")
@@ -47,6 +48,8 @@ COLUMNS: Final = (
     "trigger",
     "started_by",
     "stage",
+    "account",
+    "region",
     "stage_approver",
     "result",
     "reason",
@@ -123,7 +126,7 @@ def _run(args: argparse.Namespace) -> int:
         sagemaker=stack_outputs.client("sagemaker", args.region),
         codepipeline=stack_outputs.client("codepipeline", args.region),
     )
-    rows = reader.rows(since=since)
+    rows = with_places(reader.rows(since=since), settings.places)
     if not rows and since is not None and args.format == "table" and not args.summary_only:
         text = f"No history since {since.isoformat()}.\n"
     else:

@@ -102,6 +102,9 @@ class HistoryRow:
     operator_reason: str | None = None
     #: This row's version is live in its stage now, and Rejected in the registry now.
     live_rejected: bool = False
+    #: Where the row's stage runs, when known (a stage in another account names it).
+    account: str | None = None
+    region: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.version, bool) or not isinstance(self.version, int) or self.version < 1:

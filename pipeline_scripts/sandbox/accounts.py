@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 import boto3
+from moto.iam.models import iam_backends
 
 from pipeline_scripts.emulation.registry import identity_for
 from pipeline_scripts.emulation.service import caller_access_key
@@ -18,6 +19,9 @@ from pipeline_scripts.emulation.service import caller_access_key
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 PARTITION = "aws"
+#: Where the multi-account scenario puts its stages (the tooling account is ACCOUNT_ID).
+STAGING_ACCOUNT = "210987654321"
+PRODUCTION_ACCOUNT = "345678901234"
 
 #: Access keys of the sandbox's people: the registry records who did what by key.
 OPERATOR_KEY = "AKIASANDBOXOPERATOR1"
@@ -40,6 +44,32 @@ def client(service: str, *, access_key: str = OPERATOR_KEY) -> Any:
         service,  # type: ignore[call-overload]
         region_name=REGION,
         aws_access_key_id=access_key,
+        aws_secret_access_key=_SECRET,
+    )
+
+
+#: The IAM user the sandbox acts as in a target account (not role-restricted: people
+#: are administrators of their account in the sandbox, as in the tooling account).
+TARGET_OPERATOR = "sandbox-operator"
+
+
+def operator_key(account: str) -> str:
+    """The access key of ``account``'s operator; moto files requests signed with it under
+    that account."""
+    backend = iam_backends[account][PARTITION]
+    if TARGET_OPERATOR not in backend.users:
+        backend.create_user(region_name="us-east-1", user_name=TARGET_OPERATOR)
+    keys = backend.users[TARGET_OPERATOR].access_keys
+    key = keys[0] if keys else backend.create_access_key(TARGET_OPERATOR)
+    return str(key.access_key_id)
+
+
+def client_in(account: str, region: str, service: str) -> Any:
+    """A boto3 client acting as ``account``'s operator."""
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        region_name=region,
+        aws_access_key_id=operator_key(account),
         aws_secret_access_key=_SECRET,
     )
 

@@ -77,6 +77,17 @@ class AlarmSpec:
 
 
 @dataclass(frozen=True)
+class TargetSpec:
+    """A target stack, read in its own account and region (``targets``)."""
+
+    stack_name: str
+    account: str
+    region: str
+    roles: tuple[Role, ...]
+    alarms: tuple[AlarmSpec, ...]
+
+
+@dataclass(frozen=True)
 class BundleSpec:
     """Where the pipeline's source action reads its bundle, and the local file to put there."""
 
@@ -139,3 +150,8 @@ class AppSpec:
     #: Each stack of the assembly, in deployment order → its outputs (key → (resolved
     #: value, description)); the CLI reads them with DescribeStacks.
     stacks: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    #: Statements of the resource-based policies moto does not keep (model package
+    #: groups'): what another account may do to the stack's resources.
+    resource_policies: tuple[dict[str, Any], ...] = ()
+    #: The target stacks: what stages in other accounts need there.
+    targets: tuple[TargetSpec, ...] = ()

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from pipeline_scripts.sandbox.app_spec import TemplateError
-from shared.contract import STACK_NAME
+from shared.contract import STACK_NAME, TARGET_STACK_PREFIX
 
 #: CDK's version-reporting resource: one per stack, the same logical id in each.
 _PER_STACK_RESOURCES: Final = frozenset({"AWS::CDK::Metadata"})
@@ -97,10 +97,11 @@ def read_stacks(cdk_out: Path) -> list[Stack]:
     if not manifest_path.is_file():
         return [_bare(cdk_out)]
     artifacts: dict[str, Any] = json.loads(manifest_path.read_text())["artifacts"]
+    # A target stack runs in another account: ``template.load_targets`` reads it there.
     declared = {
         name: artifact
         for name, artifact in artifacts.items()
-        if artifact.get("type") == _STACK_ARTIFACT
+        if artifact.get("type") == _STACK_ARTIFACT and not name.startswith(TARGET_STACK_PREFIX)
     }
     if not declared:
         raise AssemblyError(f"{manifest_path} declares no stack")

@@ -18,6 +18,7 @@ from typing import Any
 from pipeline_scripts.errors import EXIT_FAILURE, EXIT_OK, NotFound, UsageError
 from pipeline_scripts.progress import Progress
 from pipeline_scripts.sandbox.app_spec import TemplateError
+from pipeline_scripts.sandbox.scenario_accounts import place_stages_in_their_own_accounts
 from pipeline_scripts.sandbox.scenarios import SCENARIOS, Scenario, scenario
 from pipeline_scripts.sandbox.story import Story, StoryResult
 from pipeline_scripts.sandbox.template import load_app
@@ -30,14 +31,20 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         if args.json:
             listed = [
-                {"name": s.name, "summary": s.summary, "needsGates": s.needs_gates}
+                {
+                    "name": s.name,
+                    "summary": s.summary,
+                    "needsGates": s.needs_gates,
+                    "needsAccounts": s.needs_accounts,
+                }
                 for s in SCENARIOS
             ]
             print(json.dumps(listed, indent=2))
             return EXIT_OK
         for known in SCENARIOS:
             gated = " (synthesizes a gates-on variant)" if known.needs_gates else ""
-            print(f"{known.name:28} {known.summary}{gated}")
+            placed = " (synthesizes a multi-account variant)" if known.needs_accounts else ""
+            print(f"{known.name:28} {known.summary}{gated}{placed}")
         return EXIT_OK
     names = [s.name for s in SCENARIOS] if args.all else (args.scenario or ["story"])
     try:
@@ -78,7 +85,12 @@ def _run_scenario(
     if chosen.needs_gates:
         with tempfile.TemporaryDirectory(prefix="greenlight-gated-") as outdir:
             say(f"== {chosen.name}: synthesizing {config} with the first group's gates on")
-            _synthesize_gated(config, Path(outdir))
+            _synthesize_variant(config, Path(outdir), _gates_on)
+            return _play(chosen, Path(outdir), say, history=history)
+    if chosen.needs_accounts:
+        with tempfile.TemporaryDirectory(prefix="greenlight-accounts-") as outdir:
+            say(f"== {chosen.name}: synthesizing {config} with staging and production elsewhere")
+            _synthesize_variant(config, Path(outdir), place_stages_in_their_own_accounts)
             return _play(chosen, Path(outdir), say, history=history)
     return _play(chosen, cdk_out, say, history=history)
 
@@ -115,8 +127,17 @@ def _print_history(sandbox: Sandbox, story: Story, say: Callable[[str], None]) -
     main(["history", story.group, "--ledger-table", table, "--stages", stages])
 
 
-def _synthesize_gated(config_path: Path, outdir: Path) -> None:
-    """The app for ``config_path`` with the first group's governance gates turned on."""
+def _gates_on(settings: dict[str, Any]) -> None:
+    settings["modelGroups"][0]["gates"] = {
+        "requiredReports": ["ModelQuality", "Bias"],
+        "separationOfDuties": True,
+    }
+
+
+def _synthesize_variant(
+    config_path: Path, outdir: Path, change: Callable[[dict[str, Any]], None]
+) -> None:
+    """The app for ``config_path`` with its ``greenlight`` context changed by ``change``."""
     from shared.config import CONTEXT_KEY, parse_config  # noqa: PLC0415
     from stacks.app import build_app  # noqa: PLC0415 - aws_cdk loads only when needed
 
@@ -125,10 +146,7 @@ def _synthesize_gated(config_path: Path, outdir: Path) -> None:
     except (OSError, KeyError, json.JSONDecodeError) as error:
         raise UsageError(f"{config_path}: cannot read the app's context ({error})") from None
     settings = json.loads(json.dumps(context[CONTEXT_KEY]))
-    settings["modelGroups"][0]["gates"] = {
-        "requiredReports": ["ModelQuality", "Bias"],
-        "separationOfDuties": True,
-    }
+    change(settings)
     flags = {key: value for key, value in context.items() if key != CONTEXT_KEY}
     build_app(parse_config(settings), outdir=str(outdir), context=flags).synth()
 

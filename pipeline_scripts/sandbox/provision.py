@@ -13,9 +13,10 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from pipeline_scripts.emulation.iam import Role
 from pipeline_scripts.emulation.jobs import Artifact
 from pipeline_scripts.sandbox.accounts import DATA_SCIENTIST_KEY
-from pipeline_scripts.sandbox.app_spec import AppSpec, ResourceAlreadyExists
+from pipeline_scripts.sandbox.app_spec import AlarmSpec, AppSpec, ResourceAlreadyExists
 from pipeline_scripts.sandbox.engine import PipelineEngine
 from pipeline_scripts.sandbox.inventory import zip_path
 
@@ -97,10 +98,21 @@ def provision_topics(app: AppSpec, sns: Any, sqs: Any) -> str:
     return queue
 
 
-def provision_alarms(app: AppSpec, cloudwatch: Any) -> None:
-    for alarm in app.alarms:
+def provision_alarms(alarms: Iterable[AlarmSpec], cloudwatch: Any) -> None:
+    for alarm in alarms:
         cloudwatch.put_metric_alarm(
             **{k: v for k, v in alarm.properties.items() if k in _ALARM_KEYS}
+        )
+
+
+def provision_roles(roles: Iterable[Role], iam: Any) -> None:
+    """Each role with its trust policy (its permissions are the IAM check's to apply)."""
+    for role in roles:
+        iam.create_role(
+            RoleName=role.name,
+            AssumeRolePolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": list(role.trust)}
+            ),
         )
 
 

@@ -35,16 +35,28 @@ class Resolver:
     """Resolves Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split and the pseudo
     parameters, giving each resource the name and ARN it would have after a deploy."""
 
-    def __init__(self, resources: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        resources: dict[str, Any],
+        *,
+        account: str = ACCOUNT_ID,
+        region: str = REGION,
+        stack_name: str = "Greenlight",
+    ) -> None:
+        """``account`` and ``region``: the stack's environment (a target stack's is
+        another account's)."""
         self._resources = resources
+        self.account = account
+        self.region = region
+        self._stack_name = stack_name
 
     def ref(self, logical_id: str) -> str:
         pseudo = {
-            "AWS::AccountId": ACCOUNT_ID,
-            "AWS::Region": REGION,
+            "AWS::AccountId": self.account,
+            "AWS::Region": self.region,
             "AWS::Partition": PARTITION,
             "AWS::URLSuffix": "amazonaws.com",
-            "AWS::StackName": "Greenlight",
+            "AWS::StackName": self._stack_name,
             "AWS::NoValue": "",
         }
         if logical_id in pseudo:
@@ -70,7 +82,7 @@ class Resolver:
             return self._arn("sns", props.get("TopicName") or _physical_name(logical_id))
         if kind == "AWS::SQS::Queue":
             name = props.get("QueueName") or _physical_name(logical_id)
-            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
+            return f"https://sqs.{self.region}.amazonaws.com/{self.account}/{name}"
         if kind == "AWS::KMS::Key":
             return kms_key_id(logical_id)
         if kind == "AWS::S3::Bucket" and key_of_name not in props:
@@ -108,7 +120,8 @@ class Resolver:
                 return self._arn(kind.split("::")[1].lower(), name)
             service, path = service_and_path
             if service in ("iam", "s3"):
-                return f"arn:{PARTITION}:{service}::{'' if service == 's3' else ACCOUNT_ID}:{path}"
+                owner = "" if service == "s3" else self.account
+                return f"arn:{PARTITION}:{service}::{owner}:{path}"
             return self._arn(service, path)
         if attribute == "QueueName":
             return name.rsplit("/", 1)[-1]
@@ -119,7 +132,7 @@ class Resolver:
         return f"{name}.{attribute}"
 
     def _arn(self, service: str, path: str) -> str:
-        return f"arn:{PARTITION}:{service}:{REGION}:{ACCOUNT_ID}:{path}"
+        return f"arn:{PARTITION}:{service}:{self.region}:{self.account}:{path}"
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):

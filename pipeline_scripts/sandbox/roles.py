@@ -1,4 +1,5 @@
-"""Each function's execution role, as the synthesized template declares it.
+"""Each function's execution role, and every other role, as the synthesized template
+declares it.
 
 A role's identity-based policies are its inline ``Policies``, the ``AWS::IAM::Policy``
 and ``AWS::IAM::ManagedPolicy`` resources that name it in ``Roles``, and the managed
@@ -39,12 +40,44 @@ def function_roles(resources: Mapping[str, Any], resolver: Resolver) -> dict[str
         role_id = _role_logical_id(resource.get("Properties", {}).get("Role"))
         if role_id is None or role_id not in resources:
             raise RoleError(f"function {logical_id} names no role of this template")
-        roles[resolver.ref(logical_id)] = Role(
-            name=resolver.ref(role_id),
-            arn=resolver.get_att(role_id, "Arn"),
-            statements=tuple(_statements(role_id, resources, resolver)),
-        )
+        roles[resolver.ref(logical_id)] = _role(role_id, resources, resolver)
     return roles
+
+
+def declared_roles(resources: Mapping[str, Any], resolver: Resolver) -> list[Role]:
+    """Every ``AWS::IAM::Role`` of the template, with its policies and trust policy."""
+    return [
+        _role(logical_id, resources, resolver)
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::IAM::Role"
+    ]
+
+
+def resource_policies(resources: Mapping[str, Any], resolver: Resolver) -> list[dict[str, Any]]:
+    """The statements of the resource-based policies the template sets that moto keeps
+    none of: each model package group's ``ModelPackageGroupPolicy``."""
+    statements: list[dict[str, Any]] = []
+    for resource in resources.values():
+        if resource["Type"] != "AWS::SageMaker::ModelPackageGroup":
+            continue
+        policy = resource.get("Properties", {}).get("ModelPackageGroupPolicy")
+        if policy:
+            statements.extend(resolver.resolve(s) for s in _listed(policy.get("Statement", [])))
+    return statements
+
+
+def _role(role_id: str, resources: Mapping[str, Any], resolver: Resolver) -> Role:
+    trust = resources[role_id].get("Properties", {}).get("AssumeRolePolicyDocument", {})
+    return Role(
+        name=resolver.ref(role_id),
+        arn=resolver.get_att(role_id, "Arn"),
+        statements=tuple(_statements(role_id, resources, resolver)),
+        trust=tuple(resolver.resolve(s) for s in _listed(trust.get("Statement", []))),
+    )
+
+
+def _listed(statements: Any) -> list[Any]:
+    return statements if isinstance(statements, list) else [statements]
 
 
 def _role_logical_id(value: Any) -> str | None:
@@ -71,6 +104,5 @@ def _statements(
     ]
     documents.extend(attached)
     for document in documents:
-        statements = document.get("Statement", [])
-        for statement in statements if isinstance(statements, list) else [statements]:
+        for statement in _listed(document.get("Statement", [])):
             yield resolver.resolve(statement)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from pipeline_scripts.emulation.accounts import EmulatedAccounts
 from pipeline_scripts.emulation.codepipeline import EmulatedCodePipeline
 from pipeline_scripts.emulation.jobs import EmulatedJobs
-from pipeline_scripts.emulation.sagemaker import EmulatedSageMaker
 from pipeline_scripts.emulation.service import Operation, ServiceRoutes
 from pipeline_scripts.sandbox.accounts import caller_arn
 from pipeline_scripts.sandbox.engine import PipelineEngine
@@ -68,24 +68,20 @@ def _list_pipelines(codepipeline: EmulatedCodePipeline, names: Iterable[str]) ->
     return {"pipelines": pipelines}
 
 
-def route_sagemaker(routes: ServiceRoutes, sagemaker: EmulatedSageMaker) -> None:
-    """The endpoint and alarm calls the emulated SageMaker answers or watches: endpoints
-    move on in virtual time whenever someone looks at them."""
-    routes.route("sagemaker", "UpdateEndpoint", sagemaker.update_endpoint)
+def route_sagemaker(routes: ServiceRoutes, accounts: EmulatedAccounts) -> None:
+    """The endpoint and alarm calls the emulated SageMaker answers or watches, each in
+    the account it is served in: endpoints move on in virtual time whenever someone
+    looks at them."""
+    routes.route("sagemaker", "UpdateEndpoint", accounts.update_endpoint)
     routes.wrap(
         "sagemaker",
         "CreateEndpoint",
-        before=sagemaker.refuse_existing,
-        after=lambda p: sagemaker.endpoint_created(p["EndpointName"], p["EndpointConfigName"]),
+        before=accounts.refuse_existing,
+        after=accounts.endpoint_created,
     )
-    alarms = sagemaker.alarms
-    routes.wrap("cloudwatch", "PutMetricAlarm", after=alarms.created)
-    routes.wrap("cloudwatch", "SetAlarmState", after=alarms.set_by_hand)
-    routes.wrap("cloudwatch", "DescribeAlarms", before=lambda _p: sagemaker.tick())
+    routes.wrap("cloudwatch", "PutMetricAlarm", after=accounts.alarm_created)
+    routes.wrap("cloudwatch", "SetAlarmState", after=accounts.alarm_set_by_hand)
+    routes.wrap("cloudwatch", "DescribeAlarms", before=lambda _p: accounts.tick())
     for operation in ("DescribeEndpoint", "ListEndpoints", "DescribeEndpointConfig"):
-        routes.wrap("sagemaker", operation, before=lambda _p: sagemaker.tick())
-    routes.wrap(
-        "sagemaker-runtime",
-        "InvokeEndpoint",
-        before=lambda p: sagemaker.prepare_invocation(p["EndpointName"]),
-    )
+        routes.wrap("sagemaker", operation, before=lambda _p: accounts.tick())
+    routes.wrap("sagemaker-runtime", "InvokeEndpoint", before=accounts.prepare_invocation)

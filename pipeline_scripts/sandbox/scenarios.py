@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline_scripts.sandbox.drills import DRILLS
+from pipeline_scripts.sandbox.scenario_accounts import stages_in_their_own_accounts
 from pipeline_scripts.sandbox.story import Story, Version
 
 
@@ -20,6 +21,8 @@ class Scenario:
     run: Callable[[Story], None]
     #: Needs a group whose governance gates are on (the sandbox synthesizes one).
     needs_gates: bool = False
+    #: Needs staging and production in accounts of their own (the sandbox synthesizes it).
+    needs_accounts: bool = False
     #: A fault drill (``drills.py``): it checks every promise and reports a tally.
     drill: bool = False
 
@@ -293,6 +296,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         "quick-succession",
         "two approvals in quick succession: the newer wins, the older is superseded",
         quick_succession,
+    ),
+    Scenario(
+        "stages-in-their-own-accounts",
+        "staging and production each in an account of its own, reached through its role",
+        stages_in_their_own_accounts,
+        needs_accounts=True,
     ),
     *(Scenario(drill.name, drill.summary, drill.run, drill=True) for drill in DRILLS),
 )

@@ -19,6 +19,7 @@ from typing import Any
 from pipeline_scripts.sandbox.accounts import DATA_SCIENTIST_KEY, REVIEWER_KEY
 from pipeline_scripts.sandbox.world import Sandbox
 from shared import contract
+from shared.stage_access import StageTarget
 
 IMAGE = "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1"
 
@@ -38,6 +39,8 @@ class Version:
 class StageInfo:
     name: str
     endpoint: str
+    #: The account the stage's endpoint lives in; None: the tooling account.
+    account: str | None = None
 
 
 @dataclass
@@ -191,8 +194,9 @@ class Story:
 
     def live(self, stage: str) -> int | None:
         """The version the stage's endpoint serves now (from its live config)."""
-        endpoint = self.stage(stage).endpoint
-        sagemaker = self.sandbox.client("sagemaker")
+        info = self.stage(stage)
+        endpoint = info.endpoint
+        sagemaker = self.sandbox.client("sagemaker", account=info.account)
         try:
             described = sagemaker.describe_endpoint(EndpointName=endpoint)
         except sagemaker.exceptions.ClientError:
@@ -285,5 +289,8 @@ def _stages(declaration: dict[str, Any]) -> list[StageInfo]:
             if action["name"] != contract.ACTION_DEPLOY:
                 continue
             parameters = json.loads(action["configuration"]["UserParameters"])
-            stages.append(StageInfo(name=stage["name"], endpoint=parameters["endpointName"]))
+            account = StageTarget.from_parameters(parameters).account or None
+            stages.append(
+                StageInfo(name=stage["name"], endpoint=parameters["endpointName"], account=account)
+            )
     return stages

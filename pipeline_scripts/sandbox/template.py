@@ -30,16 +30,19 @@ from pipeline_scripts.sandbox.app_spec import (
     QueueRef,
     Resource,
     RuleSpec,
+    TargetSpec,
+    TemplateError,
 )
 from pipeline_scripts.sandbox.assembly import link
 from pipeline_scripts.sandbox.custom_resources import read_custom_resources
 from pipeline_scripts.sandbox.resolver import Resolver
-from pipeline_scripts.sandbox.roles import function_roles
-from shared.contract import GROUP_REGISTRY_PATH, STACK_NAME
+from pipeline_scripts.sandbox.roles import declared_roles, function_roles, resource_policies
+from shared.contract import GROUP_REGISTRY_PATH, STACK_NAME, TARGET_STACK_PREFIX
 
 
 def load_app(cdk_out: Path) -> AppSpec:
-    """Every stack of the cloud assembly in ``cdk_out``, linked and read."""
+    """Every stack of the cloud assembly in ``cdk_out``, linked and read; the target
+    stacks (in other accounts) each read on its own."""
     linked = link(cdk_out)
     assets: dict[str, Path] = {}
     for manifest in linked.asset_manifests:
@@ -49,6 +52,7 @@ def load_app(cdk_out: Path) -> AppSpec:
     return replace(
         app,
         stacks={name: _outputs(outputs, resolver) for name, outputs in linked.outputs.items()},
+        targets=load_targets(cdk_out),
     )
 
 
@@ -68,7 +72,7 @@ def read_stack(stack_name: str, template: dict[str, Any], assets: dict[str, Path
             _pipeline_spec(logical_id, props, resolver, assets)
             for logical_id, props in _of_kind(resources, "AWS::CodePipeline::Pipeline")
         ),
-        alarms=_alarms(resources, resolver),
+        alarms=read_alarms(resources, resolver),
         tables={
             resolver.ref(logical_id): resolver.resolve(props)
             for logical_id, props in _of_kind(resources, "AWS::DynamoDB::Table")
@@ -81,6 +85,7 @@ def read_stack(stack_name: str, template: dict[str, Any], assets: dict[str, Path
         adopted_groups=adopted,
         roles=function_roles(resources, resolver),
         custom_resources=read_custom_resources(resources, resolver.resolve),
+        resource_policies=tuple(resource_policies(resources, resolver)),
     )
 
 
@@ -117,7 +122,7 @@ def _rules(resources: dict[str, Any], resolver: Resolver) -> tuple[RuleSpec, ...
     return tuple(rules)
 
 
-def _alarms(resources: dict[str, Any], resolver: Resolver) -> tuple[AlarmSpec, ...]:
+def read_alarms(resources: dict[str, Any], resolver: Resolver) -> tuple[AlarmSpec, ...]:
     alarms = []
     for _logical_id, props in _of_kind(resources, "AWS::CloudWatch::Alarm"):
         resolved = resolver.resolve(props)
@@ -305,3 +310,46 @@ def _source_bundle(stages: list[dict[str, Any]], assets: dict[str, Path]) -> Bun
             if local is not None:
                 bundle = BundleSpec(bucket=configuration["S3Bucket"], key=key, local_path=local)
     return bundle
+
+
+# --- target stacks ---------------------------------------------------------------------
+# A stage in another account has a target stack there (``GreenlightTarget-<account>-
+# <region>``): read with its own environment, so its roles' and alarms' ARNs name that
+# account. Its roles are what the IAM check lets be assumed; its alarms are provisioned
+# in that account.
+
+
+def load_targets(cdk_out: Path) -> tuple[TargetSpec, ...]:
+    """Every target stack of the cloud assembly, read in its own environment."""
+    return tuple(_targets(cdk_out))
+
+
+def _targets(cdk_out: Path) -> Iterator[TargetSpec]:
+    manifest_path = cdk_out / "manifest.json"
+    if not manifest_path.is_file():
+        return
+    manifest = json.loads(manifest_path.read_text())
+    for name, artifact in manifest.get("artifacts", {}).items():
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        if not name.startswith(TARGET_STACK_PREFIX):
+            continue
+        account, region = _environment(name, str(artifact.get("environment", "")))
+        template_file = artifact.get("properties", {}).get("templateFile", f"{name}.template.json")
+        resources = json.loads((cdk_out / template_file).read_text()).get("Resources", {})
+        resolver = Resolver(resources, account=account, region=region, stack_name=name)
+        yield TargetSpec(
+            stack_name=name,
+            account=account,
+            region=region,
+            roles=tuple(declared_roles(resources, resolver)),
+            alarms=read_alarms(resources, resolver),
+        )
+
+
+def _environment(name: str, environment: str) -> tuple[str, str]:
+    """``aws://222222222222/us-east-1`` → (account, region); a target stack has both."""
+    parts = environment.removeprefix("aws://").split("/")
+    if len(parts) != 2 or not parts[0].isdigit():
+        raise TemplateError(f"target stack {name} has no account and region ({environment!r})")
+    return parts[0], parts[1]

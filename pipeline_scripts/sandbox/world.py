@@ -13,6 +13,7 @@ advances the clock straight to the next thing due.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from typing import Any
 
 from moto import mock_aws
 
+from pipeline_scripts.emulation.accounts import EmulatedAccounts
 from pipeline_scripts.emulation.checkpoint import RequestCheckpoint
 from pipeline_scripts.emulation.clock import VirtualClock
 from pipeline_scripts.emulation.codepipeline import EmulatedCodePipeline
@@ -85,8 +87,14 @@ class Sandbox:
         self.checkpoint = RequestCheckpoint()
         self.moto_clock = MotoClock(self.clock)
         self.checkpoint.add(validate_request)
-        #: Each function's calls are evaluated against its synthesized role.
-        self.iam = IamCheck.for_functions(app.roles, account=ACCOUNT_ID)
+        #: Each function's calls are evaluated against its synthesized role; the target
+        #: stacks' roles may be assumed as their trust policies say.
+        self.iam = IamCheck.for_functions(
+            app.roles,
+            account=ACCOUNT_ID,
+            declared=[role for target in app.targets for role in target.roles],
+        )
+        self.iam.declare_resource_policy(app.resource_policies)
         self.checkpoint.add(self.iam)
         #: Faults a drill or a test injects into the functions' calls (none by default).
         self.faults = FaultInjector(
@@ -94,6 +102,9 @@ class Sandbox:
         )
         self.checkpoint.add(self.faults)
         self.checkpoint.add_after(self.faults.after)
+        #: The emulated SageMaker and alarms of each account; ``sagemaker`` is the
+        #: tooling account's.
+        self.accounts: EmulatedAccounts
         self.sagemaker: EmulatedSageMaker
         self.engine: PipelineEngine
 
@@ -124,10 +135,11 @@ class Sandbox:
         self.moto_clock.install()
         self.delivery.install()
         self.registry.install()
-        self.sagemaker = EmulatedSageMaker(self.clock, account_id=ACCOUNT_ID, region=REGION)
-        # The handlers' waits pass in virtual time, and let the endpoints and their
+        self.accounts = EmulatedAccounts(self.clock, home=(ACCOUNT_ID, REGION))
+        self.sagemaker = self.accounts.at_home
+        # The handlers' waits pass in virtual time, and let every account's endpoints and
         # alarms move on as they pass.
-        install_clock(self.sagemaker.clock)
+        install_clock(self.accounts.clock)
         self.engine = PipelineEngine(
             codepipeline=self.codepipeline,
             jobs=self.jobs,
@@ -144,7 +156,7 @@ class Sandbox:
             self.jobs,
             pipelines=lambda: [spec.name for spec in self.app.pipelines],
         )
-        route_sagemaker(self.routes, self.sagemaker)
+        route_sagemaker(self.routes, self.accounts)
         self.checkpoint.install()
         self.faults.install()
         self._provision()
@@ -159,8 +171,13 @@ class Sandbox:
         install_clock(None)
         self._environment.restore()
 
-    def client(self, service: str, *, access_key: str = OPERATOR_KEY) -> Any:
-        """A plain boto3 client of the sandbox's AWS, acting as ``access_key``."""
+    def client(
+        self, service: str, *, access_key: str = OPERATOR_KEY, account: str | None = None
+    ) -> Any:
+        """A plain boto3 client of the sandbox's AWS, acting as ``access_key`` (or as
+        the operator of ``account``, a target account)."""
+        if account is not None and account != ACCOUNT_ID:
+            return accounts.client_in(account, REGION, service)
         return accounts.client(service, access_key=access_key)
 
     def _provision(self) -> None:
@@ -170,7 +187,11 @@ class Sandbox:
         provision_inventory(app.inventory, client)
         provision.provision_tables(app, client("dynamodb"))
         self._notification_queue = provision.provision_topics(app, client("sns"), client("sqs"))
-        provision.provision_alarms(app, client("cloudwatch"))
+        provision.provision_alarms(app.alarms, client("cloudwatch"))
+        for target in app.targets:
+            in_target = functools.partial(accounts.client_in, target.account, target.region)
+            provision.provision_alarms(target.alarms, in_target("cloudwatch"))
+            provision.provision_roles(target.roles, in_target("iam"))
         provision.provision_groups(app, self.existing_groups, client)
         provision.provision_rules(app, client("events"))
         self.custom_resources.stack_id = provision.publish_stack_outputs(
@@ -243,4 +264,4 @@ class Sandbox:
             wait = (due - self.clock.now()).total_seconds()
             if wait > 0:
                 self.clock.advance(wait)
-            self.sagemaker.tick()
+            self.accounts.tick()

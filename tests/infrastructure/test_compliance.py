@@ -20,15 +20,21 @@ FINDING_ID = re.compile(r"^AwsSolutions-[A-Z]+\d+(\[[^\]]+\])?$")
 GENERIC_REASONS = re.compile(r"^(n/?a|todo|ok|fine|not needed|suppressed|acknowledged)\.?$", re.I)
 
 
+@pytest.fixture(params=["example", "gated", "accounts"])
+def every_app(request: pytest.FixtureRequest) -> Synthesized:
+    """Each app configuration, the multi-account one (with its target stacks) too."""
+    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+
+
 def _templates(outdir: Path) -> list[Path]:
     templates = sorted(outdir.glob("*.template.json"))
     assert templates, f"no templates in {outdir}"
     return templates
 
 
-def test_cfn_lint_reports_no_errors_or_warnings_on_any_template(synthesized: Synthesized) -> None:
+def test_cfn_lint_reports_no_errors_or_warnings_on_any_template(every_app: Synthesized) -> None:
     # GIVEN every template of the cloud assembly and the repository's .cfnlintrc
-    templates = _templates(synthesized.outdir)
+    templates = _templates(every_app.outdir)
 
     # WHEN cfn-lint checks them the way `make test` does
     result = subprocess.run(
@@ -52,8 +58,8 @@ def test_cfnlintrc_ignores_only_commented_checks() -> None:
         assert lines[index - 1].strip().startswith("#"), lines[index]
 
 
-def test_cdk_nag_validation_report_has_no_findings(synthesized: Synthesized) -> None:
-    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
+def test_cdk_nag_validation_report_has_no_findings(every_app: Synthesized) -> None:
+    report = json.loads((every_app.outdir / "validation-report.json").read_text())
     violations = [
         violation
         for plugin in report["pluginReports"]
@@ -101,8 +107,8 @@ def test_every_acknowledgment_names_its_finding_and_gives_a_specific_reason(
     assert all(len(rules) == 1 for rules in reasons_by_rule.values()), reasons_by_rule
 
 
-def test_no_codebuild_anywhere(synthesized: Synthesized) -> None:
-    for template in _templates(synthesized.outdir):
+def test_no_codebuild_anywhere(every_app: Synthesized) -> None:
+    for template in _templates(every_app.outdir):
         text = template.read_text()
         resources = json.loads(text)["Resources"]
         assert not [r for r in resources.values() if r["Type"].startswith("AWS::CodeBuild::")]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
+from accounts_fixtures import PRODUCTION, assumed_client, production_elsewhere
 from approver_scenarios import (
     FIRST_APPROVER,
     SECOND_APPROVER,
@@ -15,6 +18,7 @@ from pipeline_world import (
     APPROVER_KEY,
     GROUP,
     STAGES,
+    TABLE,
     PipelineWorld,
     common_flags,
     history_scenario,
@@ -40,14 +44,16 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, captured.out, captured.err
 
 
-def _endpoint(world: PipelineWorld, stage: str, config_name: str) -> None:
-    """Make the stage's endpoint exist on ``config_name``, as a deployment would."""
-    world.sagemaker.create_model(
+def _endpoint(world: PipelineWorld, stage: str, config_name: str, sagemaker: Any = None) -> None:
+    """Make the stage's endpoint exist on ``config_name``, as a deployment would (with
+    ``sagemaker``, in another account)."""
+    sagemaker = sagemaker or world.sagemaker
+    sagemaker.create_model(
         ModelName=f"model-{config_name}",
         PrimaryContainer={"Image": "382416733822.dkr.ecr.us-east-1.amazonaws.com/ll:1"},
         ExecutionRoleArn="arn:aws:iam::123456789012:role/greenlight-model",
     )
-    world.sagemaker.create_endpoint_config(
+    sagemaker.create_endpoint_config(
         EndpointConfigName=config_name,
         ProductionVariants=[
             {
@@ -58,9 +64,7 @@ def _endpoint(world: PipelineWorld, stage: str, config_name: str) -> None:
             }
         ],
     )
-    world.sagemaker.create_endpoint(
-        EndpointName=f"house-price-{stage}", EndpointConfigName=config_name
-    )
+    sagemaker.create_endpoint(EndpointName=f"house-price-{stage}", EndpointConfigName=config_name)
 
 
 def _live_config(world: PipelineWorld, stage: str) -> str:
@@ -87,9 +91,9 @@ def test_status_shows_the_live_version_its_approver_and_the_last_outcome_per_sta
     approver = f"arn:aws:iam::123456789012:user/{APPROVER_KEY}"
     assert code == 0
     assert lines[0] == f"{GROUP} (greenlight-{GROUP})"
-    assert lines[1].startswith("  staging: v2 live since 2026-01-05 ")
+    assert lines[1].startswith("  staging (this account/us-east-1): v2 live since 2026-01-05 ")
     assert f"approved by {approver}; last: deployed v2" in lines[1]
-    assert lines[2].startswith("  production: v1 live since ")
+    assert lines[2].startswith("  production (this account/us-east-1): v1 live since ")
     assert "; last: rolled back to v1 (Bake failed: alarm " in lines[2]
     assert not any(line.startswith("WARNING") for line in lines)
 
@@ -142,8 +146,8 @@ def test_status_of_a_group_with_nothing_deployed_says_nothing_live(
     # THEN every stage says nothing is live
     assert code == 0
     assert out.splitlines()[1:] == [
-        "  staging: nothing live; no outcome recorded",
-        "  production: nothing live; no outcome recorded",
+        "  staging (this account/us-east-1): nothing live; no outcome recorded",
+        "  production (this account/us-east-1): nothing live; no outcome recorded",
     ]
 
 
@@ -172,6 +176,49 @@ def test_status_refuses_stages_the_groups_config_does_not_have(
         "greenlight: --stages: foo, bar not a stage of house-price-linear-learner in cdk.json "
         "(stages: staging, production)"
     )
+
+
+READER = f"arn:aws:iam::{PRODUCTION}:role/greenlight-status-reader-us-east-1"
+
+
+def test_status_reads_a_stage_in_another_account_through_its_reader_role(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # GIVEN production in its own account, its endpoint there on the recorded config
+    config = production_elsewhere(tmp_path)
+    world.deploy(world.register())
+    _endpoint(world, "staging", _live_config(world, "staging"))
+    production = assumed_client(READER, "sagemaker")
+    _endpoint(world, "production", _live_config(world, "production"), production)
+
+    # WHEN status is asked for with that config
+    code, out, _ = _run(capsys, "status", GROUP, "--config", str(config), "--ledger-table", TABLE)
+
+    # THEN each stage names its account and region, and production's endpoint was found
+    lines = out.splitlines()
+    assert code == 0, out
+    assert lines[1].startswith("  staging (123456789012/us-east-1): v1 live since ")
+    assert lines[2].startswith(f"  production ({PRODUCTION}/us-east-1): v1 live since ")
+
+
+def test_status_does_not_find_production_in_the_tooling_account(
+    world: PipelineWorld, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # GIVEN production placed in its own account, but its endpoint in the tooling account
+    config = production_elsewhere(tmp_path)
+    world.deploy(world.register())
+    for stage in STAGES:
+        _endpoint(world, stage, _live_config(world, stage))
+
+    # WHEN status is asked for with that config
+    code, out, _ = _run(capsys, "status", GROUP, "--config", str(config), "--ledger-table", TABLE)
+
+    # THEN it looked in production's account, and warns that the endpoint is not there
+    assert code == EXIT_FAILURE
+    assert (
+        "WARNING: production: endpoint house-price-production does not exist, but the ledger "
+        "says version 1 is live there"
+    ) in out.splitlines()
 
 
 # --- who approved what is live ---------------------------------------------------------
@@ -209,6 +256,6 @@ def test_status_after_a_rollback_to_a_revoked_approvals_execution_names_the_appr
 
     # THEN production's v1 is named as approved by the second approver: the rejection
     # revoked the first approval, and the second was in force when the rollback ran
-    (production,) = [line for line in out.splitlines() if line.startswith("  production:")]
-    assert production.startswith("  production: v1 live since ")
+    (production,) = [line for line in out.splitlines() if line.startswith("  production (")]
+    assert production.startswith("  production (this account/us-east-1): v1 live since ")
     assert f"approved by {SECOND_APPROVER};" in production

@@ -227,3 +227,20 @@ def test_an_operation_iam_does_not_know_is_refused() -> None:
     # THEN it is an unknown action, named
     with pytest.raises(UnknownAction, match="sagemaker:MakeItFaster"):
         authorizations(_request("sagemaker", "MakeItFaster"))
+
+
+def test_create_model_from_a_versioned_package_also_reads_the_package() -> None:
+    # GIVEN a CreateModel whose container is a model package version of another account
+    package = "arn:aws:sagemaker:us-east-1:111111111111:model-package/churn/3"
+    request = _request(
+        "sagemaker",
+        "CreateModel",
+        ModelName="churn-production-v3-abcdef",
+        Containers=[{"ModelPackageName": package}],
+        ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/model",
+    )
+    # WHEN its authorizations are listed
+    asked = _asked(request)
+    # THEN it is authorized on the model it creates and reads the package as the caller
+    assert ("sagemaker:CreateModel", f"{SAGEMAKER}:model/churn-production-v3-abcdef") in asked
+    assert ("sagemaker:DescribeModelPackage", package) in asked

@@ -11,6 +11,8 @@ CONTEXT_KEY: Final = "greenlight"
 # The keys each object of the context accepts, in the order the reference lists them.
 TOP_KEYS: Final = (
     "notificationEmails",
+    "toolingAccount",
+    "toolingRegion",
     "modelGroups",
 )
 GROUP_KEYS: Final = (
@@ -36,6 +38,8 @@ STAGE_KEYS: Final = (
     "bakeMinutes",
     "smokeTest",
     "manualApprovalBefore",
+    "account",
+    "region",
 )
 ROLLOUT_KEYS: Final = (
     "type",

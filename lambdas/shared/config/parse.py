@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from shared.config.keys import CONTEXT_KEY, GROUP_KEYS, TOP_KEYS
-from shared.config.model import GreenlightConfig, ModelGroupConfig
+from shared.config.model import GreenlightConfig, ModelGroupConfig, StageConfig
+from shared.config.placement import check_placement, read_account, read_region
 from shared.config.reader import ConfigError, JsonObject, describe, read_string
 from shared.config.stage import parse_stage
 from shared.gates import (
@@ -109,40 +110,25 @@ def _model_data_access(
     return _unique(buckets, obj.at(buckets_key)), _unique(keys, obj.at(keys_key))
 
 
-def _group(raw: Any, path: str) -> ModelGroupConfig:
-    obj = JsonObject(raw, path, GROUP_KEYS)
-    name = obj.string(
-        "name",
-        pattern=GROUP_NAME,
-        expected="a model package group name (letters, digits, hyphens; 1-63 characters)",
-    )
+def _execution_role(obj: JsonObject) -> str | None:
+    """The group's ``modelExecutionRoleArn``: a role the shared Deploy may pass, or None."""
     role_arn = obj.get("modelExecutionRoleArn", None)
-    if role_arn is not None:
-        role_arn = read_string(
-            role_arn,
-            obj.at("modelExecutionRoleArn"),
-            pattern=_ROLE_ARN,
-            expected=(
-                "an IAM role ARN under the path /greenlight/ "
-                "(arn:aws:iam::ACCOUNT:role/greenlight/NAME: the shared Deploy function "
-                "may pass only roles there) or null"
-            ),
-        )
-    accounts = obj.items(
-        "shareWithAccounts",
-        lambda v, at: read_string(v, at, pattern=_ACCOUNT_ID, expected="a 12-digit account id"),
-        default=(),
+    if role_arn is None:
+        return None
+    return read_string(
+        role_arn,
+        obj.at("modelExecutionRoleArn"),
+        pattern=_ROLE_ARN,
+        expected=(
+            "an IAM role ARN under the path /greenlight/ "
+            "(arn:aws:iam::ACCOUNT:role/greenlight/NAME: the shared Deploy function "
+            "may pass only roles there) or null"
+        ),
     )
-    buckets, kms_keys = _model_data_access(obj, role_arn)
-    adopt = obj.boolean("adoptExistingGroup", False)
-    if adopt and accounts:
-        # CloudFormation sets a group's resource policy only on a group it creates.
-        raise ConfigError(
-            obj.at("adoptExistingGroup"),
-            "cannot be true together with shareWithAccounts: the stack cannot set the "
-            "resource policy of a group it does not create; put the policy on the existing "
-            "group (PutModelPackageGroupPolicy) and remove shareWithAccounts",
-        )
+
+
+def _stages(obj: JsonObject) -> tuple[StageConfig, ...]:
+    """The group's stages: names unique, and no manual approval before the first."""
     stages = obj.items("stages", parse_stage, non_empty=True)
     seen: dict[str, int] = {}
     for index, stage in enumerate(stages):
@@ -160,6 +146,33 @@ def _group(raw: Any, path: str) -> ModelGroupConfig:
             f"{obj.at('stages')}[0].manualApprovalBefore",
             "expected false on the first stage (the registry approval already gates it)",
         )
+    return stages
+
+
+def _group(raw: Any, path: str) -> ModelGroupConfig:
+    obj = JsonObject(raw, path, GROUP_KEYS)
+    name = obj.string(
+        "name",
+        pattern=GROUP_NAME,
+        expected="a model package group name (letters, digits, hyphens; 1-63 characters)",
+    )
+    role_arn = _execution_role(obj)
+    accounts = obj.items(
+        "shareWithAccounts",
+        lambda v, at: read_string(v, at, pattern=_ACCOUNT_ID, expected="a 12-digit account id"),
+        default=(),
+    )
+    buckets, kms_keys = _model_data_access(obj, role_arn)
+    adopt = obj.boolean("adoptExistingGroup", False)
+    if adopt and accounts:
+        # CloudFormation sets a group's resource policy only on a group it creates.
+        raise ConfigError(
+            obj.at("adoptExistingGroup"),
+            "cannot be true together with shareWithAccounts: the stack cannot set the "
+            "resource policy of a group it does not create; put the policy on the existing "
+            "group (PutModelPackageGroupPolicy) and remove shareWithAccounts",
+        )
+    stages = _stages(obj)
     return ModelGroupConfig(
         name=name,
         description=obj.string("description"),
@@ -203,7 +216,14 @@ def parse_config(raw: Any, path: str = CONTEXT_KEY) -> GreenlightConfig:
                     f"{stage.endpoint_name!r} (also {endpoint_seen[stage.endpoint_name]})",
                 )
             endpoint_seen[stage.endpoint_name] = here
-    return GreenlightConfig(model_groups=groups, notification_emails=emails)
+    config = GreenlightConfig(
+        model_groups=groups,
+        notification_emails=emails,
+        tooling_account=read_account(obj, "toolingAccount"),
+        tooling_region=read_region(obj, "toolingRegion"),
+    )
+    check_placement(config, path)
+    return config
 
 
 def config_from_context(context: Mapping[str, Any]) -> GreenlightConfig:

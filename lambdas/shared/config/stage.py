@@ -9,6 +9,7 @@ from typing import Any, Final
 from shared import contract
 from shared.config.keys import ALARMS_KEYS, ROLLOUT_KEYS, SMOKE_TEST_KEYS, STAGE_KEYS
 from shared.config.model import AlarmsConfig, RolloutConfig, StageConfig
+from shared.config.placement import read_account, read_region
 from shared.config.reader import ConfigError, JsonObject, describe
 from shared.parameters import SmokeTestSpec
 
@@ -166,4 +167,6 @@ def parse_stage(raw: Any, path: str) -> StageConfig:
         bake_minutes=obj.integer("bakeMinutes", low=0, high=120),
         smoke_test=_smoke_test(obj.get("smokeTest"), obj.at("smokeTest")),
         manual_approval_before=obj.boolean("manualApprovalBefore", False),
+        account=read_account(obj, "account"),
+        region=read_region(obj, "region"),
     )
