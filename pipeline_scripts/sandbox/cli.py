@@ -82,15 +82,12 @@ def _run_scenario(
     *,
     history: bool,
 ) -> StoryResult:
-    if chosen.needs_gates:
-        with tempfile.TemporaryDirectory(prefix="greenlight-gated-") as outdir:
-            say(f"== {chosen.name}: synthesizing {config} with the first group's gates on")
-            _synthesize_variant(config, Path(outdir), _gates_on)
-            return _play(chosen, Path(outdir), say, history=history)
-    if chosen.needs_accounts:
-        with tempfile.TemporaryDirectory(prefix="greenlight-accounts-") as outdir:
-            say(f"== {chosen.name}: synthesizing {config} with staging and production elsewhere")
-            _synthesize_variant(config, Path(outdir), place_stages_in_their_own_accounts)
+    variant = variant_of(chosen)
+    if variant is not None:
+        what, change = variant
+        with tempfile.TemporaryDirectory(prefix="greenlight-variant-") as outdir:
+            say(f"== {chosen.name}: synthesizing {config} {what}")
+            synthesize_variant(config, Path(outdir), change)
             return _play(chosen, Path(outdir), say, history=history)
     return _play(chosen, cdk_out, say, history=history)
 
@@ -134,7 +131,17 @@ def _gates_on(settings: dict[str, Any]) -> None:
     }
 
 
-def _synthesize_variant(
+def variant_of(chosen: Scenario) -> tuple[str, Callable[[dict[str, Any]], None]] | None:
+    """How a scenario's app differs from the configured one (what, and the change), or
+    None when it runs on the synthesized app as it is."""
+    if chosen.needs_gates:
+        return "with the first group's gates on", _gates_on
+    if chosen.needs_accounts:
+        return "with staging and production elsewhere", place_stages_in_their_own_accounts
+    return None
+
+
+def synthesize_variant(
     config_path: Path, outdir: Path, change: Callable[[dict[str, Any]], None]
 ) -> None:
     """The app for ``config_path`` with its ``greenlight`` context changed by ``change``."""

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from pipeline_scripts.progress import Progress
-from pipeline_scripts.sandbox.cli import _synthesize_gated
+from pipeline_scripts.sandbox.cli import synthesize_variant, variant_of
 from pipeline_scripts.sandbox.scenarios import SCENARIOS, Scenario
 from pipeline_scripts.sandbox.story import Story, StoryResult
 from pipeline_scripts.sandbox.template import load_app
@@ -44,13 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     drills: list[tuple[Scenario, StoryResult]] = []
     progress = Progress([s.name for s in SCENARIOS], what="scenario")  # on stderr
-    with tempfile.TemporaryDirectory(prefix="greenlight-bench-gated-") as gated:
+    with tempfile.TemporaryDirectory(prefix="greenlight-bench-variant-") as variants:
         for chosen in SCENARIOS:
             progress.begin(chosen.name)
             cdk_out = args.cdk_out
-            if chosen.needs_gates:
-                _synthesize_gated(args.config, Path(gated))
-                cdk_out = Path(gated)
+            variant = variant_of(chosen)
+            if variant is not None:
+                cdk_out = Path(variants) / chosen.name
+                synthesize_variant(args.config, cdk_out, variant[1])
             result, seconds = play(chosen, cdk_out)
             if chosen.drill:
                 drills.append((chosen, result))
