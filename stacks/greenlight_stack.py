@@ -9,6 +9,8 @@ name (``stacks/shared_refs.py``) and registers the group in the group registry.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -142,25 +144,16 @@ class GreenlightStack(Stack):
 
     def _buckets(self) -> None:
         """The pipelines' artifact bucket, and the bucket its access logs go to."""
-        self.access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        )
+        self.access_logs = _private_bucket(self, "AccessLogs")
         acknowledge(
             self.access_logs,
             "AwsSolutions-S1",
             "This bucket is the server access log destination of the pipelines' "
             "artifact bucket; logging it into itself would loop.",
         )
-        self.artifacts = s3.Bucket(
+        self.artifacts = _private_bucket(
             self,
             "Artifacts",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="artifacts/",
@@ -228,3 +221,15 @@ class GreenlightStack(Stack):
             value=self.topic.topic_arn,
             description="The Greenlight notifications topic",
         )
+
+
+def _private_bucket(scope: Construct, construct_id: str, **props: Any) -> s3.Bucket:
+    """A bucket encrypted at rest, reachable over TLS only and never public."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        **props,
+    )

@@ -16,7 +16,12 @@ from constructs import Construct
 
 from shared import contract
 from shared.config import ModelGroupConfig, StageConfig
-from shared.parameters import BakeParameters, DeployParameters, SmokeTestParameters
+from shared.parameters import (
+    ActionTarget,
+    BakeParameters,
+    DeployParameters,
+    SmokeTestParameters,
+)
 from shared.stage_access import StageTarget
 
 MODEL_PACKAGE_ARN_REF = f"#{{variables.{contract.VAR_MODEL_PACKAGE_ARN}}}"
@@ -180,11 +185,14 @@ def _stage_parameters(
 ) -> tuple[DeployParameters, SmokeTestParameters, BakeParameters]:
     """The UserParameters of a stage's Deploy, SmokeTest and Bake actions."""
     stage = wiring.stage
-    deploy_parameters = DeployParameters(
+    target = ActionTarget(
         group=config.name,
         stage=stage.name,
         endpoint_name=stage.endpoint_name,
         model_package_arn=MODEL_PACKAGE_ARN_REF,
+    )
+    deploy_parameters = DeployParameters(
+        **vars(target),
         instance_type=stage.instance_type,
         instance_count=stage.instance_count,
         rollout=stage.rollout.to_parameters(),
@@ -193,17 +201,9 @@ def _stage_parameters(
         keep_configs=config.keep_endpoint_configs,
         variant_name=contract.VARIANT_NAME,
     )
-    smoke_parameters = SmokeTestParameters(
-        group=config.name,
-        stage=stage.name,
-        endpoint_name=stage.endpoint_name,
-        model_package_arn=MODEL_PACKAGE_ARN_REF,
-    )
+    smoke_parameters = SmokeTestParameters(**vars(target))
     bake_parameters = BakeParameters(
-        group=config.name,
-        stage=stage.name,
-        endpoint_name=stage.endpoint_name,
-        model_package_arn=MODEL_PACKAGE_ARN_REF,
+        **vars(target),
         alarm_names=wiring.alarm_names,
         bake_minutes=stage.bake_minutes,
     )

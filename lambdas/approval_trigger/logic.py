@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
-import boto3
 from botocore.exceptions import ClientError
 
 from approval_trigger.approval import Approvals
@@ -20,12 +19,12 @@ from approval_trigger.claims import CLAIM_ATTEMPTS, ClaimContended, Claims
 from approval_trigger.rejection import Rejection
 from approval_trigger.starts import PipelineStarts
 from shared import contract
-from shared.clock import Clock, current_clock
 from shared.events import (
     MalformedEvent,
     event_id_of,
     parse_state_change,
 )
+from shared.function_clients import Clients, LedgerFunction
 from shared.gates import identity
 from shared.ledger import (
     ACT_REJECTION,
@@ -36,7 +35,6 @@ from shared.ledger import (
     OUTCOME_SKIPPED_NOT_APPROVED,
     OUTCOME_SKIPPED_OTHER_GROUP,
     Act,
-    Ledger,
     Outcome,
 )
 from shared.observability import logger
@@ -44,48 +42,13 @@ from shared.rollback import refusal
 from shared.settings import TriggerConfig
 
 if TYPE_CHECKING:
-    from mypy_boto3_codepipeline import CodePipelineClient
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_sagemaker import SageMakerClient
-    from mypy_boto3_sns import SNSClient
+    pass
 
 
-class ApprovalTrigger:
-    def __init__(
-        self,
-        config: TriggerConfig,
-        *,
-        sagemaker: SageMakerClient | None = None,
-        codepipeline: CodePipelineClient | None = None,
-        sns: SNSClient | None = None,
-        dynamodb: DynamoDBClient | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        self.config = config
-        self._sagemaker = sagemaker
-        self._codepipeline = codepipeline
-        self._sns = sns
-        self.ledger = Ledger(config.ledger_table, client=dynamodb)
-        self.clock: Clock = clock or current_clock()
+class ApprovalTrigger(LedgerFunction[TriggerConfig]):
+    def __init__(self, config: TriggerConfig, **clients: Unpack[Clients]) -> None:
+        super().__init__(config, **clients)
         self.claims = Claims(self.ledger, group=config.group, clock=self.clock)
-
-    @property
-    def sagemaker(self) -> SageMakerClient:
-        if self._sagemaker is None:
-            self._sagemaker = boto3.client("sagemaker")
-        return self._sagemaker
-
-    @property
-    def codepipeline(self) -> CodePipelineClient:
-        if self._codepipeline is None:
-            self._codepipeline = boto3.client("codepipeline")
-        return self._codepipeline
-
-    @property
-    def sns(self) -> SNSClient:
-        if self._sns is None:
-            self._sns = boto3.client("sns")
-        return self._sns
 
     # --- entry points -------------------------------------------------------------
 

@@ -42,16 +42,7 @@ class PipelineStarts:
         """Stop (letting running actions finish, so nothing is half deployed) an execution
         a newer approval overtook before it could run."""
         reason = f"Greenlight: version {newer_version} was approved later (event {event_id})"
-        try:
-            self.codepipeline.stop_pipeline_execution(
-                pipelineName=self.pipeline_name,
-                pipelineExecutionId=execution_id,
-                abandon=False,
-                reason=reason[:_STOP_REASON_CHARS],
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in _NOT_STOPPABLE:
-                raise
+        self._stop(execution_id, reason, abandon=False, unless=_NOT_STOPPABLE)
 
     def stop_versionless(self, arn: str, event_id: str) -> None:
         """Stop (abandon) running executions that carry no model version — the one
@@ -67,15 +58,25 @@ class PipelineStarts:
             reason = (
                 f"Greenlight: no model version to deploy; {arn} was approved (event {event_id})"
             )
-            try:
-                self.codepipeline.stop_pipeline_execution(
-                    pipelineName=self.pipeline_name,
-                    pipelineExecutionId=execution_id,
-                    abandon=True,
-                    reason=reason[:_STOP_REASON_CHARS],
-                )
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != (
-                    "PipelineExecutionNotStoppableException"
-                ):
-                    raise
+            self._stop(
+                execution_id,
+                reason,
+                abandon=True,
+                unless=("PipelineExecutionNotStoppableException",),
+            )
+
+    def _stop(
+        self, execution_id: str, reason: str, *, abandon: bool, unless: tuple[str, ...]
+    ) -> None:
+        """StopPipelineExecution; an error whose code is in ``unless`` means there is
+        nothing (left) to stop."""
+        try:
+            self.codepipeline.stop_pipeline_execution(
+                pipelineName=self.pipeline_name,
+                pipelineExecutionId=execution_id,
+                abandon=abandon,
+                reason=reason[:_STOP_REASON_CHARS],
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in unless:
+                raise

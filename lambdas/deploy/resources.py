@@ -120,25 +120,23 @@ def exists(describe: Callable[[], Any]) -> bool:
 
 
 def is_not_found(error: Exception) -> bool:
-    response = getattr(error, "response", None)
-    if not isinstance(response, dict):
-        return False
-    err = response.get("Error", {})
-    message = str(err.get("Message", ""))
-    return err.get("Code") == "ValidationException" and (
-        "Could not find" in message or "does not exist" in message
-    )
+    return _validation_error_says(error, "Could not find", "does not exist")
 
 
 def is_endpoint_conflict(error: Exception) -> bool:
     """SageMaker refused a Create/UpdateEndpoint because the endpoint exists or is busy:
     after a lost answer, the SDK's retry of Deploy's own call meets it."""
+    return _validation_error_says(
+        error, "Cannot update in-progress endpoint", "Cannot create already existing endpoint"
+    )
+
+
+def _validation_error_says(error: Exception, *phrases: str) -> bool:
+    """SageMaker answered ValidationException with a message that holds one of ``phrases``
+    (SageMaker tells these refusals apart only by their message)."""
     response = getattr(error, "response", None)
     if not isinstance(response, dict):
         return False
     err = response.get("Error", {})
     message = str(err.get("Message", ""))
-    return err.get("Code") == "ValidationException" and (
-        "Cannot update in-progress endpoint" in message
-        or "Cannot create already existing endpoint" in message
-    )
+    return err.get("Code") == "ValidationException" and any(p in message for p in phrases)

@@ -26,16 +26,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
-
-import boto3
+from typing import TYPE_CHECKING, Final, Unpack
 
 from recorder.events import MalformedPipelineEvent, PipelineStateChange, parse_pipeline_event
 from recorder.messages import notify
 from recorder.write_back import write_back
 from shared import contract
-from shared.clock import Clock, current_clock
 from shared.events import event_id_of
+from shared.function_clients import Clients, LedgerFunction
 from shared.ledger import (
     RECORD_ACTION_FAILED,
     RECORD_APPROVAL_ANSWERED,
@@ -48,7 +46,6 @@ from shared.ledger import (
     RECORD_STAGE_STARTED,
     RECORD_STOPPED,
     RECORD_SUPERSEDED,
-    Ledger,
     MalformedRecord,
     PipelineRecord,
 )
@@ -57,10 +54,7 @@ from shared.pipeline_history import ExecutionFacts, PipelineHistory
 from shared.settings import RecorderConfig
 
 if TYPE_CHECKING:
-    from mypy_boto3_codepipeline import CodePipelineClient
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_sagemaker import SageMakerClient
-    from mypy_boto3_sns import SNSClient
+    pass
 
 #: What a handled event came to, besides a record kind.
 IGNORED: Final = "ignored"
@@ -79,43 +73,11 @@ class Recorded:
     record: PipelineRecord | None = None
 
 
-class Recorder:
-    def __init__(
-        self,
-        config: RecorderConfig,
-        *,
-        codepipeline: CodePipelineClient | None = None,
-        sagemaker: SageMakerClient | None = None,
-        sns: SNSClient | None = None,
-        dynamodb: DynamoDBClient | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        self.config = config
-        self._codepipeline = codepipeline
-        self._sagemaker = sagemaker
-        self._sns = sns
-        self.ledger = Ledger(config.ledger_table, client=dynamodb)
-        self.clock: Clock = clock or current_clock()
+class Recorder(LedgerFunction[RecorderConfig]):
+    def __init__(self, config: RecorderConfig, **clients: Unpack[Clients]) -> None:
+        super().__init__(config, **clients)
         self._executions: dict[str, ExecutionFacts] = {}
         self._history: PipelineHistory | None = None
-
-    @property
-    def codepipeline(self) -> CodePipelineClient:
-        if self._codepipeline is None:
-            self._codepipeline = boto3.client("codepipeline")
-        return self._codepipeline
-
-    @property
-    def sagemaker(self) -> SageMakerClient:
-        if self._sagemaker is None:
-            self._sagemaker = boto3.client("sagemaker")
-        return self._sagemaker
-
-    @property
-    def sns(self) -> SNSClient:
-        if self._sns is None:
-            self._sns = boto3.client("sns")
-        return self._sns
 
     # --- entry point --------------------------------------------------------------
 

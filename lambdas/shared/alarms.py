@@ -3,10 +3,10 @@ Bake watches them for the configured minutes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared import contract
 
@@ -52,21 +52,10 @@ def alarm_states(cloudwatch: CloudWatchClient, names: Sequence[str]) -> list[Ala
                 else cloudwatch.describe_alarms(AlarmNames=batch)
             )
             for metric_alarm in page.get("MetricAlarms", []):
-                found[metric_alarm["AlarmName"]] = AlarmState(
-                    name=metric_alarm["AlarmName"],
-                    state=metric_alarm.get("StateValue", contract.ALARM_STATE_INSUFFICIENT_DATA),
-                    reason=metric_alarm.get("StateReason", ""),
-                    since=metric_alarm.get("StateUpdatedTimestamp"),
-                    window_seconds=metric_alarm.get("Period", 0)
-                    * metric_alarm.get("EvaluationPeriods", 0),
-                )
+                window = metric_alarm.get("Period", 0) * metric_alarm.get("EvaluationPeriods", 0)
+                found[metric_alarm["AlarmName"]] = _state_of(metric_alarm, window_seconds=window)
             for composite in page.get("CompositeAlarms", []):
-                found[composite["AlarmName"]] = AlarmState(
-                    name=composite["AlarmName"],
-                    state=composite.get("StateValue", contract.ALARM_STATE_INSUFFICIENT_DATA),
-                    reason=composite.get("StateReason", ""),
-                    since=composite.get("StateUpdatedTimestamp"),
-                )
+                found[composite["AlarmName"]] = _state_of(composite)
             token = page.get("NextToken")
             if not token:
                 break
@@ -96,3 +85,14 @@ def alarms_firing(cloudwatch: CloudWatchClient, names: Sequence[str]) -> list[Al
             if alarm.get("StateValue") == contract.ALARM_STATE_ALARM
         )
     return firing
+
+
+def _state_of(alarm: Mapping[str, Any], *, window_seconds: int = 0) -> AlarmState:
+    """A metric or composite alarm's state, as DescribeAlarms lists it."""
+    return AlarmState(
+        name=alarm["AlarmName"],
+        state=alarm.get("StateValue", contract.ALARM_STATE_INSUFFICIENT_DATA),
+        reason=alarm.get("StateReason", ""),
+        since=alarm.get("StateUpdatedTimestamp"),
+        window_seconds=window_seconds,
+    )

@@ -36,18 +36,14 @@ class Rollout:
 
 
 @dataclass(frozen=True, kw_only=True)
-class DeployParameters:
+class ActionTarget:
+    """What every stage action acts on: the group's endpoint in one stage and the package
+    version the execution carries."""
+
     group: str
     stage: str
     endpoint_name: str
     model_package_arn: str
-    instance_type: str
-    instance_count: int
-    rollout: Rollout
-    alarm_names: tuple[str, ...]
-    execution_role_arn: str
-    keep_configs: int = 3
-    variant_name: str = "AllTraffic"
 
     @property
     def has_model_version(self) -> bool:
@@ -56,15 +52,33 @@ class DeployParameters:
     def to_json(self) -> str:
         return _dumps(self)
 
+
+def _target(raw: dict[str, Any], action: str) -> dict[str, Any]:
+    """The :class:`ActionTarget` fields of one action's UserParameters."""
+    return {
+        "group": _require(raw, action, "group", str),
+        "stage": _require(raw, action, "stage", str),
+        "endpoint_name": _require(raw, action, "endpointName", str),
+        "model_package_arn": _require_arn(raw, action),
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeployParameters(ActionTarget):
+    instance_type: str
+    instance_count: int
+    rollout: Rollout
+    alarm_names: tuple[str, ...]
+    execution_role_arn: str
+    keep_configs: int = 3
+    variant_name: str = "AllTraffic"
+
     @classmethod
     def from_json(cls, text: str) -> DeployParameters:
         raw = _loads("Deploy", text)
         rollout = _require(raw, "Deploy", "rollout", dict)
         return cls(
-            group=_require(raw, "Deploy", "group", str),
-            stage=_require(raw, "Deploy", "stage", str),
-            endpoint_name=_require(raw, "Deploy", "endpointName", str),
-            model_package_arn=_require_arn(raw, "Deploy"),
+            **_target(raw, "Deploy"),
             instance_type=_require(raw, "Deploy", "instanceType", str),
             instance_count=_require(raw, "Deploy", "instanceCount", int),
             rollout=Rollout(
@@ -82,54 +96,25 @@ class DeployParameters:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SmokeTestParameters:
-    group: str
-    stage: str
-    endpoint_name: str
-    model_package_arn: str
-
-    @property
-    def has_model_version(self) -> bool:
-        return contract.is_model_version(self.model_package_arn)
-
-    def to_json(self) -> str:
-        return _dumps(self)
-
+class SmokeTestParameters(ActionTarget):
     @classmethod
     def from_json(cls, text: str) -> SmokeTestParameters:
         raw = _loads("SmokeTest", text)
         return cls(
-            group=_require(raw, "SmokeTest", "group", str),
-            stage=_require(raw, "SmokeTest", "stage", str),
-            endpoint_name=_require(raw, "SmokeTest", "endpointName", str),
-            model_package_arn=_require_arn(raw, "SmokeTest"),
+            **_target(raw, "SmokeTest"),
         )
 
 
 @dataclass(frozen=True, kw_only=True)
-class BakeParameters:
-    group: str
-    stage: str
-    endpoint_name: str
-    model_package_arn: str
+class BakeParameters(ActionTarget):
     alarm_names: tuple[str, ...]
     bake_minutes: int
-
-    @property
-    def has_model_version(self) -> bool:
-        return contract.is_model_version(self.model_package_arn)
-
-    def to_json(self) -> str:
-        return _dumps(self)
 
     @classmethod
     def from_json(cls, text: str) -> BakeParameters:
         raw = _loads("Bake", text)
         return cls(
-            group=_require(raw, "Bake", "group", str),
-            stage=_require(raw, "Bake", "stage", str),
-            endpoint_name=_require(raw, "Bake", "endpointName", str),
-            model_package_arn=_require_arn(raw, "Bake"),
+            **_target(raw, "Bake"),
             alarm_names=tuple(_require(raw, "Bake", "alarmNames", list)),
             bake_minutes=_require(raw, "Bake", "bakeMinutes", int),
         )

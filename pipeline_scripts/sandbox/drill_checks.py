@@ -56,6 +56,15 @@ def expect_started(story: Story, count: int) -> None:
     )
 
 
+def expect_one_deployment_of(story: Story, version: Version) -> None:
+    """Play the story to its end, then expect one deployment in all, ``version`` live in
+    every stage and every promise kept."""
+    story.settle(approve_stages=True)
+    expect_live_everywhere(story, version)
+    expect_started(story, 1)
+    check_promises(story)
+
+
 def dead_letter_queue_depth(story: Story) -> int:
     """Messages waiting in the approval trigger's dead-letter queue(s)."""
     depth = 0

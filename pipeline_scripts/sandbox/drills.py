@@ -20,6 +20,7 @@ from pipeline_scripts.sandbox.drill_checks import (
     endpoint_status,
     expect_live_everywhere,
     expect_no_failure,
+    expect_one_deployment_of,
     expect_started,
     redrive,
     take_approvals,
@@ -59,10 +60,7 @@ def concurrent_approvals(story: Story) -> None:
         then=lambda: deliver(story, events[v2.number]),
     )
     deliver(story, events[v1.number])
-    story.settle(approve_stages=True)
-    expect_live_everywhere(story, v2)
-    expect_started(story, 1)
-    check_promises(story)
+    expect_one_deployment_of(story, v2)
 
 
 def same_instant_approvals(story: Story) -> None:
@@ -71,10 +69,7 @@ def same_instant_approvals(story: Story) -> None:
     story.approve(v2, "approved in the same instant")
     story.say("EventBridge delivers the two approvals newest first")
     story.sandbox.pump_events(newest_first=True)
-    story.settle(approve_stages=True)
-    expect_live_everywhere(story, v2)
-    expect_started(story, 1)
-    check_promises(story)
+    expect_one_deployment_of(story, v2)
 
 
 def stale_re_emit(story: Story) -> None:
@@ -89,10 +84,7 @@ def stale_re_emit(story: Story) -> None:
     story.sandbox.client("sagemaker").update_model_package(
         ModelPackageArn=v1.arn, CustomerMetadataProperties={"reviewed-by": "risk"}
     )
-    story.settle(approve_stages=True)
-    expect_live_everywhere(story, v2)
-    expect_started(story, 1)
-    check_promises(story)
+    expect_one_deployment_of(story, v2)
 
 
 def transient_deploy_staging(story: Story) -> None:
@@ -190,10 +182,7 @@ def failed_start_redriven(story: Story) -> None:
     story.say(f"a platform engineer redrives the DLQ ({fault.hits} throttled attempts)")
     for event in redrive(story):
         deliver(story, event)
-    story.settle(approve_stages=True)
-    expect_live_everywhere(story, v1)
-    expect_started(story, 1)
-    check_promises(story)
+    expect_one_deployment_of(story, v1)
 
 
 def failed_start_re_emitted(story: Story) -> None:

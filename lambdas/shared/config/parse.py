@@ -130,15 +130,15 @@ def _execution_role(obj: JsonObject) -> str | None:
 def _stages(obj: JsonObject) -> tuple[StageConfig, ...]:
     """The group's stages: names unique, and no manual approval before the first."""
     stages = obj.items("stages", parse_stage, non_empty=True)
-    seen: dict[str, int] = {}
+    seen: dict[str, str] = {}
     for index, stage in enumerate(stages):
-        if stage.name in seen:
-            raise ConfigError(
-                f"{obj.at('stages')}[{index}].name",
-                f"expected a stage name unique in the group, got {stage.name!r} "
-                f"(also stages[{seen[stage.name]}])",
-            )
-        seen[stage.name] = index
+        _first_use(
+            seen,
+            stage.name,
+            f"stages[{index}]",
+            field=f"{obj.at('stages')}[{index}].name",
+            expected="a stage name unique in the group",
+        )
     if stages[0].manual_approval_before:
         # Nothing has been deployed before the first stage: the approval in the
         # registry is the gate in front of it.
@@ -197,25 +197,25 @@ def parse_config(raw: Any, path: str = CONTEXT_KEY) -> GreenlightConfig:
         default=(),
     )
     groups = obj.items("modelGroups", _group, non_empty=True)
-    group_seen: dict[str, int] = {}
+    group_seen: dict[str, str] = {}
     endpoint_seen: dict[str, str] = {}
     for g_index, group in enumerate(groups):
-        if group.name in group_seen:
-            raise ConfigError(
-                f"{obj.at('modelGroups')}[{g_index}].name",
-                f"expected a unique group name, got {group.name!r} "
-                f"(also modelGroups[{group_seen[group.name]}])",
-            )
-        group_seen[group.name] = g_index
+        _first_use(
+            group_seen,
+            group.name,
+            f"modelGroups[{g_index}]",
+            field=f"{obj.at('modelGroups')}[{g_index}].name",
+            expected="a unique group name",
+        )
         for s_index, stage in enumerate(group.stages):
             here = f"modelGroups[{g_index}].stages[{s_index}]"
-            if stage.endpoint_name in endpoint_seen:
-                raise ConfigError(
-                    f"{path}.{here}.endpointName",
-                    f"expected an endpoint name unique across all groups, got "
-                    f"{stage.endpoint_name!r} (also {endpoint_seen[stage.endpoint_name]})",
-                )
-            endpoint_seen[stage.endpoint_name] = here
+            _first_use(
+                endpoint_seen,
+                stage.endpoint_name,
+                here,
+                field=f"{path}.{here}.endpointName",
+                expected="an endpoint name unique across all groups",
+            )
     config = GreenlightConfig(
         model_groups=groups,
         notification_emails=emails,
@@ -224,6 +224,14 @@ def parse_config(raw: Any, path: str = CONTEXT_KEY) -> GreenlightConfig:
     )
     check_placement(config, path)
     return config
+
+
+def _first_use(seen: dict[str, str], name: str, where: str, *, field: str, expected: str) -> None:
+    """Note that ``name`` stands at ``where``; a name noted before is refused at ``field``,
+    naming where it first stood."""
+    if name in seen:
+        raise ConfigError(field, f"expected {expected}, got {name!r} (also {seen[name]})")
+    seen[name] = where
 
 
 def config_from_context(context: Mapping[str, Any]) -> GreenlightConfig:
