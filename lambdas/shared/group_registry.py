@@ -3,8 +3,9 @@
 Every group's stack writes one SSM parameter, ``/greenlight/groups/<group>``
 (``contract.group_registry_parameter``), holding a :class:`GroupEntry` as JSON. The
 functions are shared by all groups, so they read the entry of the group an event is
-about, once per warm container: a group's settings change only with its stack, and a
-new container reads them again.
+about, and keep it for at most :data:`MAX_AGE`: updating a group's stack does not
+replace the shared functions' warm containers, so a changed entry (new gates, a new
+stage) must reach them by being read again.
 """
 
 from __future__ import annotations
@@ -12,13 +13,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, Final, Generic, TypeVar
 
 import boto3
 
 from shared import contract
+from shared.clock import Clock, current_clock
 
 T = TypeVar("T")
+
+#: How long a warm container trusts an entry it read: a group's changed settings act on
+#: the events that arrive this long after its stack update, at the latest.
+MAX_AGE: Final = timedelta(seconds=60)
 
 
 class RegistryError(ValueError):
@@ -99,16 +106,17 @@ def _text(raw: Mapping[str, Any], key: str, parameter: str) -> str:
 
 
 class GroupRegistry:
-    """Reads entries with ``ssm:GetParameter`` and keeps each for the container's life.
+    """Reads entries with ``ssm:GetParameter`` and keeps each for :data:`MAX_AGE`.
 
     A group with no entry is not a Greenlight group: :meth:`entry` answers None, and
     remembers that only for this call (the group's stack may be deploying right now).
     """
 
-    def __init__(self, *, ssm: Any = None) -> None:
+    def __init__(self, *, ssm: Any = None, clock: Clock | None = None) -> None:
         #: An SSM client (typed Any: the project pins no SSM stubs).
         self._ssm = ssm
-        self._entries: dict[str, GroupEntry] = {}
+        self._clock = clock or current_clock()
+        self._entries: dict[str, tuple[GroupEntry, datetime]] = {}
 
     @property
     def ssm(self) -> Any:
@@ -117,9 +125,10 @@ class GroupRegistry:
         return self._ssm
 
     def entry(self, group: str) -> GroupEntry | None:
+        now = self._clock.now()
         cached = self._entries.get(group)
-        if cached is not None:
-            return cached
+        if cached is not None and now - cached[1] < MAX_AGE:
+            return cached[0]
         parameter = contract.group_registry_parameter(group)
         try:
             value = self.ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
@@ -128,7 +137,7 @@ class GroupRegistry:
         entry = GroupEntry.from_json(parameter, value)
         if entry.group != group:
             raise RegistryError(parameter, f"group: expected {group!r}, got {entry.group!r}")
-        self._entries[group] = entry
+        self._entries[group] = (entry, now)
         return entry
 
     def require(self, group: str) -> GroupEntry:
@@ -142,16 +151,19 @@ class GroupRegistry:
 class PerGroup(Generic[T]):
     """One ``T`` per group (a trigger or a recorder with its clients), built from the
     group's registry entry by ``build`` the first time an event of that group arrives,
-    and kept for the container's life."""
+    and built again when the entry read afresh has changed."""
 
     def __init__(
         self, build: Callable[[GroupEntry], T], *, registry: GroupRegistry | None = None
     ) -> None:
         self._build = build
         self._registry = registry or GroupRegistry()
-        self._built: dict[str, T] = {}
+        self._built: dict[str, tuple[GroupEntry, T]] = {}
 
     def __call__(self, group: str) -> T:
-        if group not in self._built:
-            self._built[group] = self._build(self._registry.require(group))
-        return self._built[group]
+        entry = self._registry.require(group)
+        built = self._built.get(group)
+        if built is None or built[0] != entry:
+            built = (entry, self._build(entry))
+            self._built[group] = built
+        return built[1]

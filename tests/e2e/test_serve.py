@@ -123,8 +123,8 @@ def test_the_lessons_boto3_calls_deploy_through_staging_and_production(
     code = main(["status", GROUP, "--stages", "staging,production"])
     status = capsys.readouterr().out
     assert code == 0
-    assert "staging: v1 live since" in status
-    assert "production: v1 live since" in status
+    assert "staging (this account/us-east-1): v1 live since" in status
+    assert "production (this account/us-east-1): v1 live since" in status
 
 
 def _register_and_approve(server: SandboxServer, description: str) -> str:
@@ -362,8 +362,8 @@ def test_status_and_history_outside_the_project_read_the_deployed_stack(
     # THEN the stack's outputs and the pipeline name the group, its stages and endpoints
     assert status_code == 0, status.err
     assert status.out.splitlines()[1:] == [
-        "  staging: nothing live; no outcome recorded",
-        "  production: nothing live; no outcome recorded",
+        "  staging (this account/us-east-1): nothing live; no outcome recorded",
+        "  production (this account/us-east-1): nothing live; no outcome recorded",
     ]
     assert history_code == 0, history.err
     assert json.loads(history.out) == []

@@ -293,7 +293,7 @@ def test_rollback_records_the_operator_and_reason_and_history_and_status_show_th
     assert {(r["operator"], r["operator_reason"]) for r in rows} == {(OPERATOR, "latency up 30%")}
     # AND status names them beside the live version
     _, out, _ = _run(capsys, "status", GROUP, *common_flags(world))
-    (production,) = [line for line in out.splitlines() if line.startswith("  production:")]
+    (production,) = [line for line in out.splitlines() if line.startswith("  production (")]
     assert f"rolled back by {OPERATOR}: latency up 30%; last: rolled back to v1" in production
 
 
@@ -328,7 +328,7 @@ def test_a_live_version_rejected_since_is_flagged_in_status(
     lines = out.splitlines()
     assert code != 0
     for stage in ("staging", "production"):
-        (line,) = [x for x in lines if x.startswith(f"  {stage}:")]
+        (line,) = [x for x in lines if x.startswith(f"  {stage} (")]
         assert "v1 live since " in line
         assert ", REJECTED since;" in line
         assert (

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 import boto3
 import pytest
 from moto import mock_aws
 
 from shared import contract
 from shared.group_registry import (
+    MAX_AGE,
     GroupEntry,
     GroupRegistry,
     PerGroup,
@@ -101,3 +105,38 @@ def test_a_long_group_name_gets_a_rule_name_within_64_characters() -> None:
     assert len(name) == contract.RULE_NAME_MAX
     assert name.startswith(contract.NAME_PREFIX)
     assert name != contract.approval_rule_name("g" * 62 + "h")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.at = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    def sleep(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+def test_a_changed_entry_reaches_a_warm_container_within_the_registry_s_max_age() -> None:
+    with mock_aws():
+        # GIVEN a warm trigger built from a group's entry without gates
+        ssm = boto3.client("ssm", region_name="us-east-1")
+        parameter = contract.group_registry_parameter("houses")
+        ungated = replace(ENTRY, gates={})
+        ssm.put_parameter(Name=parameter, Value=ungated.to_json(), Type="String")
+        clock = _Clock()
+        per_group = PerGroup(
+            lambda entry: dict(entry.gates), registry=GroupRegistry(ssm=ssm, clock=clock)
+        )
+        assert per_group("houses") == {}
+
+        # WHEN the group's stack update turns a gate on
+        ssm.put_parameter(Name=parameter, Value=ENTRY.to_json(), Type="String", Overwrite=True)
+
+        # THEN the warm container keeps its entry for less than the max age, and acts on
+        # the new gates once it has passed
+        clock.sleep(MAX_AGE.total_seconds() - 1)
+        assert per_group("houses") == {}
+        clock.sleep(1)
+        assert per_group("houses") == dict(ENTRY.gates)
