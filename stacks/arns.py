@@ -50,11 +50,6 @@ def pipeline_arn(scope: IConstruct, pipeline_name: str) -> str:
     )
 
 
-def stage_arn(pipeline_arn: str, stage: str) -> str:
-    """A pipeline stage: what ``codepipeline:RollbackStage`` is authorized on."""
-    return f"{pipeline_arn}/{stage}"
-
-
 # --- what the shared functions may touch, for every group ---------------------------
 
 

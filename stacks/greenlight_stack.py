@@ -186,6 +186,19 @@ class GreenlightStack(Stack):
         self.recorder = EventDrivenFunction(
             self, "Recorder", subscription=RECORDER, key=self.key, environment=stores
         )
+        # One permission for every group's approval rule: a statement per group would
+        # outgrow the function's 20 KB resource policy long before a hundred groups.
+        self.trigger.function.function.add_permission(
+            "ApprovalRules",
+            principal=iam.ServicePrincipal("events.amazonaws.com"),
+            action="lambda:InvokeFunction",
+            source_arn=self.format_arn(
+                service="events",
+                resource="rule",
+                resource_name=contract.approval_rule_name("*"),
+            ),
+            source_account=self.account,
+        )
         self.recorder_rule = subscribe(
             self.recorder,
             "Rule",

@@ -134,7 +134,9 @@ class GroupStack(Stack):
                 self,
                 "ApprovalTrigger",
                 function_arn=shared.trigger_function_arn,
-                same_environment=True,
+                # Not marked same-environment, so CDK adds no permission here: the shared
+                # stack admits every approval rule in one.
+                skip_permissions=True,
             ),
             rule_dead_letter_queue=sqs.Queue.from_queue_arn(
                 self, "ApprovalRuleDeadLetterQueue", shared.trigger_dead_letter_queue_arn

@@ -54,10 +54,6 @@ class LinkedAssembly:
     #: The stacks' assets manifests (``<stack>.assets.json``) that exist.
     asset_manifests: tuple[Path, ...]
 
-    @property
-    def stack_names(self) -> tuple[str, ...]:
-        return tuple(self.outputs)
-
 
 def link(cdk_out: Path, *, shared_stack: str = STACK_NAME) -> LinkedAssembly:
     """Read and link every stack of the assembly in ``cdk_out``; the logical ids of every

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -123,17 +124,29 @@ def test_each_group_stack_sends_its_rule_to_the_shared_trigger_with_retries_and_
                 ],
             },
         )
-        # AND the permission to invoke the trigger is the group's own, for its rule only
-        (rule_id,) = synthesized.group(group.name).resources("AWS::Events::Rule")
-        template.has_resource_properties(
-            "AWS::Lambda::Permission",
-            {
-                "Action": "lambda:InvokeFunction",
-                "FunctionName": {"Fn::ImportValue": export_name("trigger_function_arn")},
-                "Principal": "events.amazonaws.com",
-                "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
-            },
-        )
+        # AND the group stack adds no permission to the shared trigger's resource policy
+        assert synthesized.group(group.name).resources("AWS::Lambda::Permission") == {}
+
+
+def test_one_permission_admits_every_group_s_approval_rule_to_the_trigger(
+    synthesized: Synthesized,
+) -> None:
+    # GIVEN the shared stack's permissions on the trigger
+    trigger_id = synthesized.function_id("approval_trigger.handler.handler")
+    permissions = [
+        p["Properties"]
+        for p in synthesized.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [trigger_id, "Arn"]}
+    ]
+
+    # THEN there is one, for EventBridge rules named greenlight-approval-* in this account
+    # only (a statement per group would outgrow Lambda's 20 KB resource policy)
+    (permission,) = permissions
+    assert permission["Action"] == "lambda:InvokeFunction"
+    assert permission["Principal"] == "events.amazonaws.com"
+    assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    source = json.dumps(permission["SourceArn"])
+    assert ":rule/greenlight-approval-*" in source
 
 
 def test_the_shared_rule_dead_letter_queue_is_encrypted_and_admits_only_greenlight_rules(
