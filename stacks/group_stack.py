@@ -12,7 +12,6 @@ alone.
 from __future__ import annotations
 
 import dataclasses
-import json
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_events as events
@@ -118,7 +117,7 @@ class GroupStack(Stack):
                 group=config.name,
                 pipeline_name=contract.pipeline_name(config.name),
                 stages=config.stage_names,
-                gates=json.loads(config.gates.to_json()),
+                gates=config.gates.to_mapping(),
             ).to_json(),
         )
 

@@ -47,16 +47,16 @@ class Gates:
                 f"expected some of {', '.join(REPORT_SOURCES)}"
             )
 
+    def to_mapping(self) -> dict[str, Any]:
+        """The gates as the group registry's entry holds them (:meth:`from_mapping` reads it)."""
+        return {
+            REQUIRED_REPORTS_KEY: list(self.required_reports),
+            SEPARATION_OF_DUTIES_KEY: self.separation_of_duties,
+        }
+
     def to_json(self) -> str:
-        """The gates as the trigger's environment carries them (:meth:`from_json` reads it)."""
-        return json.dumps(
-            {
-                REQUIRED_REPORTS_KEY: list(self.required_reports),
-                SEPARATION_OF_DUTIES_KEY: self.separation_of_duties,
-            },
-            separators=(",", ":"),
-            sort_keys=True,
-        )
+        """:meth:`to_mapping` as JSON text (:meth:`from_json` reads it)."""
+        return json.dumps(self.to_mapping(), separators=(",", ":"), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Gates:
@@ -65,6 +65,11 @@ class Gates:
             raw = json.loads(text)
         except json.JSONDecodeError as error:
             raise ValueError(f"not valid JSON ({error.msg})") from None
+        return cls.from_mapping(raw)
+
+    @classmethod
+    def from_mapping(cls, raw: Any) -> Gates:
+        """The gates :meth:`to_mapping` wrote; ValueError naming the bad key otherwise."""
         if not isinstance(raw, dict):
             raise ValueError(f"expected a JSON object, got {raw!r}")
         unknown = set(raw) - set(GATES_KEYS)

@@ -10,7 +10,6 @@ first time an event of that group arrives. A missing variable is refused with it
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Self
@@ -63,9 +62,9 @@ class TriggerConfig(GroupSettings):
 
 def gates_of(entry: GroupEntry) -> Gates:
     """The group's governance gates (the ``gates`` object of its entry, as
-    :meth:`Gates.to_json` writes it); refused with the entry's parameter named."""
+    :meth:`Gates.to_mapping` writes it); refused with the entry's parameter named."""
     try:
-        return Gates.from_json(json.dumps(dict(entry.gates)))
+        return Gates.from_mapping(dict(entry.gates))
     except ValueError as error:
         problem = str(error)
         if not problem.startswith("gates."):
