@@ -17,6 +17,8 @@ from types import ModuleType
 from typing import Any, TextIO
 
 import boto3
+import botocore.loaders
+import botocore.session
 
 from pipeline_scripts.emulation.iam import function_access_key
 
@@ -60,7 +62,7 @@ def own_session(sessions: dict[str, boto3.Session], function_name: str) -> Itera
     reads the function's credentials once, and no other function uses it."""
     session = sessions.get(function_name)
     if session is None:
-        session = sessions[function_name] = boto3.Session()
+        session = sessions[function_name] = _new_session()
     if not isinstance(boto3.DEFAULT_SESSION, _FunctionSessions):
         boto3.DEFAULT_SESSION = _FunctionSessions(boto3.DEFAULT_SESSION)  # type: ignore[assignment]
     token = _running_session.set(session)
@@ -68,6 +70,20 @@ def own_session(sessions: dict[str, boto3.Session], function_name: str) -> Itera
         yield
     finally:
         _running_session.reset(token)
+
+
+#: The service models every function's session reads: files that never change, so the
+#: sessions share one loader and parse each model once per process, not once per function.
+_MODELS = botocore.loaders.create_loader()
+
+
+def _new_session() -> boto3.Session:
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _MODELS)
+    session = boto3.Session(botocore_session=core)
+    # boto3 adds its own data folder to the loader of each session it wraps: once is enough.
+    _MODELS.search_paths[:] = list(dict.fromkeys(_MODELS.search_paths))
+    return session
 
 
 #: The boto3 session of the function running in this thread (each thread of a served

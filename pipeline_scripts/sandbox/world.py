@@ -67,6 +67,9 @@ class Sandbox:
         self.clock = VirtualClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
         self.notifications: list[Notification] = []
         self._stack = ExitStack()
+        #: The sandbox's own clients, by service, caller and account: a boto3 client is
+        #: costly to make and holds no state of the emulated services, so each is made once.
+        self._clients: dict[tuple[str, str, str | None], Any] = {}
         self._environment = ProcessEnvironment()
         self.delivery = RuleDelivery(rule.name for rule in app.rules)
         self._notification_queue = ""
@@ -176,9 +179,15 @@ class Sandbox:
     ) -> Any:
         """A plain boto3 client of the sandbox's AWS, acting as ``access_key`` (or as
         the operator of ``account``, a target account)."""
-        if account is not None and account != ACCOUNT_ID:
-            return accounts.client_in(account, REGION, service)
-        return accounts.client(service, access_key=access_key)
+        target = account if account not in (None, ACCOUNT_ID) else None
+        key = (service, access_key, target)
+        if key not in self._clients:
+            self._clients[key] = (
+                accounts.client_in(target, REGION, service)
+                if target
+                else accounts.client(service, access_key=access_key)
+            )
+        return self._clients[key]
 
     def _provision(self) -> None:
         """Create what the template declares (docs/aws-behaviour.md, "CloudFormation and
