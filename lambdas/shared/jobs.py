@@ -350,9 +350,10 @@ def _report(client: CodePipelineClient, job_id: str, result: JobResult) -> None:
 
 
 def _default_codepipeline() -> CodePipelineClient:
-    import boto3  # noqa: PLC0415 - created on first use, never at import
+    from shared import clients  # noqa: PLC0415 - created on first use, never at import
 
-    return boto3.client("codepipeline")
+    made: CodePipelineClient = clients.client("codepipeline")
+    return made
 
 
 def _object(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:

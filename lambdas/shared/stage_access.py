@@ -101,9 +101,11 @@ class StageClients:
         """A client of ``service`` in the stage's account and region."""
         import boto3  # noqa: PLC0415 - created on first use, never at import
 
-        region = {"region_name": self.target.region} if self.target.region else {}
+        from shared import clients  # noqa: PLC0415
+
         if not self.target.role_arn:
-            return boto3.client(service, **region)  # type: ignore[call-overload]
+            return clients.client(service, self.target.region or None)
+        region = {"region_name": self.target.region} if self.target.region else {}
         credentials = self._assumed()
         return boto3.client(  # type: ignore[call-overload]
             service,

@@ -1,0 +1,37 @@
+"""A function makes each client once per default session and reuses it; a new session,
+or another function of the sandbox, gets clients of its own."""
+
+from __future__ import annotations
+
+import boto3
+
+from pipeline_scripts.sandbox.function_process import environment, own_session
+from pipeline_scripts.sandbox.runtime import credentials
+from shared import clients
+
+
+def test_a_warm_process_reuses_the_client_it_made() -> None:
+    first = clients.client("codepipeline")
+    assert clients.client("codepipeline") is first
+    assert clients.client("codepipeline", "eu-west-1") is not first
+    assert clients.client("codepipeline", "eu-west-1").meta.region_name == "eu-west-1"
+    assert clients.client("sagemaker") is not first
+
+
+def test_a_replaced_default_session_gets_new_clients() -> None:
+    first = clients.client("codepipeline")
+    boto3.DEFAULT_SESSION = None
+    assert clients.client("codepipeline") is not first
+
+
+def test_each_sandbox_function_keeps_its_own_clients_with_its_own_credentials() -> None:
+    sessions: dict[str, boto3.Session] = {}
+    made = {}
+    for function in ("greenlight-deploy", "greenlight-bake", "greenlight-deploy"):
+        with environment(credentials(function)), own_session(sessions, function):
+            client = clients.client("codepipeline")
+            key = client._request_signer._credentials.access_key
+            assert key == credentials(function)["AWS_ACCESS_KEY_ID"]
+            made.setdefault(function, client)
+            assert made[function] is client
+    assert made["greenlight-deploy"] is not made["greenlight-bake"]
