@@ -144,19 +144,21 @@ def serve(app: AppSpec, *, port: int) -> int:
     }
     server = SandboxServer(app, port=port)
     try:
-        try:
-            server.start()
-        except OSError as error:
-            raise UsageError(
-                f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}; "
-                "choose another port with --port"
-            ) from None
-        print(f"Greenlight sandbox serving on {server.endpoint_url}", flush=True)
-        for line in client_exports(server.endpoint_url):
-            print(f"  {line}")
-        print(f"  model package groups: {', '.join(app.model_package_groups)}")
-        print(f"  ledger table: {next(iter(app.tables), '-')}")
-        print("Ctrl-C stops it.", flush=True)
+        # The loop's first step waits for the lock: the banner comes before its narration.
+        with server.lock:
+            try:
+                server.start()
+            except OSError as error:
+                raise UsageError(
+                    f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}; "
+                    "choose another port with --port"
+                ) from None
+            print(f"Greenlight sandbox serving on {server.endpoint_url}", flush=True)
+            for line in client_exports(server.endpoint_url):
+                print(f"  {line}")
+            print(f"  model package groups: {', '.join(app.model_package_groups)}")
+            print(f"  ledger table: {next(iter(app.tables), '-')}")
+            print("Ctrl-C stops it.", flush=True)
         while not stopping.wait(0.2):
             pass
     finally:

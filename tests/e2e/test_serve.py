@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -112,16 +114,18 @@ def test_the_lessons_boto3_calls_deploy_through_staging_and_production(
 
     # WHEN the reviewer gives production's manual approval from the CLI
     monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
-    assert _wait_for(
-        lambda: main(["sandbox", "approve-stage"]) == 0 and "Approved" in (capsys.readouterr().out)
-    )
+
+    def approved() -> bool:
+        code, out, _ = _cli(server, "sandbox", "approve-stage")
+        return code == 0 and "Approved" in out
+
+    assert _wait_for(approved)
 
     # THEN it goes live in production, and the history shows both stages deployed
     assert _wait_for(lambda: _live_version(reviewer, "house-price-production") == 1)
-    assert _wait_for(lambda: _history_results(capsys) >= {"staging", "production"})
+    assert _wait_for(lambda: _history_results(server) >= {"staging", "production"})
     # AND status, read through the server, names the live version of each stage
-    code = main(["status", GROUP, "--stages", "staging,production"])
-    status = capsys.readouterr().out
+    code, status, _ = _cli(server, "status", GROUP, "--stages", "staging,production")
     assert code == 0
     assert "staging (this account/us-east-1): v1 live since" in status
     assert "production (this account/us-east-1): v1 live since" in status
@@ -195,16 +199,34 @@ def test_a_redeploy_from_the_cli_keeps_later_approvals_current(server: SandboxSe
     # AND a data scientist's v2 is approved afterwards
     second = _register_and_approve(server, "v2")
 
-    # THEN v2's approval starts a deployment: the redeploy was recorded in the sandbox's
-    # time, so a later approval is not older than it
-    assert _wait_for(lambda: any(o.get("modelPackageArn") == second for o in _outcomes(server)))
-    (outcome,) = [o for o in _outcomes(server) if o.get("modelPackageArn") == second]
+    # THEN the reviewer's approval of v2 starts a deployment: the redeploy was recorded
+    # in the sandbox's time, so a later approval is not older than it (the recorder's
+    # write-backs to v2 change it too, and their events start nothing)
+    def reviewers(outcome: dict[str, Any]) -> bool:
+        return bool(
+            outcome.get("modelPackageArn") == second
+            and outcome["approvedBy"].endswith(f"/{REVIEWER_KEY}")
+        )
+
+    assert _wait_for(lambda: any(reviewers(o) for o in _outcomes(server)))
+    (outcome,) = [o for o in _outcomes(server) if reviewers(o)]
     assert outcome["outcome"] == "started", outcome["reason"]
 
 
-def _history_results(capsys: pytest.CaptureFixture[str]) -> set[str]:
-    code = main(["history", GROUP, "--format", "json", "--stages", "staging,production"])
-    out = capsys.readouterr().out
+def _cli(server: SandboxServer, *argv: str) -> tuple[int, str, str]:
+    """``greenlight ARGV`` in this process, with its own stdout and stderr. The sandbox's
+    loop waits meanwhile: its functions write to this process's stdout too (to their own
+    logs, while sys.stdout is the sandbox's), and none may run while it is replaced."""
+    out, err = io.StringIO(), io.StringIO()
+    with server.lock, redirect_stdout(out), redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def _history_results(server: SandboxServer) -> set[str]:
+    code, out, _ = _cli(
+        server, "history", GROUP, "--format", "json", "--stages", "staging,production"
+    )
     if code != 0:
         return set()
     rows = json.loads(out)
@@ -354,16 +376,14 @@ def test_status_and_history_outside_the_project_read_the_deployed_stack(
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
 
     # WHEN status and history run with neither --config nor --stages, nor even GROUP
-    status_code = main(["status"])
-    status = capsys.readouterr()
-    history_code = main(["history", "--format", "json"])
-    history = capsys.readouterr()
+    status_code, status, status_err = _cli(server, "status")
+    history_code, history, history_err = _cli(server, "history", "--format", "json")
 
     # THEN the stack's outputs and the pipeline name the group, its stages and endpoints
-    assert status_code == 0, status.err
-    assert status.out.splitlines()[1:] == [
+    assert status_code == 0, status_err
+    assert status.splitlines()[1:] == [
         "  staging (this account/us-east-1): nothing live; no outcome recorded",
         "  production (this account/us-east-1): nothing live; no outcome recorded",
     ]
-    assert history_code == 0, history.err
-    assert json.loads(history.out) == []
+    assert history_code == 0, history_err
+    assert json.loads(history) == []
