@@ -18,20 +18,9 @@ _PINNED_NODE = REPO_ROOT / "node_modules" / ".bin"
 if _PINNED_NODE.is_dir() and str(_PINNED_NODE) not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = f"{_PINNED_NODE}{os.pathsep}{os.environ.get('PATH', '')}"
 
-#: The CDK synthesis fixtures, registered once so every suite shares one synthesis of
-#: each configuration.
+#: The CDK synthesis fixtures, registered once so every suite on a worker shares one
+#: synthesis of each configuration.
 pytest_plugins = ("tests.synthesis",)
-
-#: Suites that synthesize the CDK app run on one xdist worker, so that each app
-#: configuration is synthesized once per run rather than once per worker.
-_SYNTH_SUITES = ("infrastructure", "e2e")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        suite = Path(str(item.path)).relative_to(REPO_ROOT / "tests").parts[0]
-        if suite in _SYNTH_SUITES:
-            item.add_marker(pytest.mark.xdist_group("cdk"))
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,10 @@
 """Synthesizing the app for the test suites: each configuration once per session.
 
 The infrastructure suite asserts on the templates; the e2e suite runs them in the
-sandbox. Both run on one xdist worker (tests/conftest.py), so they share these
-session fixtures and no configuration is synthesized twice in a run.
+sandbox. Both share these session fixtures, so each xdist worker synthesizes a
+configuration at most once, when its first test needs it. (Pinning both suites to one
+worker would synthesize each configuration once per run, but leave that worker with
+most of the suite's time: two workers sharing the tests finish sooner.)
 """
 
 from __future__ import annotations
