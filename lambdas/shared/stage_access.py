@@ -99,12 +99,12 @@ class StageClients:
 
     def client(self, service: str) -> Any:
         """A client of ``service`` in the stage's account and region."""
-        import boto3  # noqa: PLC0415 - created on first use, never at import
-
-        from shared import clients  # noqa: PLC0415
+        from shared import clients  # noqa: PLC0415 - created on first use, never at import
 
         if not self.target.role_arn:
             return clients.client(service, self.target.region or None)
+        import boto3  # noqa: PLC0415
+
         region = {"region_name": self.target.region} if self.target.region else {}
         credentials = self._assumed()
         return boto3.client(  # type: ignore[call-overload]
