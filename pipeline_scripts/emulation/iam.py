@@ -137,16 +137,25 @@ class IamCheck:
         self._resource_policies.extend(statements)
 
     def __call__(self, request: ServiceRequest) -> None:
-        caller = self._callers.get(request.access_key) or self._assumed(request)
+        caller = self._caller(request.access_key, request.account)
         if caller is not None:
             self._check_identity(request, caller)
         if (request.service, request.operation) == ("sts", "AssumeRole"):
             self._check_trust(request, caller)
 
-    def _assumed(self, request: ServiceRequest) -> Caller | None:
-        """The assumed-role session ``request``'s key belongs to, if it is one. A role no
+    def principal_arn(self, access_key: str, account: str) -> str:
+        """Who signs with ``access_key``, as AWS names it: a function's or an assumed
+        role's session (``arn:aws:sts::…:assumed-role/ROLE/SESSION``), else a person."""
+        caller = self._caller(access_key, account)
+        return caller.arn if caller is not None else person_arn(access_key, account)
+
+    def _caller(self, access_key: str, account: str) -> Caller | None:
+        return self._callers.get(access_key) or self._assumed(access_key, account)
+
+    def _assumed(self, access_key: str, account: str) -> Caller | None:
+        """The assumed-role session ``access_key`` belongs to, if it is one. A role no
         template declares has no permissions here."""
-        session = assumed_session(request.access_key, request.account)
+        session = assumed_session(access_key, account)
         if session is None:
             return None
         role_arn, session_name = session

@@ -46,6 +46,7 @@ from moto.sagemaker.models import ModelPackage, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sts.models import STSBackend
 
+from pipeline_scripts.emulation.iam import person_arn
 from shared.clock import Clock, current_clock
 from shared.contract import EVENT_DETAIL_TYPE, EVENT_SOURCE
 
@@ -64,13 +65,18 @@ _EVENT_FIELDS = (
 )
 
 EventListener = Callable[[dict[str, Any]], None]
+#: Who signs with an access key in an account: (key, account) → principal ARN.
+Principal = Callable[[str, str], str]
 
 
-def identity_for(access_key_id: str, account_id: str) -> dict[str, Any]:
-    """The UserContext AWS would record for a caller with this access key."""
+def identity_for(
+    access_key_id: str, account_id: str, principal: Principal = person_arn
+) -> dict[str, Any]:
+    """The UserContext AWS would record for a caller with this access key; ``principal``
+    names who signs with it (a person, the IAM user of the key's name, unless told)."""
     return {
         "IamIdentity": {
-            "Arn": f"arn:aws:iam::{account_id}:user/{access_key_id}",
+            "Arn": principal(access_key_id, account_id),
             "PrincipalId": access_key_id,
         }
     }
@@ -96,6 +102,9 @@ class RegistryEmulation:
         self.listeners: list[EventListener] = []
         #: ModelLifeCycle by package ARN (moto's package objects have no place for it).
         self.life_cycles: dict[str, dict[str, str]] = {}
+        #: Who signs with a key: the sandbox's IAM check tells functions' and assumed
+        #: roles' sessions from people.
+        self.principal: Principal = person_arn
         #: Every event sent, as AWS delivers it, by event id.
         self.emitted: dict[str, dict[str, Any]] = {}
 
@@ -131,7 +140,7 @@ class RegistryEmulation:
         arn = result.result["ModelPackageArn"]  # type: ignore[index]
         package = self._package(response, arn)
         caller = response.get_access_key()
-        package.created_by = identity_for(caller, response.current_account)
+        package.created_by = identity_for(caller, response.current_account, self.principal)
         package.creation_time = self.clock.now()
         package.last_modified_by = package.created_by
         package.last_modified_time = package.creation_time
@@ -161,7 +170,9 @@ class RegistryEmulation:
         if life_cycle is not None:
             self.life_cycles[package.arn] = life_cycle
         package.last_modified_time = self.clock.now()
-        package.last_modified_by = identity_for(response.get_access_key(), response.current_account)
+        package.last_modified_by = identity_for(
+            response.get_access_key(), response.current_account, self.principal
+        )
         self._emit(response, package)
         return ActionResult({"ModelPackageArn": package.arn})
 
@@ -175,7 +186,8 @@ class RegistryEmulation:
         return described
 
     def _install_caller_identity(self) -> RegistryEmulation:
-        """GetCallerIdentity for a key moto did not issue: the IAM user of that name."""
+        """GetCallerIdentity for a key moto did not issue: a function's session, or the
+        IAM user of the key's name."""
         original = STSBackend.get_caller_identity
 
         def get_caller_identity(
@@ -184,8 +196,8 @@ class RegistryEmulation:
             found: tuple[str, str, str] = original(backend, access_key_id, region)
             if found[1] != f"arn:aws:sts::{backend.account_id}:user/moto":
                 return found
-            person = identity_for(access_key_id, backend.account_id)["IamIdentity"]
-            return str(person["PrincipalId"]), str(person["Arn"]), backend.account_id
+            arn = self.principal(access_key_id, backend.account_id)
+            return access_key_id, arn, backend.account_id
 
         self._patch(STSBackend, "get_caller_identity", get_caller_identity)
         return self

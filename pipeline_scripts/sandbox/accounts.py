@@ -13,9 +13,6 @@ from typing import Any
 import boto3
 from moto.iam.models import iam_backends
 
-from pipeline_scripts.emulation.registry import identity_for
-from pipeline_scripts.emulation.service import caller_access_key
-
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
 PARTITION = "aws"
@@ -72,13 +69,6 @@ def client_in(account: str, region: str, service: str) -> Any:
         aws_access_key_id=operator_key(account),
         aws_secret_access_key=_SECRET,
     )
-
-
-def caller_arn() -> str:
-    """The identity ARN of the request being served, as the registry records people."""
-    key = caller_access_key() or OPERATOR_KEY
-    arn: str = identity_for(key, ACCOUNT_ID)["IamIdentity"]["Arn"]
-    return arn
 
 
 class ProcessEnvironment:

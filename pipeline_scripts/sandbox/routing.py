@@ -9,7 +9,6 @@ from pipeline_scripts.emulation.accounts import EmulatedAccounts
 from pipeline_scripts.emulation.codepipeline import EmulatedCodePipeline
 from pipeline_scripts.emulation.jobs import EmulatedJobs
 from pipeline_scripts.emulation.service import Operation, ServiceRoutes
-from pipeline_scripts.sandbox.accounts import caller_arn
 from pipeline_scripts.sandbox.engine import PipelineEngine
 
 
@@ -18,14 +17,17 @@ def route_codepipeline(
     codepipeline: EmulatedCodePipeline,
     engine: PipelineEngine,
     jobs: EmulatedJobs,
+    *,
     pipelines: Callable[[], Iterable[str]],
+    identity: Callable[[], str],
 ) -> None:
     """Every CodePipeline operation Greenlight calls, served by the emulation; any other
-    is refused. ``pipelines`` names what ListPipelines lists."""
+    is refused. ``pipelines`` names what ListPipelines lists; ``identity`` who makes the
+    request being served."""
     cp = codepipeline
 
     def as_caller(operation: Callable[..., dict[str, Any]]) -> Operation:
-        return lambda **params: operation(**params, caller=caller_arn())
+        return lambda **params: operation(**params, caller=identity())
 
     implementations: dict[str, Operation] = {
         "GetPipeline": cp.get_pipeline,

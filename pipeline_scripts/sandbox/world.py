@@ -31,7 +31,7 @@ from pipeline_scripts.emulation.iam import IamCheck
 from pipeline_scripts.emulation.jobs import EmulatedJobs
 from pipeline_scripts.emulation.registry import RegistryEmulation
 from pipeline_scripts.emulation.sagemaker import EmulatedSageMaker
-from pipeline_scripts.emulation.service import ServiceRoutes
+from pipeline_scripts.emulation.service import ServiceRoutes, caller_access_key
 from pipeline_scripts.emulation.validation import validate_request
 from pipeline_scripts.sandbox import accounts, provision
 from pipeline_scripts.sandbox.accounts import ACCOUNT_ID, OPERATOR_KEY, REGION, ProcessEnvironment
@@ -98,6 +98,7 @@ class Sandbox:
             declared=[role for target in app.targets for role in target.roles],
         )
         self.iam.declare_resource_policy(app.resource_policies)
+        self.registry.principal = self.iam.principal_arn
         self.checkpoint.add(self.iam)
         #: Faults a drill or a test injects into the functions' calls (none by default).
         self.faults = FaultInjector(
@@ -150,7 +151,7 @@ class Sandbox:
             clock=self.clock,
             bundles={},
             on_transition=self._publish_pipeline_event,
-            identity=accounts.caller_arn,
+            identity=self.caller_arn,
         )
         route_codepipeline(
             self.routes,
@@ -158,6 +159,7 @@ class Sandbox:
             self.engine,
             self.jobs,
             pipelines=lambda: [spec.name for spec in self.app.pipelines],
+            identity=self.caller_arn,
         )
         route_sagemaker(self.routes, self.accounts)
         self.checkpoint.install()
@@ -173,6 +175,11 @@ class Sandbox:
         self.moto_clock.uninstall()
         install_clock(None)
         self._environment.restore()
+
+    def caller_arn(self) -> str:
+        """Who makes the request being served, as AWS names them: a function's (or an
+        assumed role's) session, or a person, the IAM user of the key's name."""
+        return self.iam.principal_arn(caller_access_key() or OPERATOR_KEY, ACCOUNT_ID)
 
     def client(
         self, service: str, *, access_key: str = OPERATOR_KEY, account: str | None = None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline_scripts.sandbox.accounts import ACCOUNT_ID, DATA_SCIENTIST_KEY
 from pipeline_scripts.sandbox.story import Story
 from pipeline_scripts.sandbox.template import load_app
 from pipeline_scripts.sandbox.world import Sandbox
@@ -45,3 +46,33 @@ def test_the_write_back_is_seen_by_the_trigger_and_starts_nothing(example_out: P
         assert outcomes.count("started") == 1
         assert outcomes.count("skipped-duplicate") == len(write_backs)
         assert len(story.started_executions()) == 1
+
+
+def _session_arn(sandbox: Sandbox, handler_package: str) -> str:
+    """The ARN AWS gives the calls of the function whose handler is in the package:
+    its execution role's session, named after the function."""
+    (spec,) = [f for f in sandbox.app.functions.values() if f.handler.startswith(handler_package)]
+    role = sandbox.app.roles[spec.name]
+    return f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{role.name}/{spec.name}"
+
+
+def test_the_registry_and_the_pipeline_name_the_functions_by_their_role_sessions(
+    example_out: Path,
+) -> None:
+    with Sandbox(load_app(example_out)) as sandbox:
+        story = Story(sandbox, name="who-wrote")
+        # GIVEN a version a reviewer approved, deployed through both stages
+        version = story.register("house prices")
+        story.approve(version)
+        story.settle(approve_stages=True)
+
+        # THEN the execution the trigger started names the trigger's role session
+        (execution,) = story.started_executions()
+        trigger = _session_arn(sandbox, "approval_trigger.")
+        assert execution["trigger"]["triggerDetail"] == trigger
+        # AND the version's last change, the recorder's write-back, names the recorder's
+        described = sandbox.client("sagemaker").describe_model_package(ModelPackageName=version.arn)
+        recorder = _session_arn(sandbox, "recorder.")
+        assert described["LastModifiedBy"]["IamIdentity"]["Arn"] == recorder
+        # AND the data scientist who registered it is still a person, the IAM user
+        assert described["CreatedBy"]["IamIdentity"]["Arn"].endswith(f":user/{DATA_SCIENTIST_KEY}")
