@@ -2,15 +2,15 @@
 
 The approval trigger and the recorder both read the registry and the pipeline, publish to
 SNS and write the ledger. A test (or the sandbox) passes its own clients and clock; a
-client it does not pass is made with boto3 when the function first needs it.
+client it does not pass is the process's own (``shared.clients``), so the trigger or
+recorder of every group a warm container serves shares one client per service.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Generic, Protocol, TypedDict, TypeVar
 
-import boto3
-
+from shared import clients
 from shared.clock import Clock, current_clock
 from shared.ledger import Ledger
 
@@ -62,17 +62,17 @@ class LedgerFunction(Generic[ConfigT]):
     @property
     def sagemaker(self) -> SageMakerClient:
         if self._sagemaker is None:
-            self._sagemaker = boto3.client("sagemaker")
+            self._sagemaker = clients.client("sagemaker")
         return self._sagemaker
 
     @property
     def codepipeline(self) -> CodePipelineClient:
         if self._codepipeline is None:
-            self._codepipeline = boto3.client("codepipeline")
+            self._codepipeline = clients.client("codepipeline")
         return self._codepipeline
 
     @property
     def sns(self) -> SNSClient:
         if self._sns is None:
-            self._sns = boto3.client("sns")
+            self._sns = clients.client("sns")
         return self._sns

@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Generic, TypeVar
 
-import boto3
-
-from shared import contract
+from shared import clients, contract
 from shared.clock import Clock, current_clock
 
 T = TypeVar("T")
@@ -121,7 +119,7 @@ class GroupRegistry:
     @property
     def ssm(self) -> Any:
         if self._ssm is None:
-            self._ssm = boto3.client("ssm")
+            self._ssm = clients.client("ssm")
         return self._ssm
 
     def entry(self, group: str) -> GroupEntry | None:

@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from shared import clients
 from shared.contract import LEDGER_PARTITION_KEY as PK
 from shared.contract import LEDGER_SORT_KEY as SK
 from shared.ledger.acts import NEWEST_APPROVAL_KEY, Act, GroupApproval, NewestApproval
@@ -38,7 +38,7 @@ class Ledger:
     @property
     def client(self) -> DynamoDBClient:
         if self._client is None:
-            self._client = boto3.client("dynamodb")
+            self._client = clients.client("dynamodb")
         return self._client
 
     # --- outcomes -----------------------------------------------------------------
