@@ -181,7 +181,7 @@ def grant_deploy(role: iam.IRole) -> None:
     _statement(
         role, "ListForCleanup", ("sagemaker:ListEndpointConfigs", "sagemaker:ListModels"), ["*"]
     )
-    _grant_reading_alarms(role)
+    grant_reading_alarms(role)
     _statement(
         role,
         "PassModelExecutionRoles",
@@ -273,7 +273,7 @@ def grant_smoke_test(role: iam.IRole) -> None:
 
 
 def grant_bake(role: iam.IRole) -> None:
-    _grant_reading_alarms(role)
+    grant_reading_alarms(role)
     _grant_job_results(role)
     acknowledge_wildcard_resource(
         role, "*", "The CodePipeline job result actions have no resource-level permissions."
@@ -304,7 +304,8 @@ def grant_endpoint_cleanup(role: iam.IRole) -> None:
     )
 
 
-def _grant_reading_alarms(role: iam.IRole) -> None:
+def grant_reading_alarms(role: iam.IRole) -> None:
+    """DescribeAlarms on every alarm Greenlight names, in the role's own account."""
     alarms = arns.greenlight_alarms_arn(role)
     _statement(role, "ReadStageAlarms", ("cloudwatch:DescribeAlarms",), [alarms])
     acknowledge_wildcard_resource(

@@ -29,6 +29,7 @@ from stacks import arns
 from stacks.alarms import StageAlarms
 from stacks.execution_role import ModelExecutionRole
 from stacks.nag import acknowledge_wildcard_resource
+from stacks.shared_grants import grant_reading_alarms
 
 SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
 
@@ -39,6 +40,35 @@ class RemoteStage:
 
     group: ModelGroupConfig
     stage: StageConfig
+
+
+#: What Deploy, SmokeTest, Bake and the cleanup do to a stage's SageMaker resources, by
+#: kind of resource: a statement per kind names each stage's ARNs once, since a role's
+#: policies share IAM's quotas (10,240 characters inline; 6,144 in each managed policy
+#: CDK moves the rest into).
+_MODEL_ACTIONS = (
+    "sagemaker:CreateModel",
+    "sagemaker:DescribeModel",
+    "sagemaker:DeleteModel",
+    "sagemaker:AddTags",
+)
+#: CreateEndpoint and UpdateEndpoint act on the endpoint and on the config it takes.
+_ENDPOINT_CONFIG_ACTIONS = (
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DeleteEndpointConfig",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:UpdateEndpoint",
+    "sagemaker:AddTags",
+)
+_ENDPOINT_ACTIONS = (
+    "sagemaker:CreateEndpoint",
+    "sagemaker:UpdateEndpoint",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DeleteEndpoint",
+    "sagemaker:InvokeEndpoint",
+    "sagemaker:AddTags",
+)
 
 
 class TargetStack(Stack):
@@ -119,13 +149,7 @@ class TargetStack(Stack):
                 resources=[arns.endpoint_arn(self, r.stage.endpoint_name) for r in stages],
             )
         )
-        reader.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadStageAlarms",
-                actions=["cloudwatch:DescribeAlarms"],
-                resources=[a.alarm_arn for each in self.alarms.values() for a in each.alarms],
-            )
-        )
+        grant_reading_alarms(reader)
         return reader
 
     def _grant(self, stages: Sequence[RemoteStage], tooling: Environment) -> None:
@@ -144,39 +168,16 @@ class TargetStack(Stack):
             # CreateModel from a package of the tooling account's registry reads the
             # package as the caller; the group's resource policy grants the other half.
             "ReadModelPackages": (["sagemaker:DescribeModelPackage"], packages),
-            "ManageModels": (
-                ["sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DeleteModel"],
-                models,
-            ),
-            "ManageEndpointConfigs": (
-                [
-                    "sagemaker:CreateEndpointConfig",
-                    "sagemaker:DescribeEndpointConfig",
-                    "sagemaker:DeleteEndpointConfig",
-                ],
-                configs,
-            ),
-            "ManageEndpoints": (
-                ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"],
-                endpoint_arns + configs,
-            ),
-            "UseEndpoints": (
-                [
-                    "sagemaker:DescribeEndpoint",
-                    "sagemaker:DeleteEndpoint",
-                    "sagemaker:InvokeEndpoint",
-                ],
-                endpoint_arns,
-            ),
-            "TagWhatDeployCreates": (["sagemaker:AddTags"], models + configs + endpoint_arns),
+            "ManageModels": (_MODEL_ACTIONS, models),
+            "ManageEndpointConfigs": (_ENDPOINT_CONFIG_ACTIONS, configs),
+            "ManageEndpoints": (_ENDPOINT_ACTIONS, endpoint_arns),
             "ListForCleanup": (["sagemaker:ListEndpointConfigs", "sagemaker:ListModels"], ["*"]),
-            "ReadStageAlarms": (
-                ["cloudwatch:DescribeAlarms"],
-                [alarm.alarm_arn for each in self.alarms.values() for alarm in each.alarms],
-            ),
         }
         for sid, (actions, resources) in statements.items():
-            role.add_to_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+            role.add_to_policy(
+                iam.PolicyStatement(sid=sid, actions=list(actions), resources=resources)
+            )
+        grant_reading_alarms(role)
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="PassModelExecutionRoles",

@@ -199,3 +199,98 @@ def test_cfn_lint_and_cdk_nag_find_nothing_in_the_target_template(built: Built) 
     # THEN neither reports anything
     assert violations == []
     assert json.loads(result.stdout or "[]") == []
+
+
+#: IAM's quotas for a role's permissions, in characters without whitespace: all its
+#: inline policies together, each managed policy, and how many managed policies it may
+#: have attached (CDK moves what outgrows the inline policy into managed ones).
+INLINE_POLICIES_CHARS = 10_240
+MANAGED_POLICY_CHARS = 6_144
+MANAGED_POLICIES_PER_ROLE = 10
+#: Remote stages of one target account in the size test: one per group.
+MANY = 40
+
+
+def _resolved(value: Any) -> Any:
+    """A policy document as IAM receives it: joins joined, the partition ``aws``, an
+    attribute of a generated name as long as the longest such name."""
+    if isinstance(value, list):
+        return [_resolved(each) for each in value]
+    if not isinstance(value, dict):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_resolved(part) for part in parts)
+    if value.get("Ref") == "AWS::Partition":
+        return "aws"
+    if "Fn::GetAtt" in value:
+        return f"arn:aws:iam::{PRODUCTION}:role/{'x' * 64}"
+    return {key: _resolved(each) for key, each in value.items()}
+
+
+@pytest.fixture(scope="module")
+def crowded() -> dict[str, Any]:
+    """A target account that holds the production stage of MANY groups."""
+    context = accounts_context()
+    (churn,) = context["modelGroups"]
+    groups = []
+    for index in range(MANY):
+        group = json.loads(json.dumps(churn))
+        group["name"] = f"churn-{index:02d}"
+        for each in group["stages"]:
+            each["endpointName"] = f"churn-{index:02d}-{each['name']}"
+        groups.append(group)
+    config = parse_config({**context, "modelGroups": groups})
+    app = App()
+    tooling = Stack(app, "Tooling", env=TOOLING)
+    trusted = [
+        iam.Role(
+            tooling,
+            "Deploy",
+            role_name=PhysicalName.GENERATE_IF_NEEDED,
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        )
+    ]
+    target = TargetStack(
+        app,
+        account=PRODUCTION,
+        region="us-east-1",
+        stages=[RemoteStage(group, group.stages[1]) for group in config.model_groups],
+        trusted_roles=trusted,
+        tooling=TOOLING,
+    )
+    template: dict[str, Any] = app.synth().get_stack_by_name(target.stack_name).template
+    return template
+
+
+def test_many_remote_stages_fit_iams_quotas_with_each_stage_named_once(
+    crowded: dict[str, Any],
+) -> None:
+    # GIVEN the policies of a target account holding MANY remote stages, as IAM reads them
+    inline: dict[str, int] = {}
+    managed: dict[str, list[int]] = {}
+    deployment_text = ""
+    for resource in crowded["Resources"].values():
+        kind, properties = resource["Type"], resource["Properties"]
+        if kind not in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}:
+            continue
+        text = json.dumps(_resolved(properties["PolicyDocument"]), separators=(",", ":"))
+        for role in properties.get("Roles", []):
+            if kind == "AWS::IAM::Policy":
+                inline[role["Ref"]] = inline.get(role["Ref"], 0) + len(text)
+            else:
+                managed.setdefault(role["Ref"], []).append(len(text))
+            if role["Ref"].startswith("DeploymentRole"):
+                deployment_text += text
+    # THEN every role stays within IAM's quotas
+    assert inline
+    assert max(inline.values()) <= INLINE_POLICIES_CHARS, inline
+    assert all(size <= MANAGED_POLICY_CHARS for sizes in managed.values() for size in sizes)
+    assert all(len(sizes) <= MANAGED_POLICIES_PER_ROLE for sizes in managed.values())
+    # AND the deployment role names each stage's endpoint, configs and models once
+    for index in range(MANY):
+        prefix = f":sagemaker:us-east-1:{PRODUCTION}:"
+        for resource in ("endpoint/", "endpoint-config/", "model/"):
+            arn = f'{prefix}{resource}churn-{index:02d}-production"'
+            wildcard = f'{prefix}{resource}churn-{index:02d}-production-*"'
+            assert deployment_text.count(arn) + deployment_text.count(wildcard) == 1, arn
