@@ -122,9 +122,9 @@ class StageClients:
 
     def _sts(self) -> Any:
         if self.sts is None:
-            import boto3  # noqa: PLC0415 - created on first use, never at import
+            from shared import clients  # noqa: PLC0415 - created on first use, never at import
 
-            self.sts = boto3.client("sts")
+            self.sts = clients.client("sts")
         return self.sts
 
 

@@ -213,11 +213,13 @@ def _media_type(content_type: str) -> str:
 def _artifact_s3(job: PipelineJob) -> S3Client:
     """An S3 client on the job's artifact credentials (the function's own role may not
     read the artifact bucket)."""
-    import boto3  # noqa: PLC0415 - created on first use, never at import
+    from shared import clients  # noqa: PLC0415 - created on first use, never at import
 
     if job.credentials is None:
-        client: S3Client = boto3.client("s3")
+        client: S3Client = clients.client("s3")
         return client
+    import boto3  # noqa: PLC0415
+
     return boto3.client(
         "s3",
         aws_access_key_id=job.credentials.access_key_id,
